@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `BPF_MAP_TYPE_ARRAY`: the core of `kernel/bpf/arraymap.c` (Linux 7.3), op for op.
+//!
+//! Each function states the C function it replaces; the checks are made in the same order, so
+//! that every input gets the errno the built-in map gives.
+
+use core::ptr::NonNull;
+use kernel::{bindings, prelude::*};
+
+use crate::bpf::{
+    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, Insn, InsnBuf, MapAttr, MapOps, Reg,
+    ValueSrc,
+};
+
+/// Creation flags the array family accepts (`ARRAY_CREATE_FLAG_MASK`).
+const CREATE_FLAG_MASK: u32 = flags::NUMA_NODE
+    | flags::MMAPABLE
+    | flags::ACCESS_MASK
+    | flags::PRESERVE_ELEMS
+    | flags::INNER_MAP;
+
+/// `PCPU_MIN_UNIT_SIZE` (include/linux/percpu.h): the largest per-CPU value.
+const PCPU_MIN_UNIT_SIZE: u32 = 32 << 10;
+
+/// `round_up(value_size, 8)`, computed in 64 bits: `alloc_check` has bounded `value_size` by
+/// `INT_MAX`, so the result fits in 32 bits.
+fn elem_size(value_size: u32) -> u32 {
+    ((u64::from(value_size) + 7) & !7) as u32
+}
+
+/// `array_map_alloc_check()`, shared by the whole family.
+pub(crate) fn alloc_check(attr: &MapAttr<'_>) -> Result {
+    let ty = attr.map_type();
+    let map_flags = attr.map_flags();
+    let percpu = ty == map_type::PERCPU_ARRAY;
+
+    if attr.max_entries() == 0
+        || attr.key_size() != 4
+        || attr.value_size() == 0
+        || map_flags & !CREATE_FLAG_MASK != 0
+        || !flags::access_ok(map_flags)
+        || (percpu && attr.numa_node() != bindings::NUMA_NO_NODE)
+    {
+        return Err(EINVAL);
+    }
+    if ty != map_type::ARRAY && map_flags & (flags::MMAPABLE | flags::INNER_MAP) != 0 {
+        return Err(EINVAL);
+    }
+    if ty != map_type::PERF_EVENT_ARRAY && map_flags & flags::PRESERVE_ELEMS != 0 {
+        return Err(EINVAL);
+    }
+    // Avoid overflow on round_up(value_size).
+    if attr.value_size() > i32::MAX as u32 {
+        return Err(E2BIG);
+    }
+    if percpu && elem_size(attr.value_size()) > PCPU_MIN_UNIT_SIZE {
+        return Err(E2BIG);
+    }
+    Ok(())
+}
+
+/// The layout `array_map_alloc()` computes: against Spectre v1, unless the creator may bypass
+/// it, the array is rounded up to a power of two and every index is masked.
+pub(crate) fn layout(attr: &MapAttr<'_>) -> Result<ArrayLayout> {
+    let max_entries = attr.max_entries();
+    let bypass_spec_v1 = ArrayBox::bypass_spec_v1();
+    // fls_long(max_entries - 1), in 64 bits so that 1 << 32 is defined.
+    let bits = u32::BITS - (max_entries - 1).leading_zeros();
+    let index_mask = ((1u64 << bits) - 1) as u32;
+    let alloc_entries = if bypass_spec_v1 {
+        max_entries
+    } else {
+        // Wraps to 0 for max_entries > 1 << 31: too big.
+        let rounded = index_mask.wrapping_add(1);
+        if rounded < max_entries {
+            return Err(E2BIG);
+        }
+        rounded
+    };
+    Ok(ArrayLayout {
+        elem_size: elem_size(attr.value_size()),
+        index_mask,
+        alloc_entries,
+        bypass_spec_v1,
+    })
+}
+
+/// `bpf_array_get_next_key()`, shared by the whole family.
+pub(crate) fn get_next_key(map: &Array, key: Option<u32>) -> Result<u32> {
+    let index = key.unwrap_or(u32::MAX);
+    if index >= map.max_entries() {
+        return Ok(0);
+    }
+    if index == map.max_entries() - 1 {
+        return Err(ENOENT);
+    }
+    Ok(index + 1)
+}
+
+/// The ops of `BPF_MAP_TYPE_ARRAY` (`array_map_ops`).
+pub(crate) struct ArrayMap;
+
+#[vtable]
+impl MapOps for ArrayMap {
+    type Owner = crate::RustArrayMap;
+    const MAP_TYPE: u32 = map_type::ARRAY;
+
+    fn alloc_check(attr: &MapAttr<'_>) -> Result {
+        alloc_check(attr)
+    }
+
+    /// `array_map_alloc()`.
+    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox> {
+        ArrayBox::alloc(attr, &layout(attr)?)
+    }
+
+    /// `array_map_mem_usage()`.
+    fn mem_usage(map: &Array) -> u64 {
+        let values = u64::from(map.max_entries()) * u64::from(map.elem_size());
+        if map.map_flags() & flags::MMAPABLE != 0 {
+            page_align(Array::HEADER_SIZE) + page_align(values)
+        } else {
+            Array::HEADER_SIZE + values
+        }
+    }
+
+    /// `array_map_lookup_elem()`.
+    #[inline]
+    fn lookup_elem(map: &Array, key: u32) -> Option<NonNull<u8>> {
+        map.elem(key).map(|e| e.ptr())
+    }
+
+    /// `array_map_update_elem()`.
+    fn update_elem(map: &Array, key: u32, value: &ValueSrc<'_>, map_flags: u64) -> Result {
+        if map_flags & !flags::LOCK > flags::EXIST {
+            // Unknown flags.
+            return Err(EINVAL);
+        }
+        // All elements were pre-allocated, none can be inserted.
+        let elem = map.elem(key).ok_or(E2BIG)?;
+        if map_flags & flags::NOEXIST != 0 {
+            // All elements already exist.
+            return Err(EEXIST);
+        }
+        let locked = map_flags & flags::LOCK != 0;
+        if locked && !map.has_field(bindings::btf_field_type_BPF_SPIN_LOCK) {
+            return Err(EINVAL);
+        }
+        elem.store(value, locked);
+        Ok(())
+    }
+
+    /// `array_map_delete_elem()`: array elements cannot be deleted.
+    fn delete_elem(_map: &Array, _key: u32) -> Result {
+        Err(EINVAL)
+    }
+
+    fn get_next_key(map: &Array, key: Option<u32>) -> Result<u32> {
+        get_next_key(map, key)
+    }
+
+    /// `array_map_gen_lookup()`: the verifier inlines these instructions for
+    /// `bpf_map_lookup_elem()`, with R1 = map and R2 = key; the lookup ends in R0.
+    fn gen_lookup(map: &Array, insns: &mut InsnBuf<'_>) -> Result {
+        if map.map_flags() & flags::INNER_MAP != 0 {
+            return Err(EOPNOTSUPP);
+        }
+        let elem_size = map.elem_size();
+        // Immediates are s32 in the instruction set; C passes these u32 through the same cast.
+        let max_entries = map.max_entries() as i32;
+
+        insns.push(Insn::alu64_imm(bindings::BPF_ADD, Reg::R1, Array::VALUE_OFFSET))?;
+        insns.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
+        if !map.bypass_spec_v1() {
+            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 4))?;
+            insns.push(Insn::alu32_imm(bindings::BPF_AND, Reg::R0, map.index_mask() as i32))?;
+        } else {
+            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 3))?;
+        }
+        if elem_size.is_power_of_two() {
+            insns.push(Insn::alu64_imm(bindings::BPF_LSH, Reg::R0, elem_size.trailing_zeros() as i32))?;
+        } else {
+            insns.push(Insn::alu64_imm(bindings::BPF_MUL, Reg::R0, elem_size as i32))?;
+        }
+        insns.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))?;
+        insns.push(Insn::ja(1))?;
+        insns.push(Insn::mov64_imm(Reg::R0, 0))
+    }
+
+    /// `array_map_direct_value_addr()`: global data (`.bss`, `.data`, `.rodata`).
+    fn direct_value_addr(map: &Array, off: u32) -> Result<u64> {
+        if map.max_entries() != 1 {
+            return Err(ENOTSUPP);
+        }
+        if off >= map.value_size() {
+            return Err(EINVAL);
+        }
+        Ok(map.values() as u64)
+    }
+
+    /// `array_map_direct_value_meta()`.
+    fn direct_value_meta(map: &Array, imm: u64) -> Result<u32> {
+        let base = map.values() as u64;
+        if map.max_entries() != 1 {
+            return Err(ENOTSUPP);
+        }
+        if imm < base || imm >= base + u64::from(map.elem_size()) {
+            return Err(ENOENT);
+        }
+        Ok((imm - base) as u32)
+    }
+
+    /// `array_map_check_btf()`.
+    fn check_btf(map: &Array, key: &BtfType<'_>, value: &BtfType<'_>) -> Result {
+        // One exception for keyless BTF: .bss/.data/.rodata/.percpu maps.
+        if key.is_void() {
+            let ty = map.map_type();
+            if (ty != map_type::ARRAY && ty != map_type::PERCPU_ARRAY) || map.max_entries() != 1 {
+                return Err(EINVAL);
+            }
+            if !value.is_datasec() {
+                return Err(EINVAL);
+            }
+            return Ok(());
+        }
+        // An array takes only a u32 key: the BTF must match the attributes of map_create.
+        if !key.is_i32() {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+}

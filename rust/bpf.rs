@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The abstraction layer between the map types and the kernel's BPF core.
+//!
+//! Everything here speaks C: the ops table built from a Rust trait ([`MapOps`], [`Registration`]),
+//! the kernel's own `struct bpf_array` ([`Array`]), creation attributes ([`MapAttr`]), BTF types
+//! ([`BtfType`]) and the BPF instructions that the verifier inlines ([`InsnBuf`]). All `unsafe`
+//! of the crate lives in this module.
+
+mod array;
+mod attr;
+mod btf;
+mod ffi;
+mod insn;
+mod ops;
+
+pub(crate) use array::{page_align, Array, ArrayBox, ArrayLayout, ValueSrc};
+pub(crate) use attr::{flags, map_type, MapAttr};
+pub(crate) use btf::BtfType;
+pub(crate) use insn::{Insn, InsnBuf, Reg};
+pub(crate) use ops::{MapOps, Registration};

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `BPF_MAP_CREATE` attributes and the uapi constants the map types test.
+
+use core::marker::PhantomData;
+use kernel::bindings;
+
+/// Map types, as in `enum bpf_map_type`.
+pub(crate) mod map_type {
+    use kernel::bindings;
+
+    /// `BPF_MAP_TYPE_ARRAY`.
+    pub(crate) const ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_ARRAY;
+    /// `BPF_MAP_TYPE_PERCPU_ARRAY`.
+    pub(crate) const PERCPU_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_PERCPU_ARRAY;
+    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
+    pub(crate) const PERF_EVENT_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+}
+
+/// Map creation and update flags of the uapi.
+pub(crate) mod flags {
+    use kernel::bindings;
+
+    /// `BPF_NOEXIST`.
+    pub(crate) const NOEXIST: u64 = bindings::BPF_NOEXIST as u64;
+    /// `BPF_EXIST`.
+    pub(crate) const EXIST: u64 = bindings::BPF_EXIST as u64;
+    /// `BPF_F_LOCK`.
+    pub(crate) const LOCK: u64 = bindings::BPF_F_LOCK as u64;
+    /// `BPF_F_NUMA_NODE`.
+    pub(crate) const NUMA_NODE: u32 = bindings::BPF_F_NUMA_NODE;
+    /// `BPF_F_MMAPABLE`.
+    pub(crate) const MMAPABLE: u32 = bindings::BPF_F_MMAPABLE;
+    /// `BPF_F_PRESERVE_ELEMS`.
+    pub(crate) const PRESERVE_ELEMS: u32 = bindings::BPF_F_PRESERVE_ELEMS;
+    /// `BPF_F_INNER_MAP`.
+    pub(crate) const INNER_MAP: u32 = bindings::BPF_F_INNER_MAP;
+    /// `BPF_F_RDONLY_PROG`.
+    pub(crate) const RDONLY_PROG: u32 = bindings::BPF_F_RDONLY_PROG;
+    /// `BPF_F_WRONLY_PROG`.
+    pub(crate) const WRONLY_PROG: u32 = bindings::BPF_F_WRONLY_PROG;
+    /// `BPF_F_ACCESS_MASK` (include/linux/bpf.h; a macro, so not generated).
+    pub(crate) const ACCESS_MASK: u32 =
+        bindings::BPF_F_RDONLY | RDONLY_PROG | bindings::BPF_F_WRONLY | WRONLY_PROG;
+
+    /// `bpf_map_flags_access_ok()`: a map cannot be both read-only and write-only for programs.
+    pub(crate) const fn access_ok(flags: u32) -> bool {
+        flags & (RDONLY_PROG | WRONLY_PROG) != (RDONLY_PROG | WRONLY_PROG)
+    }
+}
+
+/// The `BPF_MAP_CREATE` part of a `union bpf_attr`.
+///
+/// # Invariants
+///
+/// `raw` points to a `union bpf_attr` of a `BPF_MAP_CREATE` command, valid for `'a`, whose
+/// map-creation member is the active one.
+pub(crate) struct MapAttr<'a> {
+    raw: *mut bindings::bpf_attr,
+    _p: PhantomData<&'a bindings::bpf_attr>,
+}
+
+impl MapAttr<'_> {
+    /// Wraps the attributes that `map_alloc_check` or `map_alloc` received.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must point to the `union bpf_attr` of a `BPF_MAP_CREATE` command, valid for the
+    /// lifetime of the returned object.
+    pub(crate) unsafe fn from_raw(raw: *mut bindings::bpf_attr) -> Self {
+        // INVARIANT: the caller guarantees it.
+        Self {
+            raw,
+            _p: PhantomData,
+        }
+    }
+
+    fn create(&self) -> &bindings::bpf_attr__bindgen_ty_1 {
+        // SAFETY: by the type invariant `raw` is valid and the map-creation member is active.
+        unsafe { &(*self.raw).__bindgen_anon_1 }
+    }
+
+    /// Returns the raw pointer, for C functions that take the attributes.
+    pub(crate) fn as_raw(&self) -> *mut bindings::bpf_attr {
+        self.raw
+    }
+
+    /// `map_type`.
+    pub(crate) fn map_type(&self) -> u32 {
+        self.create().map_type
+    }
+
+    /// `key_size`.
+    pub(crate) fn key_size(&self) -> u32 {
+        self.create().key_size
+    }
+
+    /// `value_size`.
+    pub(crate) fn value_size(&self) -> u32 {
+        self.create().value_size
+    }
+
+    /// `max_entries`.
+    pub(crate) fn max_entries(&self) -> u32 {
+        self.create().max_entries
+    }
+
+    /// `map_flags`.
+    pub(crate) fn map_flags(&self) -> u32 {
+        self.create().map_flags
+    }
+
+    /// `bpf_map_attr_numa_node()`: the requested node, or `NUMA_NO_NODE`.
+    pub(crate) fn numa_node(&self) -> i32 {
+        if self.map_flags() & flags::NUMA_NODE != 0 {
+            self.create().numa_node as i32
+        } else {
+            bindings::NUMA_NO_NODE
+        }
+    }
+}

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Declarations of the C symbols that the generated bindings do not have: the wrappers of
+//! static inline helpers in `inline_helpers.c`, and the BTF id exported by the patch series.
+
+use kernel::bindings;
+
+// `struct bpf_map` holds zero-sized members (`lock_class_key` without lockdep); it is only ever
+// passed by pointer here, as in the kernel's own bindings crate.
+#[allow(improper_ctypes)]
+extern "C" {
+    /// `bpf_bypass_spec_v1(NULL)`: may the caller skip Spectre v1 index masking?
+    pub(crate) fn rust_arraymap_bypass_spec_v1() -> bool;
+    /// `btf_record_has_field(map->record, type)`.
+    pub(crate) fn rust_arraymap_record_has_field(map: *const bindings::bpf_map, ty: u32) -> bool;
+    /// `copy_map_value(map, dst, src)`: copies a value, leaving special fields alone.
+    pub(crate) fn rust_arraymap_copy_map_value(
+        map: *mut bindings::bpf_map,
+        dst: *mut kernel::ffi::c_void,
+        src: *mut kernel::ffi::c_void,
+    );
+    /// `BTF_INFO_KIND(t->info)`.
+    pub(crate) fn rust_arraymap_btf_kind(t: *const bindings::btf_type) -> u32;
+
+    /// The vmlinux BTF id of `struct bpf_array` (`BTF_ID_LIST_GLOBAL_SINGLE` in arraymap.c).
+    pub(crate) static bpf_array_btf_ids: [kernel::ffi::c_int; 1];
+}

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Turns a Rust [`MapOps`] implementation into a C `struct bpf_map_ops` table and registers it
+//! with the BPF core.
+//!
+//! The pattern is the one of `rust/kernel/miscdevice.rs`: a `#[vtable]` trait, and a private
+//! adapter whose `unsafe extern "C"` trampolines fill a `const` ops table. An op that the map
+//! type does not implement is absent from the table (`None`), so the BPF core answers for it as
+//! it does for any map type without that op.
+
+use super::{
+    array::{Array, ArrayBox, ValueSrc},
+    attr::MapAttr,
+    btf::BtfType,
+    ffi,
+    insn::InsnBuf,
+};
+use core::{marker::PhantomData, ptr::NonNull};
+use kernel::{
+    bindings,
+    error::{to_result, VTABLE_DEFAULT_ERROR},
+    ffi::{c_int, c_long, c_void},
+    module::ModuleMetadata,
+    prelude::*,
+};
+
+/// The ops of one array map type.
+///
+/// Every map these ops receive was allocated by [`MapOps::alloc`] and is alive for the call.
+#[vtable]
+pub(crate) trait MapOps {
+    /// The module that implements the ops; maps pin it.
+    type Owner: ModuleMetadata;
+
+    /// The `enum bpf_map_type` these ops serve.
+    const MAP_TYPE: u32;
+
+    /// Validates the creation attributes (`map_alloc_check`).
+    fn alloc_check(attr: &MapAttr<'_>) -> Result;
+
+    /// Allocates a map (`map_alloc`).
+    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox>;
+
+    /// Frees a map once its last reference is gone (`map_free`).
+    fn free(map: ArrayBox) {
+        drop(map);
+    }
+
+    /// Memory used by the map, as fdinfo's `memlock` shows it (`map_mem_usage`).
+    fn mem_usage(map: &Array) -> u64;
+
+    /// Looks up an element, for the syscall layer and for BPF programs (`map_lookup_elem`).
+    fn lookup_elem(_map: &Array, _key: u32) -> Option<NonNull<u8>> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Updates an element (`map_update_elem`).
+    fn update_elem(_map: &Array, _key: u32, _value: &ValueSrc<'_>, _flags: u64) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Deletes an element (`map_delete_elem`).
+    fn delete_elem(_map: &Array, _key: u32) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The key after `key`, or the first key for `None` (`map_get_next_key`).
+    fn get_next_key(_map: &Array, _key: Option<u32>) -> Result<u32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Emits the instructions that the verifier inlines for a lookup (`map_gen_lookup`).
+    fn gen_lookup(_map: &Array, _insns: &mut InsnBuf<'_>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Address of the value at offset `off`, for `ldimm64` of global data
+    /// (`map_direct_value_addr`).
+    fn direct_value_addr(_map: &Array, _off: u32) -> Result<u64> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Offset in the value of the address `imm` (`map_direct_value_meta`).
+    fn direct_value_meta(_map: &Array, _imm: u64) -> Result<u32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Checks the key and value BTF types given at creation (`map_check_btf`).
+    fn check_btf(_map: &Array, _key: &BtfType<'_>, _value: &BtfType<'_>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// Reads the `u32` key of an array map.
+///
+/// # Safety
+///
+/// `key` must point to 4 readable bytes.
+unsafe fn read_key(key: *const c_void) -> u32 {
+    // SAFETY: the caller guarantees 4 readable bytes; the BPF core does not promise alignment.
+    unsafe { key.cast::<u32>().read_unaligned() }
+}
+
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+struct Adapter<T: MapOps>(PhantomData<T>);
+
+impl<T: MapOps> Adapter<T> {
+    /// # Safety
+    ///
+    /// `attr` must be the attributes of a `BPF_MAP_CREATE` command.
+    unsafe extern "C" fn alloc_check(attr: *mut bindings::bpf_attr) -> c_int {
+        // SAFETY: the BPF core calls this op with the attributes of `BPF_MAP_CREATE`.
+        let attr = unsafe { MapAttr::from_raw(attr) };
+        errno(T::alloc_check(&attr))
+    }
+
+    /// # Safety
+    ///
+    /// `attr` must be the attributes of a `BPF_MAP_CREATE` command.
+    unsafe extern "C" fn alloc(attr: *mut bindings::bpf_attr) -> *mut bindings::bpf_map {
+        // SAFETY: the BPF core calls this op with the attributes of `BPF_MAP_CREATE`.
+        let attr = unsafe { MapAttr::from_raw(attr) };
+        match T::alloc(&attr) {
+            Ok(array) => array.into_map_ptr(),
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a map of these ops whose last reference is gone.
+    unsafe extern "C" fn free(map: *mut bindings::bpf_map) {
+        // SAFETY: `map_free` is called once, when nothing uses the map any more; the map was
+        // allocated by `alloc` above.
+        T::free(unsafe { ArrayBox::from_map_ptr(map) });
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops.
+    unsafe extern "C" fn mem_usage(map: *const bindings::bpf_map) -> u64 {
+        // SAFETY: the BPF core passes a live map of these ops.
+        T::mem_usage(unsafe { Array::from_map(map) })
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `key` must point to its key.
+    unsafe extern "C" fn lookup_elem(map: *mut bindings::bpf_map, key: *mut c_void) -> *mut c_void {
+        // SAFETY: the BPF core passes a live map of these ops and a key of `key_size` (4) bytes.
+        let (map, key) = unsafe { (Array::from_map(map), read_key(key)) };
+        match T::lookup_elem(map, key) {
+            Some(value) => value.as_ptr().cast(),
+            None => core::ptr::null_mut(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, `key` must point to its key and `value` to
+    /// `value_size` bytes.
+    unsafe extern "C" fn update_elem(
+        map: *mut bindings::bpf_map,
+        key: *mut c_void,
+        value: *mut c_void,
+        flags: u64,
+    ) -> c_long {
+        // SAFETY: the BPF core passes a live map of these ops, a 4-byte key and a value of
+        // `value_size` bytes that stays valid during the call.
+        let (map, key, value) =
+            unsafe { (Array::from_map(map), read_key(key), ValueSrc::from_raw(value)) };
+        errno(T::update_elem(map, key, &value, flags)) as c_long
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `key` must point to its key.
+    unsafe extern "C" fn delete_elem(map: *mut bindings::bpf_map, key: *mut c_void) -> c_long {
+        // SAFETY: the BPF core passes a live map of these ops and a 4-byte key.
+        let (map, key) = unsafe { (Array::from_map(map), read_key(key)) };
+        errno(T::delete_elem(map, key)) as c_long
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, `key` null or a pointer to a key, and `next_key`
+    /// writable for a key.
+    unsafe extern "C" fn get_next_key(
+        map: *mut bindings::bpf_map,
+        key: *mut c_void,
+        next_key: *mut c_void,
+    ) -> c_int {
+        // SAFETY: the BPF core passes a live map of these ops.
+        let map = unsafe { Array::from_map(map) };
+        // SAFETY: a non-null `key` points to a 4-byte key.
+        let key = (!key.is_null()).then(|| unsafe { read_key(key) });
+        match T::get_next_key(map, key) {
+            Ok(next) => {
+                // SAFETY: `next_key` has room for a 4-byte key.
+                unsafe { next_key.cast::<u32>().write_unaligned(next) };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `insn_buf` the verifier's buffer of
+    /// `INSN_BUF_SIZE` instructions.
+    unsafe extern "C" fn gen_lookup(
+        map: *mut bindings::bpf_map,
+        insn_buf: *mut bindings::bpf_insn,
+    ) -> c_int {
+        // SAFETY: the verifier passes a live map and its `insn_buf[INSN_BUF_SIZE]`, which
+        // nothing else accesses during the call.
+        let (map, buf) = unsafe {
+            (
+                Array::from_map(map),
+                core::slice::from_raw_parts_mut(insn_buf, InsnBuf::CAPACITY),
+            )
+        };
+        let mut insns = InsnBuf::new(buf);
+        match T::gen_lookup(map, &mut insns) {
+            Ok(()) => insns.len() as c_int,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `imm` writable.
+    unsafe extern "C" fn direct_value_addr(
+        map: *const bindings::bpf_map,
+        imm: *mut u64,
+        off: u32,
+    ) -> c_int {
+        // SAFETY: the verifier passes a live map of these ops.
+        let map = unsafe { Array::from_map(map) };
+        match T::direct_value_addr(map, off) {
+            Ok(addr) => {
+                // SAFETY: `imm` is writable.
+                unsafe { imm.write(addr) };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `off` writable.
+    unsafe extern "C" fn direct_value_meta(
+        map: *const bindings::bpf_map,
+        imm: u64,
+        off: *mut u32,
+    ) -> c_int {
+        // SAFETY: the verifier passes a live map of these ops.
+        let map = unsafe { Array::from_map(map) };
+        match T::direct_value_meta(map, imm) {
+            Ok(o) => {
+                // SAFETY: `off` is writable.
+                unsafe { off.write(o) };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a map of these ops being created, and the BTF types valid.
+    unsafe extern "C" fn check_btf(
+        map: *mut bindings::bpf_map,
+        _btf: *const bindings::btf,
+        key_type: *const bindings::btf_type,
+        value_type: *const bindings::btf_type,
+    ) -> c_int {
+        // SAFETY: `map_check_btf()` passes the map being created and two types of its BTF,
+        // which the map holds a reference on.
+        let (map, key, value) = unsafe {
+            (
+                Array::from_map(map),
+                BtfType::from_raw(key_type),
+                BtfType::from_raw(value_type),
+            )
+        };
+        errno(T::check_btf(map, &key, &value))
+    }
+
+    const VTABLE: bindings::bpf_map_ops = bindings::bpf_map_ops {
+        map_alloc_check: Some(Self::alloc_check),
+        map_alloc: Some(Self::alloc),
+        map_free: Some(Self::free),
+        map_mem_usage: Some(Self::mem_usage),
+        map_lookup_elem: if T::HAS_LOOKUP_ELEM {
+            Some(Self::lookup_elem)
+        } else {
+            None
+        },
+        map_update_elem: if T::HAS_UPDATE_ELEM {
+            Some(Self::update_elem)
+        } else {
+            None
+        },
+        map_delete_elem: if T::HAS_DELETE_ELEM {
+            Some(Self::delete_elem)
+        } else {
+            None
+        },
+        map_get_next_key: if T::HAS_GET_NEXT_KEY {
+            Some(Self::get_next_key)
+        } else {
+            None
+        },
+        map_gen_lookup: if T::HAS_GEN_LOOKUP {
+            Some(Self::gen_lookup)
+        } else {
+            None
+        },
+        map_direct_value_addr: if T::HAS_DIRECT_VALUE_ADDR {
+            Some(Self::direct_value_addr)
+        } else {
+            None
+        },
+        map_direct_value_meta: if T::HAS_DIRECT_VALUE_META {
+            Some(Self::direct_value_meta)
+        } else {
+            None
+        },
+        map_check_btf: if T::HAS_CHECK_BTF {
+            Some(Self::check_btf)
+        } else {
+            None
+        },
+        // Only the address of the exported id is taken here; the verifier reads it.
+        map_btf_id: (&raw const ffi::bpf_array_btf_ids).cast_mut().cast(),
+        owner: T::Owner::THIS_MODULE.as_ptr(),
+        // SAFETY: all-zero is a valid `bpf_map_ops`: every other op is absent.
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    const fn build() -> &'static bindings::bpf_map_ops {
+        &Self::VTABLE
+    }
+}
+
+/// Serves [`MapOps::MAP_TYPE`] with `T` while it lives.
+///
+/// New maps of the type are created through `T`'s ops table from [`Registration::new`] until
+/// the registration is dropped; maps pin the module, so the module (and with it the ops table)
+/// outlives every map created through it.
+pub(crate) struct Registration<T: MapOps>(PhantomData<T>);
+
+impl<T: MapOps> Registration<T> {
+    /// Registers `T`'s ops with the BPF core.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: the table is `'static` and its owner is this module, whose unload drops the
+        // registration, and the registration is undone in `drop`.
+        to_result(unsafe { bindings::bpf_map_type_register(T::MAP_TYPE, Adapter::<T>::build()) })?;
+        Ok(Self(PhantomData))
+    }
+}
+
+impl<T: MapOps> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: the same type and table as registered in `new`; this waits for concurrent map
+        // creations that may have seen the table.
+        unsafe { bindings::bpf_map_type_unregister(T::MAP_TYPE, Adapter::<T>::build()) };
+    }
+}

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Out-of-line wrappers for the static inline kernel helpers that the Rust
+ * side of rust_arraymap calls. bindgen does not generate static inline
+ * functions, and re-writing them in Rust would let the module drift from
+ * the kernel's semantics (special fields in copy_map_value(), the
+ * Spectre v1 decision). Each wrapper is a single call.
+ */
+#include <linux/bpf.h>
+#include <linux/btf.h>
+
+#include "inline_helpers.h"
+
+bool rust_arraymap_bypass_spec_v1(void)
+{
+	return bpf_bypass_spec_v1(NULL);
+}
+
+bool rust_arraymap_record_has_field(const struct bpf_map *map, u32 type)
+{
+	return btf_record_has_field(map->record, type);
+}
+
+void rust_arraymap_copy_map_value(struct bpf_map *map, void *dst, void *src)
+{
+	copy_map_value(map, dst, src);
+}
+
+u32 rust_arraymap_btf_kind(const struct btf_type *t)
+{
+	return BTF_INFO_KIND(t->info);
+}

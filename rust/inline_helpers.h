@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Out-of-line wrappers of static inline kernel helpers, called from Rust;
+ * the Rust declarations are in rust/bpf/ffi.rs.
+ */
+#ifndef RUST_ARRAYMAP_INLINE_HELPERS_H
+#define RUST_ARRAYMAP_INLINE_HELPERS_H
+
+#include <linux/types.h>
+
+struct bpf_map;
+struct btf_type;
+
+bool rust_arraymap_bypass_spec_v1(void);
+bool rust_arraymap_record_has_field(const struct bpf_map *map, u32 type);
+void rust_arraymap_copy_map_value(struct bpf_map *map, void *dst, void *src);
+u32 rust_arraymap_btf_kind(const struct btf_type *t);
+
+#endif

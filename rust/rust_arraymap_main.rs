@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! BPF array maps in Rust.
+//!
+//! A drop-in replacement for the array map family of `kernel/bpf/arraymap.c`. On load the module
+//! registers its [`bpf_map_ops`](kernel::bindings::bpf_map_ops) tables with the BPF subsystem
+//! (through `bpf_map_type_register()`, added by the patch series in `patches/`); from then on,
+//! new maps of the served types are created and run by this module. Maps pin the module, so it
+//! cannot be unloaded while one of them exists.
+//!
+//! The crate has two layers: [`bpf`] owns every FFI call and every `unsafe` block, and the map
+//! types ([`array`]) sit on top of it in safe Rust.
+
+use kernel::prelude::*;
+
+mod array;
+mod bpf;
+
+module! {
+    type: RustArrayMap,
+    name: "rust_arraymap",
+    authors: ["rust_arraymap developers"],
+    description: "The BPF array map family, in Rust",
+    license: "GPL",
+}
+
+/// The module: one registration per served map type, undone on unload.
+struct RustArrayMap {
+    _array: bpf::Registration<array::ArrayMap>,
+}
+
+impl kernel::Module for RustArrayMap {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let array = bpf::Registration::new()?;
+        pr_info!("serving BPF_MAP_TYPE_ARRAY\n");
+        Ok(Self { _array: array })
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Keep the kernel source as a git repository at the pristine Debian version
+# and apply patches/ with `git am`. Only files that the series changes are
+# touched, so the kernel build that follows stays incremental.
+# Runs inside the toolchain root.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+src="$CACHE/linux-src"
+tarball=/usr/src/linux-source-7.3.tar.xz
+have=$(dpkg-query -W -f '${Version}' linux-source-7.3)
+if [ "$have" != "$KVER_PKG" ]; then
+	log "NOTE: linux-source-7.3 $KVER_PKG is no longer in the archive; using $have"
+fi
+
+if [ ! -e "$src/.git/pristine-$have" ]; then
+	log "extracting linux-source-7.3 $have (~1 min)"
+	rm -rf "$src" "$src.tmp"
+	mkdir -p "$src.tmp"
+	tar -xf "$tarball" -C "$src.tmp" --strip-components=1
+	git -C "$src.tmp" init -q
+	git -C "$src.tmp" config user.name rust_arraymap
+	git -C "$src.tmp" config user.email rust_arraymap@localhost
+	git -C "$src.tmp" add -A -f .
+	git -C "$src.tmp" commit -q -m "linux-source-7.3 $have"
+	git -C "$src.tmp" tag pristine
+	touch "$src.tmp/.git/pristine-$have"
+	mv "$src.tmp" "$src"
+fi
+
+series=$(find "$TOP/patches" -name "*.patch" -print0 | sort -z | xargs -0r cat | sha256sum | cut -c1-12)
+if [ "$(cat "$src/.git/series" 2>/dev/null)" != "$series" ]; then
+	log "applying the patch series ($series)"
+	git -C "$src" am --abort >/dev/null 2>&1 || true
+	git -C "$src" reset -q --hard pristine
+	if compgen -G "$TOP/patches/*.patch" >/dev/null; then
+		git -C "$src" am -q "$TOP"/patches/*.patch
+	fi
+	echo "$series" >"$src/.git/series"
+fi
+echo "$src"
