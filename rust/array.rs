@@ -6,7 +6,7 @@
 //! that every input gets the errno the built-in map gives.
 
 use core::ptr::NonNull;
-use kernel::{bindings, prelude::*};
+use kernel::{bindings, mm::virt::VmaNew, prelude::*};
 
 use crate::bpf::{
     flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, Insn, InsnBuf, MapAttr, MapOps, Reg,
@@ -19,6 +19,9 @@ const CREATE_FLAG_MASK: u32 = flags::NUMA_NODE
     | flags::ACCESS_MASK
     | flags::PRESERVE_ELEMS
     | flags::INNER_MAP;
+
+/// `PAGE_SIZE`.
+const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 
 /// `PCPU_MIN_UNIT_SIZE` (include/linux/percpu.h): the largest per-CPU value.
 const PCPU_MIN_UNIT_SIZE: u32 = 32 << 10;
@@ -66,7 +69,7 @@ pub(crate) fn layout(attr: &MapAttr<'_>) -> Result<ArrayLayout> {
     let max_entries = attr.max_entries();
     let bypass_spec_v1 = ArrayBox::bypass_spec_v1();
     // fls_long(max_entries - 1), in 64 bits so that 1 << 32 is defined.
-    let bits = u32::BITS - (max_entries - 1).leading_zeros();
+    let bits = u32::BITS - max_entries.wrapping_sub(1).leading_zeros();
     let index_mask = ((1u64 << bits) - 1) as u32;
     let alloc_entries = if bypass_spec_v1 {
         max_entries
@@ -209,6 +212,29 @@ impl MapOps for ArrayMap {
             return Err(ENOENT);
         }
         Ok((imm - base) as u32)
+    }
+
+    /// `array_map_mmap()`: values of `BPF_F_MMAPABLE` maps, faulted in on demand.
+    fn mmap(map: &Array, vma: &VmaNew, pgoff: u64) -> Result {
+        if map.map_flags() & flags::MMAPABLE == 0 {
+            return Err(EINVAL);
+        }
+        let len = (vma.end() - vma.start()) as u64;
+        let values = u64::from(map.max_entries()) * u64::from(map.elem_size());
+        // Wrapping, as the C code's u64 arithmetic.
+        if pgoff.wrapping_mul(PAGE_SIZE).wrapping_add(len) > page_align(values) {
+            return Err(EINVAL);
+        }
+        // The flags that the eager remap_vmalloc_range() used to set via vm_insert_page().
+        vma.set_dontexpand();
+        vma.set_dontdump();
+        vma.set_mixedmap();
+        Ok(())
+    }
+
+    /// `array_map_mmap_fault()`.
+    fn mmap_fault(map: &Array, pgoff: u64) -> *mut u8 {
+        map.values().wrapping_add((pgoff * PAGE_SIZE) as usize)
     }
 
     /// `array_map_check_btf()`.

@@ -8,6 +8,9 @@
  */
 #include <linux/bpf.h>
 #include <linux/btf.h>
+#include <linux/mm.h>
+#include <linux/vmalloc.h>
+#include <linux/cacheflush.h>
 
 #include "inline_helpers.h"
 
@@ -29,4 +32,17 @@ void rust_arraymap_copy_map_value(struct bpf_map *map, void *dst, void *src)
 u32 rust_arraymap_btf_kind(const struct btf_type *t)
 {
 	return BTF_INFO_KIND(t->info);
+}
+
+vm_fault_t rust_arraymap_vmalloc_fault(struct vm_fault *vmf, void *addr)
+{
+	struct page *page = vmalloc_to_page(addr);
+
+	if (!page)
+		return VM_FAULT_SIGBUS;
+
+	flush_dcache_folio(page_folio(page));
+	get_page(page);
+	vmf->page = page;
+	return 0;
 }

@@ -18,6 +18,6 @@ exec unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
 		mount --bind "$d" "$root$d"
 	done
 	exec chroot "$root" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" \
-		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
+		PATH=/opt/vng/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
 		${CI:+CI=$CI} /bin/bash -c "cd \"\$0\" 2>/dev/null || cd /; exec \"\$@\"" "$cwd" "$@"
 ' in-root "$root" "$TOP" "$CACHE" "$PWD" "$@"

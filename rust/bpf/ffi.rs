@@ -19,6 +19,11 @@ extern "C" {
         dst: *mut kernel::ffi::c_void,
         src: *mut kernel::ffi::c_void,
     );
+    /// Faults in the vmalloc page at `addr` for `vmf`: `vmalloc_to_page()`, flush, `get_page()`.
+    pub(crate) fn rust_arraymap_vmalloc_fault(
+        vmf: *mut bindings::vm_fault,
+        addr: *mut kernel::ffi::c_void,
+    ) -> bindings::vm_fault_t;
     /// `BTF_INFO_KIND(t->info)`.
     pub(crate) fn rust_arraymap_btf_kind(t: *const bindings::btf_type) -> u32;
 

@@ -20,6 +20,7 @@ use kernel::{
     bindings,
     error::{to_result, VTABLE_DEFAULT_ERROR},
     ffi::{c_int, c_long, c_void},
+    mm::virt::VmaNew,
     module::ModuleMetadata,
     prelude::*,
 };
@@ -82,6 +83,17 @@ pub(crate) trait MapOps {
 
     /// Offset in the value of the address `imm` (`map_direct_value_meta`).
     fn direct_value_meta(_map: &Array, _imm: u64) -> Result<u32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Checks a user mapping of the values at page offset `pgoff`, and sets its flags
+    /// (`map_mmap`). Pages are faulted in later through [`MapOps::mmap_fault`].
+    fn mmap(_map: &Array, _vma: &VmaNew, _pgoff: u64) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The vmalloc address backing page `pgoff` of a user mapping (`map_mmap_fault`).
+    fn mmap_fault(_map: &Array, _pgoff: u64) -> *mut u8 {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -294,6 +306,31 @@ impl<T: MapOps> Adapter<T> {
         errno(T::check_btf(map, &key, &value))
     }
 
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `vma` a mapping of it being set up.
+    unsafe extern "C" fn mmap(map: *mut bindings::bpf_map, vma: *mut bindings::vm_area_struct) -> c_int {
+        // SAFETY: `bpf_map_mmap()` passes a live map and a vma undergoing its initial setup.
+        let (map, vma) = unsafe { (Array::from_map(map), VmaNew::from_raw(vma)) };
+        // SAFETY: the vma is valid; `vm_pgoff` is set before `mmap` is called.
+        let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff } as u64;
+        errno(T::mmap(map, vma, pgoff))
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `vmf` a fault on one of its mappings.
+    unsafe extern "C" fn mmap_fault(
+        map: *mut bindings::bpf_map,
+        vmf: *mut bindings::vm_fault,
+    ) -> bindings::vm_fault_t {
+        // SAFETY: the fault handler of a map mapping passes the (live) map and the fault.
+        let (map, pgoff) = unsafe { (Array::from_map(map), (*vmf).__bindgen_anon_1.pgoff as u64) };
+        let addr = T::mmap_fault(map, pgoff);
+        // SAFETY: `addr` is inside the map's vmalloc area: `mmap` bounded the mapping.
+        unsafe { ffi::rust_arraymap_vmalloc_fault(vmf, addr.cast()) }
+    }
+
     const VTABLE: bindings::bpf_map_ops = bindings::bpf_map_ops {
         map_alloc_check: Some(Self::alloc_check),
         map_alloc: Some(Self::alloc),
@@ -331,6 +368,12 @@ impl<T: MapOps> Adapter<T> {
         },
         map_direct_value_meta: if T::HAS_DIRECT_VALUE_META {
             Some(Self::direct_value_meta)
+        } else {
+            None
+        },
+        map_mmap: if T::HAS_MMAP { Some(Self::mmap) } else { None },
+        map_mmap_fault: if T::HAS_MMAP_FAULT {
+            Some(Self::mmap_fault)
         } else {
             None
         },
