@@ -9,8 +9,8 @@ use core::ptr::NonNull;
 use kernel::{bindings, mm::virt::VmaNew, prelude::*};
 
 use crate::bpf::{
-    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, Insn, InsnBuf, MapAttr, MapOps, Reg,
-    ValueSrc,
+    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, Insn, InsnBuf, MapAttr,
+    MapOps, Reg, ValueSrc,
 };
 
 /// Creation flags the array family accepts (`ARRAY_CREATE_FLAG_MASK`).
@@ -173,18 +173,34 @@ impl MapOps for ArrayMap {
         // Immediates are s32 in the instruction set; C passes these u32 through the same cast.
         let max_entries = map.max_entries() as i32;
 
-        insns.push(Insn::alu64_imm(bindings::BPF_ADD, Reg::R1, Array::VALUE_OFFSET))?;
+        insns.push(Insn::alu64_imm(
+            bindings::BPF_ADD,
+            Reg::R1,
+            Array::VALUE_OFFSET,
+        ))?;
         insns.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
         if !map.bypass_spec_v1() {
             insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 4))?;
-            insns.push(Insn::alu32_imm(bindings::BPF_AND, Reg::R0, map.index_mask() as i32))?;
+            insns.push(Insn::alu32_imm(
+                bindings::BPF_AND,
+                Reg::R0,
+                map.index_mask() as i32,
+            ))?;
         } else {
             insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 3))?;
         }
         if elem_size.is_power_of_two() {
-            insns.push(Insn::alu64_imm(bindings::BPF_LSH, Reg::R0, elem_size.trailing_zeros() as i32))?;
+            insns.push(Insn::alu64_imm(
+                bindings::BPF_LSH,
+                Reg::R0,
+                elem_size.trailing_zeros() as i32,
+            ))?;
         } else {
-            insns.push(Insn::alu64_imm(bindings::BPF_MUL, Reg::R0, elem_size as i32))?;
+            insns.push(Insn::alu64_imm(
+                bindings::BPF_MUL,
+                Reg::R0,
+                elem_size as i32,
+            ))?;
         }
         insns.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))?;
         insns.push(Insn::ja(1))?;

@@ -32,7 +32,7 @@ log "booting $(basename "$kimg") in QEMU (${kvm:+TCG, }${kvm:-KVM}) for $(basena
 # Show the guest's output live, without the boot chatter.
 timeout "${VM_TIMEOUT:-2400}" vng "${vng_args[@]}" $kvm --exec "$script $out $*" 2>&1 |
 	tee "$out/console.log" |
-	grep --line-buffered -vE '^(overlayfs:|virtme-ng-init:|\[ *[0-9]+\.[0-9]+\] overlayfs)' || true
+	awk '/virtme-ng-init: starting script/ { on = 1; next } on && !/^virtme-ng-init:/ { print; fflush() }' || true
 
 verdict=$(tail -n 1 "$out/result.ktap" 2>/dev/null || true)
 if ! [[ "$verdict" =~ ^[0-9]+\ passed,\ [0-9]+\ failed$ ]]; then

@@ -37,12 +37,24 @@ impl Insn {
 
     /// `BPF_ALU64_IMM(op, dst, imm)`.
     pub(crate) fn alu64_imm(op: u32, dst: Reg, imm: i32) -> Self {
-        Self::new(bindings::BPF_ALU64 | op | bindings::BPF_K, dst, Reg::R0, 0, imm)
+        Self::new(
+            bindings::BPF_ALU64 | op | bindings::BPF_K,
+            dst,
+            Reg::R0,
+            0,
+            imm,
+        )
     }
 
     /// `BPF_ALU32_IMM(op, dst, imm)`.
     pub(crate) fn alu32_imm(op: u32, dst: Reg, imm: i32) -> Self {
-        Self::new(bindings::BPF_ALU | op | bindings::BPF_K, dst, Reg::R0, 0, imm)
+        Self::new(
+            bindings::BPF_ALU | op | bindings::BPF_K,
+            dst,
+            Reg::R0,
+            0,
+            imm,
+        )
     }
 
     /// `BPF_ALU64_REG(op, dst, src)`.
@@ -52,12 +64,24 @@ impl Insn {
 
     /// `BPF_LDX_MEM(size, dst, src, off)`.
     pub(crate) fn ldx_mem(size: u32, dst: Reg, src: Reg, off: i16) -> Self {
-        Self::new(bindings::BPF_LDX | size | bindings::BPF_MEM, dst, src, off, 0)
+        Self::new(
+            bindings::BPF_LDX | size | bindings::BPF_MEM,
+            dst,
+            src,
+            off,
+            0,
+        )
     }
 
     /// `BPF_JMP_IMM(op, dst, imm, off)`.
     pub(crate) fn jmp_imm(op: u32, dst: Reg, imm: i32, off: i16) -> Self {
-        Self::new(bindings::BPF_JMP | op | bindings::BPF_K, dst, Reg::R0, off, imm)
+        Self::new(
+            bindings::BPF_JMP | op | bindings::BPF_K,
+            dst,
+            Reg::R0,
+            off,
+            imm,
+        )
     }
 
     /// `BPF_JMP_IMM(BPF_JA, 0, 0, off)`: jump over `off` instructions.

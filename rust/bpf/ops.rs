@@ -185,8 +185,13 @@ impl<T: MapOps> Adapter<T> {
     ) -> c_long {
         // SAFETY: the BPF core passes a live map of these ops, a 4-byte key and a value of
         // `value_size` bytes that stays valid during the call.
-        let (map, key, value) =
-            unsafe { (Array::from_map(map), read_key(key), ValueSrc::from_raw(value)) };
+        let (map, key, value) = unsafe {
+            (
+                Array::from_map(map),
+                read_key(key),
+                ValueSrc::from_raw(value),
+            )
+        };
         errno(T::update_elem(map, key, &value, flags)) as c_long
     }
 
@@ -309,7 +314,10 @@ impl<T: MapOps> Adapter<T> {
     /// # Safety
     ///
     /// `map` must be a live map of these ops and `vma` a mapping of it being set up.
-    unsafe extern "C" fn mmap(map: *mut bindings::bpf_map, vma: *mut bindings::vm_area_struct) -> c_int {
+    unsafe extern "C" fn mmap(
+        map: *mut bindings::bpf_map,
+        vma: *mut bindings::vm_area_struct,
+    ) -> c_int {
         // SAFETY: `bpf_map_mmap()` passes a live map and a vma undergoing its initial setup.
         let (map, vma) = unsafe { (Array::from_map(map), VmaNew::from_raw(vma)) };
         // SAFETY: the vma is valid; `vm_pgoff` is set before `mmap` is called.

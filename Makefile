@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# rust_arraymap: the BPF array map family in Rust, as an out-of-tree module.
+#
+#   make run     build everything (toolchain root, patched kernel, module) and show the demo in QEMU
+#   make test    the same set-up, then the test suite in QEMU; last line "N passed, N failed"
+#   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
+#   make check   rustfmt --check and the module built with CLIPPY=1
+#   make clean   remove the module's build products (the caches stay, see README.md)
+#
+# Every step runs inside a Debian 13 root kept in $(RUST_ARRAYMAP_CACHE), by default
+# ~/.cache/rust_arraymap, keyed by its inputs.
+
+SHELL := /bin/bash
+IN_ROOT := scripts/in-root.sh
+
+# With KDIR set, the module is built against that (already built and patched) kernel tree and
+# the cached kernel is not built.
+export KDIR
+
+.PHONY: all root kernel module tests run test check clean
+
+all: module
+
+root:
+	@scripts/make-root.sh
+
+kernel: root
+ifeq ($(KDIR),)
+	@$(IN_ROOT) scripts/build-kernel.sh >/dev/null
+endif
+
+module: kernel
+	@$(IN_ROOT) scripts/build-module.sh $(if $(CLIPPY),CLIPPY=1)
+
+tests: root
+	@$(IN_ROOT) make -s -C tests
+
+run: module tests
+	@$(IN_ROOT) scripts/run-vm.sh $(CURDIR)/tests/demo.sh
+
+test: module tests
+	@$(IN_ROOT) scripts/run-vm.sh $(CURDIR)/tests/run-suite.sh
+
+check: kernel
+	@$(IN_ROOT) scripts/check.sh
+
+clean:
+	rm -rf tests/build
+	find . \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' -o -name '.*.cmd' \
+		-o -name '*.order' -o -name '*.symvers' -o -name '.*.d' \) -delete

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * amtest: user-space probes of BPF array maps for the rust_arraymap suite.
+ * Each subcommand exercises whatever serves BPF_MAP_TYPE_ARRAY right now (the
+ * built-in C map or the module); the suite runs it both ways and compares.
+ *
+ *   amtest errno               every bad attribute/flag case, one "case: result" line each
+ *   amtest xlated PIN          xlated instructions of a program that looks up the map at PIN
+ *   amtest mkmap-unpriv PIN    create an ARRAY without CAP_PERFMON/CAP_SYS_ADMIN and pin it
+ *   amtest hold                create an ARRAY, print "ready", wait to be killed
+ *   amtest prog-only PIN       load a program using a new ARRAY, pin the program, drop the map fd
+ *   amtest skel                global data, lookups and updates through array.skel.h
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/capability.h>
+#include <sys/wait.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "array.skel.h"
+
+static int failures;
+
+/* The module's reference count, or -1 when it is not loaded: each map it serves holds one. */
+static int module_refs(void)
+{
+	FILE *f = fopen("/sys/module/rust_arraymap/refcnt", "r");
+	int n = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+#define CHECK(cond, ...)                                                   \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "FAIL %s:%d: ", __func__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                      \
+			fputc('\n', stderr);                               \
+			failures++;                                        \
+		}                                                          \
+	} while (0)
+
+static const char *res(int ret)
+{
+	static char buf[64];
+
+	if (ret >= 0)
+		return "ok";
+	if (strerrorname_np(-ret))
+		snprintf(buf, sizeof(buf), "%s", strerrorname_np(-ret));
+	else
+		snprintf(buf, sizeof(buf), "errno %d", -ret);
+	return buf;
+}
+
+static int create(enum bpf_map_type type, __u32 key, __u32 value, __u32 entries,
+		  __u32 flags, __u32 numa)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags, .numa_node = numa);
+	int fd = bpf_map_create(type, "amtest", key, value, entries, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static void report_create(const char *name, enum bpf_map_type type, __u32 key,
+			  __u32 value, __u32 entries, __u32 flags, __u32 numa)
+{
+	int fd = create(type, key, value, entries, flags, numa);
+
+	printf("create %s: %s\n", name, res(fd));
+	if (fd >= 0)
+		close(fd);
+}
+
+static int errno_cases(void)
+{
+	const enum bpf_map_type A = BPF_MAP_TYPE_ARRAY;
+	__u64 val = 0x1122334455667788ULL, out;
+	__u32 key, next;
+	int fd, ret;
+
+	report_create("valid", A, 4, 8, 4, 0, 0);
+	report_create("max_entries=0", A, 4, 8, 0, 0, 0);
+	report_create("key_size=8", A, 8, 8, 4, 0, 0);
+	report_create("key_size=0", A, 0, 8, 4, 0, 0);
+	report_create("value_size=0", A, 4, 0, 4, 0, 0);
+	report_create("value_size=INT_MAX+1", A, 4, 0x80000000u, 1, 0, 0);
+	report_create("value_size=UINT_MAX", A, 4, 0xffffffffu, 1, 0, 0);
+	report_create("value_size=1MiB", A, 4, 1 << 20, 2, 0, 0);
+	report_create("value_size=3", A, 4, 3, 7, 0, 0);
+	report_create("unknown-flag", A, 4, 8, 4, 1u << 30, 0);
+	report_create("flag-NO_PREALLOC", A, 4, 8, 4, BPF_F_NO_PREALLOC, 0);
+	report_create("flag-RDONLY_PROG|WRONLY_PROG", A, 4, 8, 4,
+		      BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG, 0);
+	report_create("flag-RDONLY_PROG", A, 4, 8, 4, BPF_F_RDONLY_PROG, 0);
+	report_create("flag-RDONLY|WRONLY", A, 4, 8, 4, BPF_F_RDONLY | BPF_F_WRONLY, 0);
+	report_create("flag-MMAPABLE", A, 4, 8, 4, BPF_F_MMAPABLE, 0);
+	report_create("flag-INNER_MAP", A, 4, 8, 4, BPF_F_INNER_MAP, 0);
+	report_create("flag-PRESERVE_ELEMS", A, 4, 8, 4, BPF_F_PRESERVE_ELEMS, 0);
+	report_create("flag-NUMA_NODE-0", A, 4, 8, 4, BPF_F_NUMA_NODE, 0);
+	report_create("flag-NUMA_NODE-7", A, 4, 8, 4, BPF_F_NUMA_NODE, 7);
+	report_create("mmapable-hash", BPF_MAP_TYPE_HASH, 4, 8, 4, BPF_F_MMAPABLE, 0);
+	report_create("mmapable-percpu-array", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4,
+		      BPF_F_MMAPABLE, 0);
+
+	fd = create(A, 4, 8, 4, 0, 0);
+	if (fd < 0) {
+		printf("create for element ops: %s\n", res(fd));
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	key = 4;
+	ret = bpf_map_lookup_elem(fd, &key, &out);
+	printf("lookup key=4 (out of range): %s\n", res(ret ? -errno : 0));
+	key = 0xffffffffu;
+	ret = bpf_map_lookup_elem(fd, &key, &out);
+	printf("lookup key=UINT_MAX: %s\n", res(ret ? -errno : 0));
+	key = 4;
+	ret = bpf_map_update_elem(fd, &key, &val, BPF_ANY);
+	printf("update key=4 (out of range): %s\n", res(ret ? -errno : 0));
+	key = 1;
+	ret = bpf_map_update_elem(fd, &key, &val, BPF_NOEXIST);
+	printf("update NOEXIST: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_update_elem(fd, &key, &val, BPF_EXIST);
+	printf("update EXIST: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_update_elem(fd, &key, &val, BPF_ANY);
+	printf("update ANY: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_update_elem(fd, &key, &val, BPF_F_LOCK);
+	printf("update F_LOCK without a lock: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_update_elem(fd, &key, &val, 8);
+	printf("update unknown flag 8: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_update_elem(fd, &key, &val, BPF_NOEXIST | BPF_EXIST);
+	printf("update NOEXIST|EXIST: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_lookup_elem(fd, &key, &out);
+	printf("lookup key=1: %s value=%#llx\n", res(ret ? -errno : 0),
+	       (unsigned long long)out);
+	ret = bpf_map_lookup_elem_flags(fd, &key, &out, BPF_F_LOCK);
+	printf("lookup F_LOCK without a lock: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_delete_elem(fd, &key);
+	printf("delete key=1: %s\n", res(ret ? -errno : 0));
+	key = 9;
+	ret = bpf_map_delete_elem(fd, &key);
+	printf("delete key=9: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_get_next_key(fd, NULL, &next);
+	printf("get_next_key NULL: %s next=%u\n", res(ret ? -errno : 0), next);
+	key = 2;
+	ret = bpf_map_get_next_key(fd, &key, &next);
+	printf("get_next_key 2: %s next=%u\n", res(ret ? -errno : 0), next);
+	key = 3;
+	next = 77;
+	ret = bpf_map_get_next_key(fd, &key, &next);
+	printf("get_next_key 3 (last): %s next=%u\n", res(ret ? -errno : 0), next);
+	key = 100;
+	ret = bpf_map_get_next_key(fd, &key, &next);
+	printf("get_next_key 100: %s next=%u\n", res(ret ? -errno : 0), next);
+	ret = bpf_map_lookup_and_delete_elem(fd, &key, &out);
+	printf("lookup_and_delete: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_freeze(fd);
+	printf("freeze: %s\n", res(ret ? -errno : 0));
+	key = 1;
+	ret = bpf_map_update_elem(fd, &key, &val, BPF_ANY);
+	printf("update after freeze: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_lookup_elem(fd, &key, &out);
+	printf("lookup after freeze: %s value=%#llx\n", res(ret ? -errno : 0),
+	       (unsigned long long)out);
+	close(fd);
+
+	/* Read-only and write-only maps from the syscall side. */
+	fd = create(A, 4, 8, 4, BPF_F_RDONLY, 0);
+	ret = fd < 0 ? fd : bpf_map_update_elem(fd, &key, &val, BPF_ANY);
+	printf("update on RDONLY map: %s\n", res(ret < 0 ? (fd < 0 ? fd : -errno) : 0));
+	if (fd >= 0)
+		close(fd);
+	fd = create(A, 4, 8, 4, BPF_F_WRONLY, 0);
+	ret = fd < 0 ? fd : bpf_map_lookup_elem(fd, &key, &out);
+	printf("lookup on WRONLY map: %s\n", res(ret < 0 ? (fd < 0 ? fd : -errno) : 0));
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* r2 = fp - 4 (key 0), r1 = map, call lookup, r0 = (r0 != 0), exit */
+static int load_lookup_prog(int map_fd)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ST | BPF_MEM | BPF_W, .dst_reg = BPF_REG_10, .off = -4, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_2, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_2, .imm = -4 },
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = map_fd },
+		{ 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_map_lookup_elem },
+		{ .code = BPF_JMP | BPF_JEQ | BPF_K, .dst_reg = BPF_REG_0, .off = 2, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "amtest", "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Print the xlated program, with the map's address (an ldimm64) left out. */
+static int print_xlated(int prog_fd)
+{
+	struct bpf_insn insns[256];
+	struct bpf_prog_info info = {
+		.xlated_prog_len = sizeof(insns),
+		.xlated_prog_insns = (__u64)(unsigned long)insns,
+	};
+	__u32 len = sizeof(info);
+	unsigned int i, n;
+
+	if (bpf_prog_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	n = info.xlated_prog_len / sizeof(insns[0]);
+	for (i = 0; i < n; i++) {
+		struct bpf_insn *in = &insns[i];
+		int imm = in->imm;
+
+		if (in->code == (BPF_LD | BPF_DW | BPF_IMM)) {
+			printf("%02x %x %x %d map-address\n", in->code, in->dst_reg,
+			       in->src_reg, in->off);
+			i++;
+			continue;
+		}
+		if (in->code == (BPF_JMP | BPF_CALL))
+			imm = 0; /* helper address: differs between builds */
+		printf("%02x %x %x %d %d\n", in->code, in->dst_reg, in->src_reg, in->off, imm);
+	}
+	return 0;
+}
+
+static int xlated(const char *pin)
+{
+	int map_fd = bpf_obj_get(pin), prog_fd, ret;
+
+	if (map_fd < 0) {
+		perror("bpf_obj_get");
+		return 1;
+	}
+	prog_fd = load_lookup_prog(map_fd);
+	if (prog_fd < 0) {
+		fprintf(stderr, "prog load: %s\n", res(prog_fd));
+		return 1;
+	}
+	ret = print_xlated(prog_fd);
+	close(prog_fd);
+	close(map_fd);
+	return ret ? 1 : 0;
+}
+
+static int drop_spectre_caps(void)
+{
+	cap_value_t drop[] = { CAP_PERFMON, CAP_SYS_ADMIN };
+	cap_t caps = cap_get_proc();
+	int ret;
+
+	if (!caps)
+		return -1;
+	ret = cap_set_flag(caps, CAP_EFFECTIVE, 2, drop, CAP_CLEAR) ||
+	      cap_set_flag(caps, CAP_PERMITTED, 2, drop, CAP_CLEAR) ||
+	      cap_set_proc(caps);
+	cap_free(caps);
+	return ret;
+}
+
+static int mkmap_unpriv(const char *pin)
+{
+	int fd;
+
+	if (drop_spectre_caps()) {
+		perror("dropping CAP_PERFMON/CAP_SYS_ADMIN");
+		return 1;
+	}
+	/* 5 entries: masked with 7 when Spectre v1 is not bypassed. */
+	fd = create(BPF_MAP_TYPE_ARRAY, 4, 24, 5, 0, 0);
+	if (fd < 0) {
+		fprintf(stderr, "create: %s\n", res(fd));
+		return 1;
+	}
+	if (bpf_obj_pin(fd, pin)) {
+		perror("pin");
+		return 1;
+	}
+	return 0;
+}
+
+static int hold(void)
+{
+	int fd = create(BPF_MAP_TYPE_ARRAY, 4, 8, 16, 0, 0);
+
+	if (fd < 0) {
+		fprintf(stderr, "create: %s\n", res(fd));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	pause();
+	return 0;
+}
+
+static int prog_only(const char *pin)
+{
+	int map_fd = create(BPF_MAP_TYPE_ARRAY, 4, 8, 16, 0, 0), prog_fd;
+
+	if (map_fd < 0) {
+		fprintf(stderr, "create: %s\n", res(map_fd));
+		return 1;
+	}
+	prog_fd = load_lookup_prog(map_fd);
+	close(map_fd);
+	if (prog_fd < 0) {
+		fprintf(stderr, "prog load: %s\n", res(prog_fd));
+		return 1;
+	}
+	if (bpf_obj_pin(prog_fd, pin)) {
+		perror("pin");
+		return 1;
+	}
+	return 0;
+}
+
+static int run(int prog_fd)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
+
+	return err ? -errno : (int)opts.retval;
+}
+
+static int skel(void)
+{
+	struct array *skel;
+	__u64 v, big[3];
+	__u32 k;
+	int err, fd, fdb;
+
+	skel = array__open();
+	if (!skel) {
+		perror("array__open");
+		return 1;
+	}
+	skel->rodata->ro_var = 7;
+	err = array__load(skel);
+	if (err) {
+		fprintf(stderr, "array__load: %d\n", err);
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	fd = bpf_map__fd(skel->maps.vals);
+	fdb = bpf_map__fd(skel->maps.bigs);
+
+	/* User space writes, BPF reads (inlined lookup). */
+	for (k = 0; k < 16; k++) {
+		v = 1000 + k;
+		CHECK(!bpf_map_update_elem(fd, &k, &v, BPF_ANY), "update %u", k);
+	}
+	for (k = 0; k < 17; k++) {
+		skel->bss->lookup_key = k;
+		CHECK(run(bpf_program__fd(skel->progs.prog_lookup)) == 0, "run lookup");
+		if (k < 16) {
+			CHECK(skel->bss->lookup_found == 1, "key %u not found", k);
+			CHECK(skel->bss->lookup_result == 1000 + k, "key %u: %llu", k,
+			      (unsigned long long)skel->bss->lookup_result);
+		} else {
+			CHECK(skel->bss->lookup_found == 0, "key %u found", k);
+		}
+	}
+
+	/* BPF writes (helper calls into the map's update op), user space reads. */
+	skel->data->data_var = 40;
+	CHECK(run(bpf_program__fd(skel->progs.prog_update)) == 0, "run update");
+	for (k = 0; k < 16; k++) {
+		CHECK(!bpf_map_lookup_elem(fd, &k, &v), "lookup %u", k);
+		CHECK(v == k * 100 + 40 + 7, "vals[%u] = %llu", k, (unsigned long long)v);
+	}
+	for (k = 0; k < 5; k++) {
+		CHECK(!bpf_map_lookup_elem(fdb, &k, big), "lookup big %u", k);
+		CHECK(big[0] == k && big[1] == k * 2 && big[2] == k * 3, "bigs[%u]", k);
+	}
+	CHECK(skel->bss->bss_counter == 1, "bss_counter %llu",
+	      (unsigned long long)skel->bss->bss_counter);
+
+	/* Errors that BPF programs see from the map ops. */
+	CHECK(run(bpf_program__fd(skel->progs.prog_errors)) == 0, "run errors");
+	CHECK(skel->bss->oob_lookup_null == 1, "oob lookup not NULL");
+	CHECK(skel->bss->oob_update_err == -E2BIG, "oob update %lld",
+	      (long long)skel->bss->oob_update_err);
+	CHECK(skel->bss->noexist_err == -EEXIST, "NOEXIST %lld",
+	      (long long)skel->bss->noexist_err);
+	CHECK(skel->bss->delete_err == -EINVAL, "delete %lld",
+	      (long long)skel->bss->delete_err);
+	CHECK(skel->bss->badflag_err == -EINVAL, "bad flag %lld",
+	      (long long)skel->bss->badflag_err);
+
+	/* The inlined lookup's instructions, for comparison with the C map's. */
+	printf("# xlated prog_lookup\n");
+	print_xlated(bpf_program__fd(skel->progs.prog_lookup));
+	array__destroy(skel);
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	if (!strcmp(cmd, "errno"))
+		return errno_cases();
+	if (!strcmp(cmd, "xlated") && argc == 3)
+		return xlated(argv[2]);
+	if (!strcmp(cmd, "mkmap-unpriv") && argc == 3)
+		return mkmap_unpriv(argv[2]);
+	if (!strcmp(cmd, "hold"))
+		return hold();
+	if (!strcmp(cmd, "prog-only") && argc == 3)
+		return prog_only(argv[2]);
+	if (!strcmp(cmd, "skel"))
+		return skel();
+	fprintf(stderr, "usage: see the comment at the top of amtest.c\n");
+	return 2;
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make run`: a short bpftool session in the VM showing an ARRAY map served by
+# rust_arraymap.ko: the module's refcount rises while the map lives and falls
+# when it is gone. Runs as root inside the VM: demo.sh OUTDIR
+set -uo pipefail
+
+OUT=$1
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+REFCNT=/sys/module/rust_arraymap/refcnt
+PIN=/sys/fs/bpf/demo
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+# Kernel messages on the console: warnings and worse only (splats still show).
+dmesg -n 5
+
+ok=0 bad=0
+step() { printf '\n$ %s\n' "$*"; "$@"; }
+expect() {
+	if [ "$1" = "$2" ]; then echo "  -> $3: yes"; ok=$((ok + 1)); else echo "  -> $3: NO (got $1)"; bad=$((bad + 1)); fi
+}
+
+step insmod "$TOP/rust_arraymap.ko"
+step dmesg --notime | grep rust_arraymap
+echo "  module refcount: $(cat $REFCNT)"
+expect "$(cat $REFCNT)" 0 "no map yet, refcount 0"
+
+step bpftool map create $PIN type array key 4 value 8 entries 4 name demo
+echo "  module refcount: $(cat $REFCNT)"
+expect "$(cat $REFCNT)" 1 "the new ARRAY map pins the module"
+step bpftool map update pinned $PIN key 1 0 0 0 value 0x2a 0 0 0 0 0 0 0
+step bpftool map update pinned $PIN key 4 0 0 0 value 1 0 0 0 0 0 0 0
+step bpftool map dump pinned $PIN
+step bpftool map show pinned $PIN
+step rmmod rust_arraymap
+expect "$?" 1 "rmmod is refused while the map exists"
+
+step rm $PIN
+for _ in $(seq 50); do [ "$(cat $REFCNT)" = 0 ] && break; sleep 0.1; done
+echo "  module refcount: $(cat $REFCNT)"
+expect "$(cat $REFCNT)" 0 "the map is freed, refcount back to 0"
+step rmmod rust_arraymap
+expect "$?" 0 "rmmod succeeds"
+echo
+echo "$ok passed, $bad failed" | tee "$OUT/result.ktap"

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/* BPF side of "amtest skel": lookups, updates and global data on ARRAY maps. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define E2BIG 7
+#define EEXIST 17
+#define EINVAL 22
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u64);
+} vals SEC(".maps");
+
+/* 24-byte values: not a power of two, so the inlined lookup multiplies. */
+struct big {
+	__u64 a[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 5);
+	__type(key, __u32);
+	__type(value, struct big);
+} bigs SEC(".maps");
+
+__u64 bss_counter;
+__u64 data_var = 1;
+const volatile __u64 ro_var;
+
+__u32 lookup_key;
+__u64 lookup_result;
+int lookup_found;
+
+int oob_lookup_null;
+long long oob_update_err, noexist_err, delete_err, badflag_err;
+
+SEC("syscall")
+int prog_lookup(void *ctx)
+{
+	__u32 k = lookup_key;
+	__u64 *v = bpf_map_lookup_elem(&vals, &k);
+
+	if (!v) {
+		lookup_found = 0;
+		return 0;
+	}
+	lookup_found = 1;
+	lookup_result = *v;
+	return 0;
+}
+
+SEC("syscall")
+int prog_update(void *ctx)
+{
+	__u32 i;
+
+	/* The helpers take the key's address: keep the loop counter apart. */
+	for (i = 0; i < 16; i++) {
+		__u32 k = i;
+		__u64 v = i * 100 + data_var + ro_var;
+
+		bpf_map_update_elem(&vals, &k, &v, BPF_ANY);
+	}
+	for (i = 0; i < 5; i++) {
+		__u32 k = i;
+		struct big b = { .a = { i, i * 2, i * 3 } };
+
+		bpf_map_update_elem(&bigs, &k, &b, BPF_ANY);
+	}
+	bss_counter++;
+	return 0;
+}
+
+SEC("syscall")
+int prog_errors(void *ctx)
+{
+	__u32 k = 16, zero = 0;
+	__u64 v = 5;
+
+	oob_lookup_null = bpf_map_lookup_elem(&vals, &k) == 0;
+	oob_update_err = bpf_map_update_elem(&vals, &k, &v, BPF_ANY);
+	noexist_err = bpf_map_update_elem(&vals, &zero, &v, BPF_NOEXIST);
+	delete_err = bpf_map_delete_elem(&vals, &zero);
+	badflag_err = bpf_map_update_elem(&vals, &zero, &v, 8);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# The rust_arraymap test suite. Runs as root inside the test VM (scripts/run-vm.sh):
+#   run-suite.sh OUTDIR
+# Every comparison runs the same probe on the built-in C map (module unloaded) and on the
+# module, in this one boot. KTAP on stdout and in OUTDIR/result.ktap, whose last line is
+# "N passed, N failed".
+set -uo pipefail
+
+OUT=$1
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+KO=$TOP/rust_arraymap.ko
+AMTEST=$TOP/tests/build/amtest
+LOGS=$OUT/logs
+BPFFS=/sys/fs/bpf
+REFCNT=/sys/module/rust_arraymap/refcnt
+mkdir -p "$LOGS"
+
+mountpoint -q $BPFFS || mount -t bpf bpf $BPFFS
+# Kernel messages on the console: warnings and worse only (splats still show).
+dmesg -n 5
+export PATH=$TOP/tests/build:$PATH
+
+report() { echo "$*" | tee -a "$OUT/result.ktap"; }
+
+loaded() { [ -e /sys/module/rust_arraymap ]; }
+load() { loaded || insmod "$KO"; }
+unload() { ! loaded || rmmod rust_arraymap; }
+refs() { if loaded; then cat $REFCNT; else echo -1; fi; }
+
+# wait_refs N: maps are freed after an RCU grace period and a work item.
+wait_refs() {
+	local i
+	for i in $(seq 100); do
+		[ "$(refs)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "module refcnt is $(refs), expected $1"
+	return 1
+}
+
+# compare NAME CMD...: run CMD on the C map, then on the module; the outputs and exit codes
+# must match, and the module must have served the maps ("module-refs-while-open: N>=1").
+compare() {
+	local name=$1 crc rrc refs_seen
+	shift
+	unload || return 1
+	"$@" >"$LOGS/$name.c" 2>"$LOGS/$name.c.err"
+	crc=$?
+	load || return 1
+	"$@" >"$LOGS/$name.rust" 2>"$LOGS/$name.rust.err"
+	rrc=$?
+	cat "$LOGS/$name.rust"
+	if [ "$crc" != 0 ] || [ "$rrc" != 0 ]; then
+		echo "exit codes: C $crc, Rust $rrc"
+		cat "$LOGS/$name.c.err" "$LOGS/$name.rust.err"
+		return 1
+	fi
+	if ! diff -u "$LOGS/$name.c" "$LOGS/$name.rust"; then
+		echo "C and Rust differ"
+		return 1
+	fi
+	refs_seen=$(sed -n 's/^module-refs-while-open: //p' "$LOGS/$name.rust.err" | sort -n | head -n1)
+	if [ -n "$refs_seen" ] && [ "$refs_seen" -lt 1 ]; then
+		echo "the module did not serve the maps (refcnt $refs_seen while they were open)"
+		return 1
+	fi
+	wait_refs 0
+}
+
+# --- tests -----------------------------------------------------------------------------
+
+test_module_loads() {
+	unload && load || return 1
+	dmesg | grep -q 'rust_arraymap: serving BPF_MAP_TYPE_ARRAY' || { echo "no registration message"; return 1; }
+	[ "$(refs)" = 0 ]
+}
+
+test_module_serves_array() {
+	load || return 1
+	bpftool map create $BPFFS/serve type array key 4 value 8 entries 4 name serve || return 1
+	[ "$(refs)" = 1 ] || { echo "refcnt $(refs) with one ARRAY map, expected 1"; return 1; }
+	bpftool map create $BPFFS/serve2 type array key 4 value 64 entries 1000 name serve2 || return 1
+	[ "$(refs)" = 2 ] || { echo "refcnt $(refs) with two ARRAY maps, expected 2"; return 1; }
+	rm $BPFFS/serve $BPFFS/serve2
+	wait_refs 0
+}
+
+test_other_types_untouched() {
+	load || return 1
+	bpftool map create $BPFFS/h type hash key 4 value 8 entries 4 name h || return 1
+	bpftool map create $BPFFS/p type percpu_array key 4 value 8 entries 4 name p || return 1
+	local r
+	r=$(refs)
+	rm $BPFFS/h $BPFFS/p
+	[ "$r" = 0 ] || { echo "refcnt $r with HASH and PERCPU_ARRAY maps, expected 0"; return 1; }
+}
+
+# A bpftool session; ids and the map's name vary, the rest must not.
+bpftool_session() {
+	local pin=$BPFFS/session
+	rm -f $pin
+	bpftool map create $pin type array key 4 value 8 entries 8 name session || return 1
+	grep -c '' <<<"$(refs)" >/dev/null
+	echo "module-refs-while-open: $(refs)" >&2
+	bpftool map update pinned $pin key 3 0 0 0 value 0x11 0x22 0x33 0x44 0x55 0x66 0x77 0x88
+	bpftool map update pinned $pin key 7 0 0 0 value 1 0 0 0 0 0 0 0
+	bpftool map update pinned $pin key 8 0 0 0 value 1 0 0 0 0 0 0 0 2>&1 | sed 's/^Error: //'
+	bpftool map update pinned $pin key 3 0 0 0 value 9 9 9 9 9 9 9 9 noexist 2>&1 | sed 's/^Error: //'
+	bpftool map lookup pinned $pin key 3 0 0 0
+	bpftool map lookup pinned $pin key 9 0 0 0 2>&1 | sed 's/^Error: //'
+	bpftool map getnext pinned $pin key 3 0 0 0
+	bpftool map getnext pinned $pin key 7 0 0 0 2>&1 | sed 's/^Error: //'
+	bpftool map getnext pinned $pin
+	bpftool map delete pinned $pin key 3 0 0 0 2>&1 | sed 's/^Error: //'
+	bpftool map dump pinned $pin
+	bpftool -j map dump pinned $pin
+	echo
+	bpftool map show pinned $pin | sed 's/^[0-9]*: /ID: /'
+	bpftool map freeze pinned $pin
+	bpftool map update pinned $pin key 1 0 0 0 value 1 1 1 1 1 1 1 1 2>&1 | sed 's/^Error: //'
+	bpftool map show pinned $pin | sed 's/^[0-9]*: /ID: /'
+	bpftool map create $BPFFS/session2 type array key 4 value 8 entries 0 name bad 2>&1 | sed 's/^Error: //'
+	bpftool map create $BPFFS/session2 type array key 2 value 8 entries 4 name bad 2>&1 | sed 's/^Error: //'
+	bpftool map create $BPFFS/session2 type array key 4 value 8 entries 4 name mm flags 0x400 &&
+		bpftool map show pinned $BPFFS/session2 | sed 's/^[0-9]*: /ID: /' && rm $BPFFS/session2
+	rm $pin
+}
+
+test_bpftool_session() {
+	compare bpftool_session bpftool_session || return 1
+	grep -q 'value: 11 22 33 44 55 66 77 88' "$LOGS/bpftool_session.rust" ||
+		{ echo "updated value not read back"; return 1; }
+}
+
+test_errno_cases() {
+	compare errno_cases amtest errno || return 1
+	grep -q '^create max_entries=0: EINVAL$' "$LOGS/errno_cases.rust" &&
+		grep -q '^update NOEXIST: EEXIST$' "$LOGS/errno_cases.rust" ||
+		{ echo "unexpected errno table"; return 1; }
+}
+
+test_skeleton_prog() {
+	compare skeleton_prog amtest skel || return 1
+	# Inlined: no helper call may remain in the lookup program.
+	if sed -n '/# xlated prog_lookup/,$p' "$LOGS/skeleton_prog.rust" | grep -q '^85 '; then
+		echo "the lookup was not inlined"
+		return 1
+	fi
+}
+
+spectre_xlated() {
+	rm -f $BPFFS/spectre
+	amtest mkmap-unpriv $BPFFS/spectre || return 1
+	echo "module-refs-while-open: $(refs)" >&2
+	amtest xlated $BPFFS/spectre
+	local rc=$?
+	rm -f $BPFFS/spectre
+	return $rc
+}
+
+test_spectre_masking() {
+	compare spectre_masking spectre_xlated || return 1
+	# alu32 AND with index_mask 7 (5 entries rounded up), mul by elem_size 24.
+	grep -q '^54 0 0 0 7$' "$LOGS/spectre_masking.rust" ||
+		{ echo "no index masking in the inlined lookup"; return 1; }
+}
+
+test_rmmod_refused_fd() {
+	load || return 1
+	amtest hold >"$LOGS/hold.out" &
+	local pid=$! i
+	for i in $(seq 50); do grep -q ready "$LOGS/hold.out" && break; sleep 0.1; done
+	if rmmod rust_arraymap 2>/dev/null; then echo "rmmod accepted with a map held by an fd"; kill $pid; return 1; fi
+	kill $pid
+	wait $pid 2>/dev/null
+	wait_refs 0 && rmmod rust_arraymap
+}
+
+test_rmmod_refused_pin() {
+	load || return 1
+	bpftool map create $BPFFS/pinned type array key 4 value 8 entries 4 name pinned || return 1
+	if rmmod rust_arraymap 2>/dev/null; then echo "rmmod accepted with a pinned map"; return 1; fi
+	rm $BPFFS/pinned
+	wait_refs 0 && rmmod rust_arraymap
+}
+
+test_rmmod_refused_prog() {
+	load || return 1
+	amtest prog-only $BPFFS/prog || return 1
+	[ "$(refs)" = 1 ] || { echo "refcnt $(refs), expected 1 (map held by the program)"; return 1; }
+	if rmmod rust_arraymap 2>/dev/null; then echo "rmmod accepted with a map held by a program"; return 1; fi
+	rm $BPFFS/prog
+	wait_refs 0 && rmmod rust_arraymap
+}
+
+test_maps_across_load() {
+	unload || return 1
+	local pin=$BPFFS/before
+	bpftool map create $pin type array key 4 value 8 entries 4 name before || return 1
+	bpftool map update pinned $pin key 1 0 0 0 value 1 2 3 4 5 6 7 8 || return 1
+	load || return 1
+	[ "$(refs)" = 0 ] || { echo "a map created before insmod pins the module"; return 1; }
+	bpftool map update pinned $pin key 2 0 0 0 value 8 7 6 5 4 3 2 1 || return 1
+	bpftool map lookup pinned $pin key 1 0 0 0 | grep -q '01 02 03 04 05 06 07 08' || return 1
+	unload || return 1
+	bpftool map lookup pinned $pin key 2 0 0 0 | grep -q '08 07 06 05 04 03 02 01' || return 1
+	rm $pin
+}
+
+test_load_unload_50() {
+	local i
+	unload || return 1
+	for i in $(seq 50); do
+		insmod "$KO" || { echo "insmod $i failed"; return 1; }
+		bpftool map create $BPFFS/cycle type array key 4 value 8 entries 64 name cycle ||
+			{ echo "create $i failed"; return 1; }
+		bpftool map update pinned $BPFFS/cycle key 5 0 0 0 value $i 0 0 0 0 0 0 0 || return 1
+		rm $BPFFS/cycle
+		wait_refs 0 || return 1
+		rmmod rust_arraymap || { echo "rmmod $i failed"; return 1; }
+	done
+}
+
+test_dmesg_clean() {
+	if dmesg | grep -E 'WARNING: CPU|cut here|BUG:|Oops|KASAN|circular locking|detected stall|Call Trace'; then
+		echo "the kernel complained"
+		return 1
+	fi
+}
+
+TESTS=(
+	module_loads module_serves_array other_types_untouched bpftool_session errno_cases
+	skeleton_prog spectre_masking rmmod_refused_fd rmmod_refused_pin rmmod_refused_prog
+	maps_across_load load_unload_50 dmesg_clean
+)
+
+: >"$OUT/result.ktap"
+report "KTAP version 1"
+report "1..${#TESTS[@]}"
+pass=0 fail=0 n=0
+for t in "${TESTS[@]}"; do
+	n=$((n + 1))
+	start=$(date +%s.%N)
+	"test_$t" >"$LOGS/$t.log" 2>&1
+	rc=$?
+	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	if [ $rc = 0 ]; then
+		pass=$((pass + 1))
+		report "ok $n $t # ${secs%??????}s"
+	else
+		fail=$((fail + 1))
+		sed 's/^/# /' "$LOGS/$t.log" | tail -n 40 | tee -a "$OUT/result.ktap"
+		report "not ok $n $t"
+	fi
+done
+unload
+report "# rust_arraymap: $pass passed, $fail failed"
+report "$pass passed, $fail failed"
