@@ -33,8 +33,8 @@ endif
 module: kernel
 	@$(IN_ROOT) scripts/build-module.sh $(if $(CLIPPY),CLIPPY=1)
 
-tests: root
-	@$(IN_ROOT) make -s -C tests
+tests: kernel
+	@$(IN_ROOT) scripts/build-tests.sh
 
 run: module tests
 	@$(IN_ROOT) scripts/run-vm.sh $(CURDIR)/tests/demo.sh

@@ -6,11 +6,11 @@
 //! that every input gets the errno the built-in map gives.
 
 use core::ptr::NonNull;
-use kernel::{bindings, mm::virt::VmaNew, prelude::*};
+use kernel::{bindings, mm::virt::VmaNew, prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
 use crate::bpf::{
-    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, Insn, InsnBuf, MapAttr,
-    MapOps, Reg, ValueSrc,
+    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, ForEachCallback, Insn,
+    InsnBuf, MapAttr, MapOps, Reg, ValueSrc,
 };
 
 /// Creation flags the array family accepts (`ARRAY_CREATE_FLAG_MASK`).
@@ -108,6 +108,7 @@ pub(crate) struct ArrayMap;
 impl MapOps for ArrayMap {
     type Owner = crate::RustArrayMap;
     const MAP_TYPE: u32 = map_type::ARRAY;
+    const GENERIC_BATCH: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {
         alloc_check(attr)
@@ -228,6 +229,57 @@ impl MapOps for ArrayMap {
             return Err(ENOENT);
         }
         Ok((imm - base) as u32)
+    }
+
+    /// `array_map_free_internal_structs()`: timers, workqueues and task_work go with the last
+    /// user reference.
+    fn release_uref(map: &Array) {
+        if !map.has_internal_structs() {
+            return;
+        }
+        for index in 0..map.max_entries() {
+            if let Some(elem) = map.elem(index) {
+                elem.free_internal_structs();
+            }
+        }
+    }
+
+    /// `array_map_seq_show_elem()`.
+    fn seq_show_elem(map: &Array, key: u32, m: &SeqFile) {
+        let _rcu = rcu::read_lock();
+        let Some(elem) = map.elem(key) else {
+            return;
+        };
+        if map.btf_key_type_id() != 0 {
+            seq_print!(m, "{}: ", key);
+        }
+        map.seq_show_value(&elem, m);
+        seq_print!(m, "\n");
+    }
+
+    /// `bpf_for_each_array_elem()`.
+    fn for_each(map: &Array, cb: &ForEachCallback, map_flags: u64) -> Result<u32> {
+        if map_flags != 0 {
+            return Err(EINVAL);
+        }
+        let mut visited = 0;
+        for index in 0..map.max_entries() {
+            let Some(elem) = map.elem(index) else {
+                break;
+            };
+            visited += 1;
+            // 0: continue, 1: stop.
+            if cb.call(&elem, index) != 0 {
+                break;
+            }
+        }
+        Ok(visited)
+    }
+
+    /// `array_map_get_hash()`.
+    fn get_hash(map: &Array) -> Result {
+        map.hash_values();
+        Ok(())
     }
 
     /// `array_map_mmap()`: values of `BPF_F_MMAPABLE` maps, faulted in on demand.

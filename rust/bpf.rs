@@ -14,7 +14,7 @@ mod ffi;
 mod insn;
 mod ops;
 
-pub(crate) use array::{page_align, Array, ArrayBox, ArrayLayout, ValueSrc};
+pub(crate) use array::{page_align, Array, ArrayBox, ArrayLayout, ForEachCallback, ValueSrc};
 pub(crate) use attr::{flags, map_type, MapAttr};
 pub(crate) use btf::BtfType;
 pub(crate) use insn::{Insn, InsnBuf, Reg};

@@ -29,6 +29,11 @@ void rust_arraymap_copy_map_value(struct bpf_map *map, void *dst, void *src)
 	copy_map_value(map, dst, src);
 }
 
+bool rust_arraymap_has_internal_structs(struct bpf_map *map)
+{
+	return bpf_map_has_internal_structs(map);
+}
+
 u32 rust_arraymap_btf_kind(const struct btf_type *t)
 {
 	return BTF_INFO_KIND(t->info);

@@ -15,6 +15,7 @@ struct vm_fault;
 bool rust_arraymap_bypass_spec_v1(void);
 bool rust_arraymap_record_has_field(const struct bpf_map *map, u32 type);
 void rust_arraymap_copy_map_value(struct bpf_map *map, void *dst, void *src);
+bool rust_arraymap_has_internal_structs(struct bpf_map *map);
 u32 rust_arraymap_btf_kind(const struct btf_type *t);
 /* Fault in the vmalloc page at @addr, as array_map_mmap_fault() does. */
 unsigned int rust_arraymap_vmalloc_fault(struct vm_fault *vmf, void *addr);

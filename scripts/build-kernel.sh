@@ -31,7 +31,7 @@ if [ ! -e "$out/.config-done" ]; then
 fi
 
 log "building the kernel (full build ~8 min on 2 cores, incremental seconds)"
-"${mk[@]}" -s bzImage modules 2>&1 | grep -vE '^\s*(CC|LD|AR|AS|GEN|HOSTCC|UPD|RUSTC|BINDGEN)' || true
+"${mk[@]}" -s bzImage modules headers 2>&1 | grep -vE '^\s*(CC|LD|AR|AS|GEN|HOSTCC|UPD|RUSTC|BINDGEN)' || true
 [ "${PIPESTATUS[0]}" = 0 ] || die "kernel build failed"
 [ -e "$out/arch/x86/boot/bzImage" ] || die "no bzImage"
 echo "$out"

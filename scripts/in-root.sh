@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run a command inside the toolchain root, in a private mount namespace: the
 # mounts die with the command, so deleting the cache never touches the host.
-# The repo and the cache appear at the same paths inside as outside.
+# The repo, the cache (and KDIR, if set) appear at the same paths inside as
+# outside.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,11 +14,15 @@ exec unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
 	mount --rbind /dev "$root/dev"
 	mount -t proc proc "$root/proc"
 	mount --rbind /sys "$root/sys"
-	for d in "$top" "$cache"; do
+	dirs=("$top" "$cache")
+	# A kernel tree of the user (make module KDIR=...) is needed inside too.
+	case "${KDIR:-}" in "" | "$top"/* | "$cache"/*) ;; *) dirs+=("$(realpath "$KDIR")") ;; esac
+	for d in "${dirs[@]}"; do
 		mkdir -p "$root$d"
 		mount --bind "$d" "$root$d"
 	done
 	exec chroot "$root" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" \
 		PATH=/opt/vng/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
-		${CI:+CI=$CI} /bin/bash -c "cd \"\$0\" 2>/dev/null || cd /; exec \"\$@\"" "$cwd" "$@"
+		RUST_ARRAYMAP_CACHE="$cache" ${CI:+CI=$CI} ${KDIR:+KDIR=$KDIR} \
+		${VM_KVM:+VM_KVM=$VM_KVM} ${VM_TIMEOUT:+VM_TIMEOUT=$VM_TIMEOUT} /bin/bash -c "cd \"\$0\" 2>/dev/null || cd /; exec \"\$@\"" "$cwd" "$@"
 ' in-root "$root" "$TOP" "$CACHE" "$PWD" "$@"

@@ -9,7 +9,10 @@
  *   amtest mkmap-unpriv PIN    create an ARRAY without CAP_PERFMON/CAP_SYS_ADMIN and pin it
  *   amtest hold                create an ARRAY, print "ready", wait to be killed
  *   amtest prog-only PIN       load a program using a new ARRAY, pin the program, drop the map fd
- *   amtest skel                global data, lookups and updates through array.skel.h
+ *   amtest skel                global data, lookups, updates, for_each through array.skel.h
+ *   amtest batch               BPF_MAP_LOOKUP_BATCH / BPF_MAP_UPDATE_BATCH, results and errno
+ *   amtest hash                the SHA-256 of a frozen map's values (map_get_hash)
+ *   amtest pin-skel DIR        load array.skel.h, fill its maps and pin them in DIR (bpffs)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -407,11 +410,171 @@ static int skel(void)
 	CHECK(skel->bss->badflag_err == -EINVAL, "bad flag %lld",
 	      (long long)skel->bss->badflag_err);
 
+	/* bpf_for_each_map_elem(): sums vals[] up to key 9, where the callback stops. */
+	CHECK(run(bpf_program__fd(skel->progs.prog_for_each)) == 0, "run for_each");
+	CHECK(skel->bss->foreach_visited == 10, "for_each visited %lld",
+	      (long long)skel->bss->foreach_visited);
+	CHECK(skel->bss->foreach_sum == 45 * 100 + 10 * 47, "for_each sum %llu",
+	      (unsigned long long)skel->bss->foreach_sum);
+	CHECK(skel->bss->foreach_all == 16, "for_each over all %lld",
+	      (long long)skel->bss->foreach_all);
+	CHECK(skel->bss->foreach_flags_err == -EINVAL, "for_each flags %lld",
+	      (long long)skel->bss->foreach_flags_err);
+
 	/* The inlined lookup's instructions, for comparison with the C map's. */
 	printf("# xlated prog_lookup\n");
 	print_xlated(bpf_program__fd(skel->progs.prog_lookup));
 	array__destroy(skel);
 	return failures ? 1 : 0;
+}
+
+static int batch(void)
+{
+	__u32 keys[12], out_keys[12], count, token = 0, i;
+	__u64 vals[12], out_vals[12];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd, ret, round;
+
+	fd = create(BPF_MAP_TYPE_ARRAY, 4, 8, 10, 0, 0);
+	if (fd < 0) {
+		fprintf(stderr, "create: %s\n", res(fd));
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	for (i = 0; i < 12; i++) {
+		keys[i] = i;
+		vals[i] = 0xabc000 + i;
+	}
+	count = 10;
+	ret = bpf_map_update_batch(fd, keys, vals, &count, &opts);
+	printf("update_batch 10: %s count=%u\n", res(ret ? -errno : 0), count);
+	count = 12;
+	ret = bpf_map_update_batch(fd, keys, vals, &count, &opts);
+	printf("update_batch 12 (2 past the end): %s count=%u\n", res(ret ? -errno : 0), count);
+	count = 3;
+	opts.elem_flags = BPF_NOEXIST;
+	ret = bpf_map_update_batch(fd, keys, vals, &count, &opts);
+	printf("update_batch NOEXIST: %s count=%u\n", res(ret ? -errno : 0), count);
+	opts.elem_flags = BPF_F_LOCK;
+	count = 3;
+	ret = bpf_map_update_batch(fd, keys, vals, &count, &opts);
+	printf("update_batch F_LOCK: %s count=%u\n", res(ret ? -errno : 0), count);
+	opts.elem_flags = 0;
+	opts.flags = 1;
+	count = 3;
+	ret = bpf_map_update_batch(fd, keys, vals, &count, &opts);
+	printf("update_batch flags=1: %s count=%u\n", res(ret ? -errno : 0), count);
+	opts.flags = 0;
+
+	for (round = 0; round < 5; round++) {
+		memset(out_keys, 0xff, sizeof(out_keys));
+		memset(out_vals, 0xff, sizeof(out_vals));
+		count = 4;
+		ret = bpf_map_lookup_batch(fd, round ? &token : NULL, &token, out_keys, out_vals,
+					   &count, &opts);
+		printf("lookup_batch round %d: %s count=%u token=%u:", round,
+		       res(ret ? -errno : 0), count, token);
+		for (i = 0; i < count; i++)
+			printf(" %u=%#llx", out_keys[i], (unsigned long long)out_vals[i]);
+		printf("\n");
+		if (ret)
+			break;
+	}
+	count = 0;
+	ret = bpf_map_lookup_batch(fd, NULL, &token, out_keys, out_vals, &count, &opts);
+	printf("lookup_batch count=0: %s count=%u\n", res(ret ? -errno : 0), count);
+	count = 20;
+	ret = bpf_map_lookup_batch(fd, NULL, &token, out_keys, out_vals, &count, &opts);
+	printf("lookup_batch count=20: %s count=%u\n", res(ret ? -errno : 0), count);
+	count = 3;
+	ret = bpf_map_delete_batch(fd, keys, &count, &opts);
+	printf("delete_batch: %s count=%u\n", res(ret ? -errno : 0), count);
+	count = 3;
+	token = 0;
+	ret = bpf_map_lookup_and_delete_batch(fd, NULL, &token, out_keys, out_vals, &count, &opts);
+	printf("lookup_and_delete_batch: %s\n", res(ret ? -errno : 0));
+	close(fd);
+	return 0;
+}
+
+static int hash(void)
+{
+	unsigned char sha[32];
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), k, i;
+	int fd, ret;
+
+	fd = create(BPF_MAP_TYPE_ARRAY, 4, 12, 7, 0, 0);
+	if (fd < 0) {
+		fprintf(stderr, "create: %s\n", res(fd));
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	for (k = 0; k < 7; k++) {
+		unsigned char val[12];
+
+		for (i = 0; i < 12; i++)
+			val[i] = k * 16 + i;
+		bpf_map_update_elem(fd, &k, val, BPF_ANY);
+	}
+	info.hash = (__u64)(unsigned long)sha;
+	info.hash_size = sizeof(sha);
+	ret = bpf_map_get_info_by_fd(fd, &info, &len);
+	printf("hash before freeze: %s\n", res(ret ? -errno : 0));
+	ret = bpf_map_freeze(fd);
+	printf("freeze: %s\n", res(ret ? -errno : 0));
+	info.hash_size = 16;
+	len = sizeof(info);
+	ret = bpf_map_get_info_by_fd(fd, &info, &len);
+	printf("hash with hash_size 16: %s\n", res(ret ? -errno : 0));
+	memset(&info, 0, sizeof(info));
+	info.hash = (__u64)(unsigned long)sha;
+	info.hash_size = sizeof(sha);
+	len = sizeof(info);
+	ret = bpf_map_get_info_by_fd(fd, &info, &len);
+	printf("hash: %s ", res(ret ? -errno : 0));
+	for (i = 0; i < sizeof(sha); i++)
+		printf("%02x", sha[i]);
+	printf("\n");
+	close(fd);
+	return 0;
+}
+
+static int pin_skel(const char *dir)
+{
+	char path[256];
+	struct array *skel;
+	__u64 v, big[3];
+	__u32 k;
+
+	skel = array__open_and_load();
+	if (!skel) {
+		perror("array__open_and_load");
+		return 1;
+	}
+	for (k = 0; k < 16; k += 3) {
+		v = k * 0x1111;
+		bpf_map_update_elem(bpf_map__fd(skel->maps.vals), &k, &v, BPF_ANY);
+	}
+	for (k = 0; k < 5; k++) {
+		big[0] = k;
+		big[1] = ~0ULL - k;
+		big[2] = 1ULL << (k * 8);
+		bpf_map_update_elem(bpf_map__fd(skel->maps.bigs), &k, big, BPF_ANY);
+	}
+	skel->bss->bss_counter = 99;
+	snprintf(path, sizeof(path), "%s/vals", dir);
+	if (bpf_map__pin(skel->maps.vals, path))
+		return 1;
+	snprintf(path, sizeof(path), "%s/bigs", dir);
+	if (bpf_map__pin(skel->maps.bigs, path))
+		return 1;
+	snprintf(path, sizeof(path), "%s/bss", dir);
+	if (bpf_map__pin(skel->maps.bss, path))
+		return 1;
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	array__destroy(skel);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -431,6 +594,12 @@ int main(int argc, char **argv)
 		return prog_only(argv[2]);
 	if (!strcmp(cmd, "skel"))
 		return skel();
+	if (!strcmp(cmd, "batch"))
+		return batch();
+	if (!strcmp(cmd, "hash"))
+		return hash();
+	if (!strcmp(cmd, "pin-skel") && argc == 3)
+		return pin_skel(argv[2]);
 	fprintf(stderr, "usage: see the comment at the top of amtest.c\n");
 	return 2;
 }

@@ -148,6 +148,35 @@ test_skeleton_prog() {
 	fi
 }
 
+test_batch_ops() {
+	compare batch_ops amtest batch || return 1
+	grep -q '^lookup_batch round 2: ENOENT count=2 token=' "$LOGS/batch_ops.rust" ||
+		{ echo "the last batch does not end with ENOENT and 2 elements"; return 1; }
+}
+
+test_map_hash() {
+	compare map_hash amtest hash || return 1
+	grep -qE '^hash: ok [0-9a-f]{64}$' "$LOGS/map_hash.rust" || { echo "no hash"; return 1; }
+}
+
+seq_show() {
+	local d=$BPFFS/seq m
+	rm -rf $d
+	mkdir $d
+	amtest pin-skel $d || return 1
+	echo "module-refs-while-open: $(refs)" >&2
+	for m in vals bigs bss; do
+		echo "== $m"
+		cat $d/$m
+	done
+	rm -rf $d
+}
+
+test_seq_show() {
+	compare seq_show seq_show || return 1
+	grep -q '^3: 13107$' "$LOGS/seq_show.rust" || { echo "no BTF pretty print"; return 1; }
+}
+
 spectre_xlated() {
 	rm -f $BPFFS/spectre
 	amtest mkmap-unpriv $BPFFS/spectre || return 1
@@ -230,7 +259,7 @@ test_dmesg_clean() {
 
 TESTS=(
 	module_loads module_serves_array other_types_untouched bpftool_session errno_cases
-	skeleton_prog spectre_masking rmmod_refused_fd rmmod_refused_pin rmmod_refused_prog
+	skeleton_prog batch_ops map_hash seq_show spectre_masking rmmod_refused_fd rmmod_refused_pin rmmod_refused_prog
 	maps_across_load load_unload_50 dmesg_clean
 )
 

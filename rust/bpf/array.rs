@@ -8,7 +8,7 @@
 
 use super::{attr::flags, attr::MapAttr, ffi};
 use core::{marker::PhantomData, mem::size_of, ptr::NonNull};
-use kernel::{bindings, ffi::c_void, prelude::*, types::Opaque};
+use kernel::{bindings, ffi::c_void, prelude::*, seq_file::SeqFile, types::Opaque};
 
 const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 
@@ -126,6 +126,48 @@ impl Array {
         })
     }
 
+    /// Do the values hold timers, workqueues or task_work, which go with the last user reference?
+    pub(crate) fn has_internal_structs(&self) -> bool {
+        // SAFETY: the map header is valid (type invariant).
+        unsafe { ffi::rust_arraymap_has_internal_structs(self.as_map_ptr()) }
+    }
+
+    /// `map.btf_key_type_id`: non-zero when the map was created with BTF for its key.
+    pub(crate) fn btf_key_type_id(&self) -> u32 {
+        self.map().btf_key_type_id
+    }
+
+    /// Pretty-prints the value of `elem` with the map's BTF (`btf_type_seq_show()`).
+    pub(crate) fn seq_show_value(&self, elem: &Elem<'_>, m: &SeqFile) {
+        let map = self.map();
+        // `SeqFile` wraps a `struct seq_file` transparently (see `SeqFile::from_raw`).
+        let seq = core::ptr::from_ref(m).cast_mut().cast::<bindings::seq_file>();
+        // SAFETY: `map.btf` and the value type id were checked at creation and live as long as
+        // the map; `elem` is a value of this map and `seq` a valid seq_file.
+        unsafe {
+            bindings::btf_type_seq_show(
+                map.btf,
+                map.btf_value_type_id,
+                elem.ptr().as_ptr().cast(),
+                seq,
+            )
+        };
+    }
+
+    /// Stores the SHA-256 of all values in `map.sha` (`map_get_hash`).
+    pub(crate) fn hash_values(&self) {
+        let len = u64::from(self.elem_size()) * u64::from(self.max_entries());
+        // SAFETY: the value area holds at least `max_entries` elements (type invariant); `sha`
+        // is a 32-byte array of the header, written only by the syscall that freezes the map.
+        unsafe {
+            bindings::sha256(
+                self.values(),
+                len as usize,
+                (&raw mut (*self.as_map_ptr()).sha).cast(),
+            )
+        };
+    }
+
     /// Does the value type hold a special field of `ty` (`BPF_SPIN_LOCK`, ...)?
     pub(crate) fn has_field(&self, ty: u32) -> bool {
         // SAFETY: the map header is valid (type invariant).
@@ -167,6 +209,63 @@ impl Elem<'_> {
         }
         // SAFETY: `dst` is an element of the valid map `map`.
         unsafe { bindings::bpf_obj_cancel_fields(map, dst) };
+    }
+}
+
+impl Elem<'_> {
+    /// Frees the timers, workqueues and task_work of the value
+    /// (`bpf_map_free_internal_structs()`).
+    pub(crate) fn free_internal_structs(&self) {
+        // SAFETY: the element is a value of the valid map (type invariant).
+        unsafe {
+            bindings::bpf_map_free_internal_structs(
+                self.array.as_map_ptr(),
+                self.ptr.as_ptr().cast(),
+            )
+        };
+    }
+}
+
+/// The callback of `bpf_for_each_map_elem()`: a BPF subprogram that the verifier checked
+/// against the arguments of `map_set_for_each_callback_args()`.
+///
+/// # Invariants
+///
+/// `f` is such a verified callback and `ctx` the context the program passed with it.
+pub(crate) struct ForEachCallback {
+    f: unsafe extern "C" fn(u64, u64, u64, u64, u64) -> u64,
+    ctx: *mut c_void,
+}
+
+impl ForEachCallback {
+    /// Wraps the callback that `map_for_each_callback` received.
+    ///
+    /// # Safety
+    ///
+    /// `f` and `ctx` must come from a `bpf_for_each_map_elem()` call that the verifier accepted
+    /// for this map.
+    pub(crate) unsafe fn new(
+        f: unsafe extern "C" fn(u64, u64, u64, u64, u64) -> u64,
+        ctx: *mut c_void,
+    ) -> Self {
+        // INVARIANT: the caller guarantees it.
+        Self { f, ctx }
+    }
+
+    /// Calls the callback on one element; 0 means "continue", anything else "stop".
+    pub(crate) fn call(&self, elem: &Elem<'_>, key: u32) -> u64 {
+        let key = key;
+        // SAFETY: the verifier checked the callback for (map, &key, &value, ctx, 0): a valid
+        // map, a 4-byte key and a value of the map, all alive for the call (type invariant).
+        unsafe {
+            (self.f)(
+                elem.array.as_map_ptr() as u64,
+                &raw const key as u64,
+                elem.ptr.as_ptr() as u64,
+                self.ctx as u64,
+                0,
+            )
+        }
     }
 }
 

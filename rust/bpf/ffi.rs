@@ -24,6 +24,8 @@ extern "C" {
         vmf: *mut bindings::vm_fault,
         addr: *mut kernel::ffi::c_void,
     ) -> bindings::vm_fault_t;
+    /// `bpf_map_has_internal_structs(map)`: timers, workqueues or task_work in the values?
+    pub(crate) fn rust_arraymap_has_internal_structs(map: *mut bindings::bpf_map) -> bool;
     /// `BTF_INFO_KIND(t->info)`.
     pub(crate) fn rust_arraymap_btf_kind(t: *const bindings::btf_type) -> u32;
 

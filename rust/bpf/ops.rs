@@ -9,7 +9,7 @@
 //! it does for any map type without that op.
 
 use super::{
-    array::{Array, ArrayBox, ValueSrc},
+    array::{Array, ArrayBox, ForEachCallback, ValueSrc},
     attr::MapAttr,
     btf::BtfType,
     ffi,
@@ -23,6 +23,7 @@ use kernel::{
     mm::virt::VmaNew,
     module::ModuleMetadata,
     prelude::*,
+    seq_file::SeqFile,
 };
 
 /// The ops of one array map type.
@@ -35,6 +36,10 @@ pub(crate) trait MapOps {
 
     /// The `enum bpf_map_type` these ops serve.
     const MAP_TYPE: u32;
+
+    /// Whether the map takes the kernel's generic batch operations
+    /// (`generic_map_lookup_batch()`, `generic_map_update_batch()`), as the C array maps do.
+    const GENERIC_BATCH: bool = false;
 
     /// Validates the creation attributes (`map_alloc_check`).
     fn alloc_check(attr: &MapAttr<'_>) -> Result;
@@ -83,6 +88,28 @@ pub(crate) trait MapOps {
 
     /// Offset in the value of the address `imm` (`map_direct_value_meta`).
     fn direct_value_meta(_map: &Array, _imm: u64) -> Result<u32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Called when the last user reference (fd, pin) is gone (`map_release_uref`).
+    fn release_uref(_map: &Array) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Prints an element for bpffs (`map_seq_show_elem`).
+    fn seq_show_elem(_map: &Array, _key: u32, _m: &SeqFile) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Calls `cb` on the elements until it returns non-zero; the number of calls
+    /// (`map_for_each_callback`). The verifier checks the callback with
+    /// `map_set_for_each_callback_args()`.
+    fn for_each(_map: &Array, _cb: &ForEachCallback, _flags: u64) -> Result<u32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Computes the hash of a frozen map's values into `map.sha` (`map_get_hash`).
+    fn get_hash(_map: &Array) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -339,6 +366,59 @@ impl<T: MapOps> Adapter<T> {
         unsafe { ffi::rust_arraymap_vmalloc_fault(vmf, addr.cast()) }
     }
 
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops.
+    unsafe extern "C" fn release_uref(map: *mut bindings::bpf_map) {
+        // SAFETY: the BPF core passes a live map of these ops.
+        T::release_uref(unsafe { Array::from_map(map) });
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, `key` point to its key and `m` be a valid
+    /// seq_file.
+    unsafe extern "C" fn seq_show_elem(
+        map: *mut bindings::bpf_map,
+        key: *mut c_void,
+        m: *mut bindings::seq_file,
+    ) {
+        // SAFETY: bpffs passes a live map, a 4-byte key and its seq_file, valid for the call.
+        let (map, key, m) = unsafe { (Array::from_map(map), read_key(key), SeqFile::from_raw(m)) };
+        T::seq_show_elem(map, key, m);
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, and `callback_fn`/`callback_ctx` the arguments of
+    /// a verified `bpf_for_each_map_elem()` call on it.
+    unsafe extern "C" fn for_each(
+        map: *mut bindings::bpf_map,
+        callback_fn: bindings::bpf_callback_t,
+        callback_ctx: *mut c_void,
+        flags: u64,
+    ) -> c_long {
+        // SAFETY: the helper passes a live map of these ops.
+        let map = unsafe { Array::from_map(map) };
+        let Some(f) = callback_fn else {
+            return EINVAL.to_errno() as c_long;
+        };
+        // SAFETY: the verifier checked this callback and context for this map.
+        let cb = unsafe { ForEachCallback::new(f, callback_ctx) };
+        match T::for_each(map, &cb, flags) {
+            Ok(n) => n as c_long,
+            Err(e) => e.to_errno() as c_long,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops.
+    unsafe extern "C" fn get_hash(map: *mut bindings::bpf_map) -> c_int {
+        // SAFETY: the BPF core passes a live map of these ops.
+        errno(T::get_hash(unsafe { Array::from_map(map) }))
+    }
+
     const VTABLE: bindings::bpf_map_ops = bindings::bpf_map_ops {
         map_alloc_check: Some(Self::alloc_check),
         map_alloc: Some(Self::alloc),
@@ -376,6 +456,41 @@ impl<T: MapOps> Adapter<T> {
         },
         map_direct_value_meta: if T::HAS_DIRECT_VALUE_META {
             Some(Self::direct_value_meta)
+        } else {
+            None
+        },
+        map_release_uref: if T::HAS_RELEASE_UREF {
+            Some(Self::release_uref)
+        } else {
+            None
+        },
+        map_seq_show_elem: if T::HAS_SEQ_SHOW_ELEM {
+            Some(Self::seq_show_elem)
+        } else {
+            None
+        },
+        map_lookup_batch: if T::GENERIC_BATCH {
+            Some(bindings::generic_map_lookup_batch)
+        } else {
+            None
+        },
+        map_update_batch: if T::GENERIC_BATCH {
+            Some(bindings::generic_map_update_batch)
+        } else {
+            None
+        },
+        map_set_for_each_callback_args: if T::HAS_FOR_EACH {
+            Some(bindings::map_set_for_each_callback_args)
+        } else {
+            None
+        },
+        map_for_each_callback: if T::HAS_FOR_EACH {
+            Some(Self::for_each)
+        } else {
+            None
+        },
+        map_get_hash: if T::HAS_GET_HASH {
+            Some(Self::get_hash)
         } else {
             None
         },

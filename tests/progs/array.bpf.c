@@ -88,4 +88,31 @@ int prog_errors(void *ctx)
 	return 0;
 }
 
+long long foreach_visited, foreach_all, foreach_flags_err;
+__u64 foreach_sum;
+
+struct foreach_ctx {
+	__u64 sum;
+	__u32 stop;
+};
+
+static __u64 sum_until(void *map, __u32 *key, __u64 *val, struct foreach_ctx *ctx)
+{
+	ctx->sum += *val;
+	return *key == ctx->stop;
+}
+
+SEC("syscall")
+int prog_for_each(void *ctx)
+{
+	struct foreach_ctx c = { .stop = 9 };
+
+	foreach_visited = bpf_for_each_map_elem(&vals, sum_until, &c, 0);
+	foreach_sum = c.sum;
+	c.stop = 100;
+	foreach_all = bpf_for_each_map_elem(&vals, sum_until, &c, 0);
+	foreach_flags_err = bpf_for_each_map_elem(&vals, sum_until, &c, 1);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";
