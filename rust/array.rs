@@ -10,7 +10,7 @@ use kernel::{bindings, mm::virt::VmaNew, prelude::*, seq_file::SeqFile, seq_prin
 
 use crate::bpf::{
     flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, ForEachCallback, Insn,
-    InsnBuf, MapAttr, MapOps, Reg, ValueSrc,
+    InsnBuf, MapAttr, MapHeader, MapOps, Reg, ValueSrc,
 };
 
 /// Creation flags the array family accepts (`ARRAY_CREATE_FLAG_MASK`).
@@ -229,6 +229,14 @@ impl MapOps for ArrayMap {
             return Err(ENOENT);
         }
         Ok((imm - base) as u32)
+    }
+
+    /// `array_map_meta_equal()`: with `BPF_F_INNER_MAP`, inner arrays of any size fit.
+    fn meta_equal(meta0: &MapHeader, meta1: &MapHeader) -> bool {
+        if !meta0.meta_equal(meta1) {
+            return false;
+        }
+        meta0.map_flags() & flags::INNER_MAP != 0 || meta0.max_entries() == meta1.max_entries()
     }
 
     /// `array_map_free_internal_structs()`: timers, workqueues and task_work go with the last

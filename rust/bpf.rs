@@ -4,7 +4,7 @@
 //!
 //! Everything here speaks C: the ops table built from a Rust trait ([`MapOps`], [`Registration`]),
 //! the kernel's own `struct bpf_array` ([`Array`]), creation attributes ([`MapAttr`]), BTF types
-//! ([`BtfType`]) and the BPF instructions that the verifier inlines ([`InsnBuf`]). All `unsafe`
+//! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]) and the BPF instructions that the verifier inlines ([`InsnBuf`]). All `unsafe`
 //! of the crate lives in this module.
 
 mod array;
@@ -12,10 +12,12 @@ mod attr;
 mod btf;
 mod ffi;
 mod insn;
+mod map;
 mod ops;
 
 pub(crate) use array::{page_align, Array, ArrayBox, ArrayLayout, ForEachCallback, ValueSrc};
 pub(crate) use attr::{flags, map_type, MapAttr};
 pub(crate) use btf::BtfType;
 pub(crate) use insn::{Insn, InsnBuf, Reg};
+pub(crate) use map::MapHeader;
 pub(crate) use ops::{MapOps, Registration};

@@ -350,7 +350,7 @@ static int skel(void)
 	struct array *skel;
 	__u64 v, big[3];
 	__u32 k;
-	int err, fd, fdb;
+	int err, fd, fdb, ret;
 
 	skel = array__open();
 	if (!skel) {
@@ -421,9 +421,54 @@ static int skel(void)
 	CHECK(skel->bss->foreach_flags_err == -EINVAL, "for_each flags %lld",
 	      (long long)skel->bss->foreach_flags_err);
 
-	/* The inlined lookup's instructions, for comparison with the C map's. */
+	/* Map in map: module-served inner arrays in built-in outer maps. */
+	k = 1;
+	v = 111;
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.inner0), &k, &v, BPF_ANY), "inner0");
+	k = 2;
+	v = 222;
+	CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.inner1), &k, &v, BPF_ANY), "inner1");
+	skel->bss->outer_key = 0;
+	skel->bss->inner_key = 1;
+	CHECK(run(bpf_program__fd(skel->progs.prog_inner)) == 0, "run inner");
+	CHECK(skel->bss->inner_found && skel->bss->inner_result == 111, "outer[0][1] = %llu",
+	      (unsigned long long)skel->bss->inner_result);
+	skel->bss->outer_key = 1;
+	skel->bss->inner_key = 2;
+	CHECK(run(bpf_program__fd(skel->progs.prog_inner)) == 0, "run inner");
+	CHECK(skel->bss->inner_found && skel->bss->inner_result == 222, "outer[1][2] = %llu",
+	      (unsigned long long)skel->bss->inner_result);
+	CHECK(skel->bss->inner_hash_result == 222, "outer_hash[1][2] = %llu",
+	      (unsigned long long)skel->bss->inner_hash_result);
+	skel->bss->inner_key = 4;
+	CHECK(run(bpf_program__fd(skel->progs.prog_inner)) == 0, "run inner");
+	CHECK(!skel->bss->inner_found, "outer[1][4] found");
+	{
+		/* Replace outer[1] with a new array; a mismatching one is refused. */
+		int fresh = create(BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0, 0);
+		int wrong = create(BPF_MAP_TYPE_ARRAY, 4, 8, 8, 0, 0);
+		__u32 ok = 1;
+
+		k = 2;
+		v = 333;
+		CHECK(!bpf_map_update_elem(fresh, &k, &v, BPF_ANY), "fresh");
+		CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.outer), &ok, &fresh, BPF_ANY),
+		      "replace inner map");
+		ret = bpf_map_update_elem(bpf_map__fd(skel->maps.outer), &ok, &wrong, BPF_ANY);
+		printf("outer update with 8-entry inner: %s\n", res(ret ? -errno : 0));
+		skel->bss->inner_key = 2;
+		CHECK(run(bpf_program__fd(skel->progs.prog_inner)) == 0, "run inner");
+		CHECK(skel->bss->inner_result == 333, "new outer[1][2] = %llu",
+		      (unsigned long long)skel->bss->inner_result);
+		close(fresh);
+		close(wrong);
+	}
+
+	/* The inlined lookups' instructions, for comparison with the C map's. */
 	printf("# xlated prog_lookup\n");
 	print_xlated(bpf_program__fd(skel->progs.prog_lookup));
+	printf("# xlated prog_inner\n");
+	print_xlated(bpf_program__fd(skel->progs.prog_inner));
 	array__destroy(skel);
 	return failures ? 1 : 0;
 }

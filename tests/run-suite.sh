@@ -141,11 +141,17 @@ test_errno_cases() {
 
 test_skeleton_prog() {
 	compare skeleton_prog amtest skel || return 1
-	# Inlined: no helper call may remain in the lookup program.
-	if sed -n '/# xlated prog_lookup/,$p' "$LOGS/skeleton_prog.rust" | grep -q '^85 '; then
+	# Inlined: no helper call may remain in the lookup program; the inner ARRAY lookup of
+	# prog_inner is inlined through the inner-map template's ops (offset of value[]: 280).
+	if sed -n '/# xlated prog_lookup/,/# xlated prog_inner/p' "$LOGS/skeleton_prog.rust" |
+		grep -q '^85 '; then
 		echo "the lookup was not inlined"
 		return 1
 	fi
+	sed -n '/# xlated prog_inner/,$p' "$LOGS/skeleton_prog.rust" | grep -q '^07 1 0 0 280$' ||
+		{ echo "the inner lookup was not inlined"; return 1; }
+	grep -q '^outer update with 8-entry inner: EINVAL$' "$LOGS/skeleton_prog.rust" ||
+		{ echo "a mismatching inner map was accepted"; return 1; }
 }
 
 test_batch_ops() {
@@ -222,6 +228,19 @@ test_rmmod_refused_prog() {
 	wait_refs 0 && rmmod rust_arraymap
 }
 
+test_rmmod_refused_inner_template() {
+	load || return 1
+	bpftool map create $BPFFS/inner type array key 4 value 8 entries 4 name inner || return 1
+	bpftool map create $BPFFS/outer type array_of_maps key 4 value 4 entries 2 name outer \
+		inner_map pinned $BPFFS/inner || return 1
+	rm $BPFFS/inner
+	# Only the outer map's inner-map template is left, with the module's ops.
+	wait_refs 1 || return 1
+	if rmmod rust_arraymap 2>/dev/null; then echo "rmmod accepted with an inner-map template"; return 1; fi
+	rm $BPFFS/outer
+	wait_refs 0 && rmmod rust_arraymap
+}
+
 test_maps_across_load() {
 	unload || return 1
 	local pin=$BPFFS/before
@@ -260,6 +279,7 @@ test_dmesg_clean() {
 TESTS=(
 	module_loads module_serves_array other_types_untouched bpftool_session errno_cases
 	skeleton_prog batch_ops map_hash seq_show spectre_masking rmmod_refused_fd rmmod_refused_pin rmmod_refused_prog
+	rmmod_refused_inner_template
 	maps_across_load load_unload_50 dmesg_clean
 )
 

@@ -141,7 +141,9 @@ impl Array {
     pub(crate) fn seq_show_value(&self, elem: &Elem<'_>, m: &SeqFile) {
         let map = self.map();
         // `SeqFile` wraps a `struct seq_file` transparently (see `SeqFile::from_raw`).
-        let seq = core::ptr::from_ref(m).cast_mut().cast::<bindings::seq_file>();
+        let seq = core::ptr::from_ref(m)
+            .cast_mut()
+            .cast::<bindings::seq_file>();
         // SAFETY: `map.btf` and the value type id were checked at creation and live as long as
         // the map; `elem` is a value of this map and `seq` a valid seq_file.
         unsafe {
@@ -254,7 +256,6 @@ impl ForEachCallback {
 
     /// Calls the callback on one element; 0 means "continue", anything else "stop".
     pub(crate) fn call(&self, elem: &Elem<'_>, key: u32) -> u64 {
-        let key = key;
         // SAFETY: the verifier checked the callback for (map, &key, &value, ctx, 0): a valid
         // map, a 4-byte key and a value of the map, all alive for the call (type invariant).
         unsafe {

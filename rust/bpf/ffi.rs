@@ -29,6 +29,13 @@ extern "C" {
     /// `BTF_INFO_KIND(t->info)`.
     pub(crate) fn rust_arraymap_btf_kind(t: *const bindings::btf_type) -> u32;
 
+    /// `bpf_map_meta_equal()` (kernel/bpf/map_in_map.h, a private header; exported by the
+    /// series).
+    pub(crate) fn bpf_map_meta_equal(
+        meta0: *const bindings::bpf_map,
+        meta1: *const bindings::bpf_map,
+    ) -> bool;
+
     /// The vmlinux BTF id of `struct bpf_array` (`BTF_ID_LIST_GLOBAL_SINGLE` in arraymap.c).
     pub(crate) static bpf_array_btf_ids: [kernel::ffi::c_int; 1];
 }

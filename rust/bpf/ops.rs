@@ -14,6 +14,7 @@ use super::{
     btf::BtfType,
     ffi,
     insn::InsnBuf,
+    map::MapHeader,
 };
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{
@@ -88,6 +89,12 @@ pub(crate) trait MapOps {
 
     /// Offset in the value of the address `imm` (`map_direct_value_meta`).
     fn direct_value_meta(_map: &Array, _imm: u64) -> Result<u32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Can `meta1` be stored in an outer map whose inner-map template is `meta0`
+    /// (`map_meta_equal`)? Without it, the map cannot be an inner map.
+    fn meta_equal(_meta0: &MapHeader, _meta1: &MapHeader) -> bool {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -368,6 +375,18 @@ impl<T: MapOps> Adapter<T> {
 
     /// # Safety
     ///
+    /// `meta0` and `meta1` must be initialised map headers.
+    unsafe extern "C" fn meta_equal(
+        meta0: *const bindings::bpf_map,
+        meta1: *const bindings::bpf_map,
+    ) -> bool {
+        // SAFETY: the BPF core passes an inner-map template and a live map.
+        let (meta0, meta1) = unsafe { (MapHeader::from_raw(meta0), MapHeader::from_raw(meta1)) };
+        T::meta_equal(meta0, meta1)
+    }
+
+    /// # Safety
+    ///
     /// `map` must be a live map of these ops.
     unsafe extern "C" fn release_uref(map: *mut bindings::bpf_map) {
         // SAFETY: the BPF core passes a live map of these ops.
@@ -456,6 +475,11 @@ impl<T: MapOps> Adapter<T> {
         },
         map_direct_value_meta: if T::HAS_DIRECT_VALUE_META {
             Some(Self::direct_value_meta)
+        } else {
+            None
+        },
+        map_meta_equal: if T::HAS_META_EQUAL {
+            Some(Self::meta_equal)
         } else {
             None
         },

@@ -26,6 +26,38 @@ struct {
 	__type(value, struct big);
 } bigs SEC(".maps");
 
+/* Map in map: ARRAY inner maps (served by the module when it is loaded) in the built-in
+ * ARRAY_OF_MAPS and HASH_OF_MAPS.
+ */
+struct inner_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} inner0 SEC(".maps"), inner1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct inner_map);
+} outer SEC(".maps") = {
+	.values = { &inner0, &inner1 },
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct inner_map);
+} outer_hash SEC(".maps") = {
+	.values = { [1] = &inner1 },
+};
+
+__u32 outer_key, inner_key;
+__u64 inner_result, inner_hash_result;
+int inner_found;
+
 __u64 bss_counter;
 __u64 data_var = 1;
 const volatile __u64 ro_var;
@@ -85,6 +117,31 @@ int prog_errors(void *ctx)
 	noexist_err = bpf_map_update_elem(&vals, &zero, &v, BPF_NOEXIST);
 	delete_err = bpf_map_delete_elem(&vals, &zero);
 	badflag_err = bpf_map_update_elem(&vals, &zero, &v, 8);
+	return 0;
+}
+
+SEC("syscall")
+int prog_inner(void *ctx)
+{
+	__u32 ok = outer_key, ik = inner_key;
+	__u64 *v;
+	void *m;
+
+	inner_found = 0;
+	m = bpf_map_lookup_elem(&outer, &ok);
+	if (!m)
+		return 0;
+	v = bpf_map_lookup_elem(m, &ik);
+	if (!v)
+		return 0;
+	inner_found = 1;
+	inner_result = *v;
+	m = bpf_map_lookup_elem(&outer_hash, &ok);
+	if (!m)
+		return 0;
+	v = bpf_map_lookup_elem(m, &ik);
+	if (v)
+		inner_hash_result = *v;
 	return 0;
 }
 
