@@ -12,6 +12,8 @@
  *   amtest skel                global data, lookups, updates, for_each through array.skel.h
  *   amtest batch               BPF_MAP_LOOKUP_BATCH / BPF_MAP_UPDATE_BATCH, results and errno
  *   amtest hash                the SHA-256 of a frozen map's values (map_get_hash)
+ *   amtest spinlock            BPF_F_LOCK from threads, with a BPF program taking the lock too
+ *   amtest timers              timers in ARRAY values: firing, and pending when the map goes
  *   amtest pin-skel DIR        load array.skel.h, fill its maps and pin them in DIR (bpffs)
  */
 #define _GNU_SOURCE
@@ -22,6 +24,8 @@
 #include <unistd.h>
 #include <sys/capability.h>
 #include <sys/wait.h>
+#include <pthread.h>
+#include <time.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -622,6 +626,123 @@ static int pin_skel(const char *dir)
 	return 0;
 }
 
+struct locked_val {
+	__u32 lock;
+	__u32 pad;
+	__u64 a;
+	__u64 b;
+};
+
+struct lock_args {
+	struct array *skel;
+	int id;
+	long torn;
+	long errors;
+};
+
+#define LOCK_ROUNDS 3000
+
+static void *lock_worker(void *p)
+{
+	struct lock_args *args = p;
+	int fd = bpf_map__fd(args->skel->maps.locks);
+	struct locked_val v;
+	__u32 k = 0;
+	int i;
+
+	for (i = 0; i < LOCK_ROUNDS; i++) {
+		switch (args->id % 3) {
+		case 0: /* writer: a == b, under the lock */
+			v.a = v.b = (__u64)args->id << 32 | i;
+			if (bpf_map_update_elem(fd, &k, &v, BPF_F_LOCK))
+				args->errors++;
+			break;
+		case 1: /* reader: never sees a torn value */
+			if (bpf_map_lookup_elem_flags(fd, &k, &v, BPF_F_LOCK))
+				args->errors++;
+			else if (v.a != v.b)
+				args->torn++;
+			break;
+		default: /* BPF program: a++, b++ under bpf_spin_lock() */
+			if (run(bpf_program__fd(args->skel->progs.prog_locked_inc)))
+				args->errors++;
+		}
+	}
+	return NULL;
+}
+
+static int spinlock(void)
+{
+	struct lock_args args[6];
+	pthread_t th[6];
+	struct array *skel;
+	long torn = 0, errors = 0;
+	int i;
+
+	skel = array__open_and_load();
+	if (!skel) {
+		perror("array__open_and_load");
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	for (i = 0; i < 6; i++) {
+		args[i] = (struct lock_args){ .skel = skel, .id = i };
+		pthread_create(&th[i], NULL, lock_worker, &args[i]);
+	}
+	for (i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		torn += args[i].torn;
+		errors += args[i].errors;
+	}
+	printf("spinlock: %d threads x %d rounds, torn reads %ld, errors %ld\n", 6, LOCK_ROUNDS,
+	       torn, errors);
+	array__destroy(skel);
+	return torn || errors;
+}
+
+static int run_xdp(int prog_fd)
+{
+	char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt));
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
+
+	return err ? -errno : (int)opts.retval;
+}
+
+static int timers(void)
+{
+	struct timespec ts = { .tv_nsec = 300 * 1000 * 1000 };
+	struct array *skel;
+	int ret;
+
+	/* Timers that fire while the map lives. */
+	skel = array__open_and_load();
+	if (!skel) {
+		perror("array__open_and_load");
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	skel->bss->timer_delay_ns = 1000 * 1000;
+	ret = run_xdp(bpf_program__fd(skel->progs.prog_timers));
+	nanosleep(&ts, NULL);
+	printf("timers: run %d, err %lld, fired %d\n", ret, (long long)skel->bss->timer_err,
+	       skel->bss->timers_fired);
+	CHECK(skel->bss->timers_fired == 4, "fired %d", skel->bss->timers_fired);
+	array__destroy(skel);
+
+	/* Timers still pending when the last reference goes: release_uref cancels them. */
+	skel = array__open_and_load();
+	if (!skel)
+		return 1;
+	skel->bss->timer_delay_ns = 200 * 1000 * 1000;
+	ret = run_xdp(bpf_program__fd(skel->progs.prog_timers));
+	printf("pending timers: run %d, err %lld\n", ret, (long long)skel->bss->timer_err);
+	array__destroy(skel);
+	ts.tv_nsec = 500 * 1000 * 1000;
+	nanosleep(&ts, NULL);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -639,6 +760,10 @@ int main(int argc, char **argv)
 		return prog_only(argv[2]);
 	if (!strcmp(cmd, "skel"))
 		return skel();
+	if (!strcmp(cmd, "spinlock"))
+		return spinlock();
+	if (!strcmp(cmd, "timers"))
+		return timers();
 	if (!strcmp(cmd, "batch"))
 		return batch();
 	if (!strcmp(cmd, "hash"))

@@ -165,6 +165,16 @@ test_map_hash() {
 	grep -qE '^hash: ok [0-9a-f]{64}$' "$LOGS/map_hash.rust" || { echo "no hash"; return 1; }
 }
 
+test_spin_lock() {
+	compare spin_lock amtest spinlock || return 1
+	grep -q 'torn reads 0, errors 0' "$LOGS/spin_lock.rust"
+}
+
+test_timers() {
+	compare timers amtest timers || return 1
+	grep -q '^timers: run 2, err 0, fired 4$' "$LOGS/timers.rust"
+}
+
 seq_show() {
 	local d=$BPFFS/seq m
 	rm -rf $d
@@ -278,7 +288,8 @@ test_dmesg_clean() {
 
 TESTS=(
 	module_loads module_serves_array other_types_untouched bpftool_session errno_cases
-	skeleton_prog batch_ops map_hash seq_show spectre_masking rmmod_refused_fd rmmod_refused_pin rmmod_refused_prog
+	skeleton_prog batch_ops map_hash seq_show spin_lock timers spectre_masking rmmod_refused_fd
+	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template
 	maps_across_load load_unload_50 dmesg_clean
 )

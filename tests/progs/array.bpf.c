@@ -3,6 +3,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#define CLOCK_MONOTONIC 1
 #define E2BIG 7
 #define EEXIST 17
 #define EINVAL 22
@@ -170,6 +171,76 @@ int prog_for_each(void *ctx)
 	foreach_all = bpf_for_each_map_elem(&vals, sum_until, &c, 0);
 	foreach_flags_err = bpf_for_each_map_elem(&vals, sum_until, &c, 1);
 	return 0;
+}
+
+/* Special fields: a spin lock (BPF_F_LOCK from user space) and a timer. */
+struct locked {
+	struct bpf_spin_lock lock;
+	__u64 a;
+	__u64 b;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct locked);
+} locks SEC(".maps");
+
+SEC("syscall")
+int prog_locked_inc(void *ctx)
+{
+	__u32 k = 0;
+	struct locked *l = bpf_map_lookup_elem(&locks, &k);
+
+	if (!l)
+		return 1;
+	bpf_spin_lock(&l->lock);
+	l->a++;
+	l->b++;
+	bpf_spin_unlock(&l->lock);
+	return 0;
+}
+
+struct timed {
+	struct bpf_timer timer;
+	__u64 fired;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct timed);
+} timers SEC(".maps");
+
+__u64 timer_delay_ns;
+long long timer_err;
+int timers_fired;
+
+static int timer_cb(void *map, __u32 *key, struct timed *t)
+{
+	t->fired++;
+	__sync_fetch_and_add(&timers_fired, 1);
+	return 0;
+}
+
+SEC("xdp")
+int prog_timers(struct xdp_md *ctx)
+{
+	__u32 k;
+
+	for (k = 0; k < 4; k++) {
+		__u32 key = k;
+		struct timed *t = bpf_map_lookup_elem(&timers, &key);
+
+		if (!t)
+			return 1;
+		timer_err |= bpf_timer_init(&t->timer, &timers, CLOCK_MONOTONIC);
+		timer_err |= bpf_timer_set_callback(&t->timer, timer_cb);
+		timer_err |= bpf_timer_start(&t->timer, timer_delay_ns, 0);
+	}
+	return 2;
 }
 
 char LICENSE[] SEC("license") = "GPL";
