@@ -5,6 +5,7 @@
 #   make run     build everything (toolchain root, patched kernel, module) and show the demo in QEMU
 #   make test    the same set-up, then the test suite in QEMU; last line "N passed, N failed"
 #   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
+#   make bench   C vs Rust, alternating in one boot; table + chart in Documentation/
 #   make check   rustfmt --check and the module built with CLIPPY=1
 #   make clean   remove the module's build products (the caches stay, see README.md)
 #
@@ -18,7 +19,7 @@ IN_ROOT := scripts/in-root.sh
 # the cached kernel is not built.
 export KDIR
 
-.PHONY: all root kernel module tests run test check clean
+.PHONY: all root kernel module tests run test bench check clean
 
 all: module
 
@@ -41,6 +42,9 @@ run: module tests
 
 test: module tests
 	@$(IN_ROOT) scripts/run-vm.sh $(CURDIR)/tests/run-suite.sh
+
+bench: module tests
+	@$(IN_ROOT) scripts/bench.sh
 
 check: kernel
 	@$(IN_ROOT) scripts/check.sh

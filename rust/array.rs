@@ -109,6 +109,7 @@ impl MapOps for ArrayMap {
     type Owner = crate::RustArrayMap;
     const MAP_TYPE: u32 = map_type::ARRAY;
     const GENERIC_BATCH: bool = true;
+    const ITERATOR: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {
         alloc_check(attr)

@@ -12,6 +12,7 @@ mod attr;
 mod btf;
 mod ffi;
 mod insn;
+mod iter;
 mod map;
 mod ops;
 

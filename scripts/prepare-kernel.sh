@@ -32,10 +32,23 @@ series=$(find "$TOP/patches" -name "*.patch" -print0 | sort -z | xargs -0r cat |
 if [ "$(cat "$src/.git/series" 2>/dev/null)" != "$series" ]; then
 	log "applying the patch series ($series)"
 	git -C "$src" am --abort >/dev/null 2>&1 || true
+	# Files whose content the new series leaves as the old one had it keep their
+	# timestamps, so that make rebuilds only what really changed (bpf.h is
+	# included nearly everywhere).
+	declare -A blob mtime
+	while read -r f; do
+		[ -e "$src/$f" ] || continue
+		blob[$f]=$(git -C "$src" hash-object "$f")
+		mtime[$f]=$(stat -c %.9Y "$src/$f")
+	done < <(git -C "$src" diff --name-only pristine HEAD)
 	git -C "$src" reset -q --hard pristine
 	if compgen -G "$TOP/patches/*.patch" >/dev/null; then
 		git -C "$src" am -q "$TOP"/patches/*.patch
 	fi
+	for f in "${!blob[@]}"; do
+		[ -e "$src/$f" ] && [ "$(git -C "$src" hash-object "$f")" = "${blob[$f]}" ] &&
+			touch -d "@${mtime[$f]}" "$src/$f"
+	done
 	echo "$series" >"$src/.git/series"
 fi
 echo "$src"

@@ -14,6 +14,8 @@
  *   amtest hash                the SHA-256 of a frozen map's values (map_get_hash)
  *   amtest spinlock            BPF_F_LOCK from threads, with a BPF program taking the lock too
  *   amtest timers              timers in ARRAY values: firing, and pending when the map goes
+ *   amtest iter                iter/bpf_map_elem over an ARRAY, read after the map's fds are closed
+ *   amtest mmap                BPF_F_MMAPABLE: shared values, bounds, frozen maps, mremap
  *   amtest pin-skel DIR        load array.skel.h, fill its maps and pin them in DIR (bpffs)
  */
 #define _GNU_SOURCE
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <pthread.h>
 #include <time.h>
@@ -743,6 +746,114 @@ static int timers(void)
 	return failures ? 1 : 0;
 }
 
+static int iter(void)
+{
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info linfo = {};
+	struct bpf_link *link;
+	struct array *skel;
+	char buf[4096];
+	__u64 v;
+	__u32 k;
+	int iter_fd, n, len = 0;
+
+	skel = array__open_and_load();
+	if (!skel) {
+		perror("array__open_and_load");
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	for (k = 0; k < 16; k++) {
+		v = k * k;
+		bpf_map_update_elem(bpf_map__fd(skel->maps.vals), &k, &v, BPF_ANY);
+	}
+	linfo.map.map_fd = bpf_map__fd(skel->maps.vals);
+	opts.link_info = &linfo;
+	opts.link_info_len = sizeof(linfo);
+	link = bpf_program__attach_iter(skel->progs.dump_vals, &opts);
+	if (!link) {
+		perror("attach_iter");
+		return 1;
+	}
+	iter_fd = bpf_iter_create(bpf_link__fd(link));
+	if (iter_fd < 0) {
+		perror("bpf_iter_create");
+		return 1;
+	}
+	/* The iterator keeps its own user reference: drop every other one first. */
+	bpf_link__destroy(link);
+	array__destroy(skel);
+	while ((n = read(iter_fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += n;
+	buf[len] = 0;
+	printf("%s", buf);
+	close(iter_fd);
+	return n < 0;
+}
+
+static const char *mres(void *p)
+{
+	return p == MAP_FAILED ? res(-errno) : "ok";
+}
+
+static int mmap_cases(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	__u64 *vals, v;
+	void *p;
+	__u32 k;
+	int fd, plain, ret;
+
+	fd = create(BPF_MAP_TYPE_ARRAY, 4, 8, 600, BPF_F_MMAPABLE, 0);
+	plain = create(BPF_MAP_TYPE_ARRAY, 4, 8, 600, 0, 0);
+	if (fd < 0 || plain < 0) {
+		fprintf(stderr, "create: %s %s\n", res(fd), res(plain));
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	/* 600 * 8 bytes: two pages of values. */
+	vals = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	printf("mmap 2 pages rw: %s\n", mres(vals));
+	if (vals == MAP_FAILED)
+		return 1;
+	for (k = 0; k < 600; k++)
+		vals[k] = k * 3;
+	k = 599;
+	ret = bpf_map_lookup_elem(fd, &k, &v);
+	printf("lookup of a value written through the mapping: %s %llu\n", res(ret ? -errno : 0),
+	       (unsigned long long)v);
+	k = 7;
+	v = 777;
+	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+	printf("update seen through the mapping: %llu\n", (unsigned long long)vals[7]);
+	p = mmap(NULL, 3 * page, PROT_READ, MAP_SHARED, fd, 0);
+	printf("mmap 3 pages: %s\n", mres(p));
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, page);
+	printf("mmap page 1: %s\n", mres(p));
+	if (p != MAP_FAILED)
+		printf("value 512 through page 1: %llu\n", (unsigned long long)((__u64 *)p)[0]);
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 2 * page);
+	printf("mmap page 2: %s\n", mres(p));
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, plain, 0);
+	printf("mmap of a map without BPF_F_MMAPABLE: %s\n", mres(p));
+	p = mremap(vals, 2 * page, 4 * page, MREMAP_MAYMOVE);
+	printf("mremap to 4 pages: %s\n", mres(p));
+	ret = bpf_map_freeze(fd);
+	printf("freeze with a writable mapping: %s\n", res(ret ? -errno : 0));
+	munmap(vals, 2 * page);
+	ret = bpf_map_freeze(fd);
+	printf("freeze after munmap: %s\n", res(ret ? -errno : 0));
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	printf("mmap rw of a frozen map: %s\n", mres(p));
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
+	printf("mmap ro of a frozen map: %s\n", mres(p));
+	if (p != MAP_FAILED)
+		printf("value 7 through the read-only mapping: %llu\n", (unsigned long long)((__u64 *)p)[7]);
+	close(fd);
+	close(plain);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -764,6 +875,10 @@ int main(int argc, char **argv)
 		return spinlock();
 	if (!strcmp(cmd, "timers"))
 		return timers();
+	if (!strcmp(cmd, "mmap"))
+		return mmap_cases();
+	if (!strcmp(cmd, "iter"))
+		return iter();
 	if (!strcmp(cmd, "batch"))
 		return batch();
 	if (!strcmp(cmd, "hash"))

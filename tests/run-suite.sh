@@ -141,14 +141,18 @@ test_errno_cases() {
 
 test_skeleton_prog() {
 	compare skeleton_prog amtest skel || return 1
-	# Inlined: no helper call may remain in the lookup program; the inner ARRAY lookup of
-	# prog_inner is inlined through the inner-map template's ops (offset of value[]: 280).
-	if sed -n '/# xlated prog_lookup/,/# xlated prog_inner/p' "$LOGS/skeleton_prog.rust" |
-		grep -q '^85 '; then
+	# Inlined: no helper call may remain in the lookup program, which starts with
+	# "r1 += offsetof(struct bpf_array, value)"; the inner ARRAY lookup of prog_inner is
+	# inlined the same way, through the inner-map template's ops.
+	local lookup value_off
+	lookup=$(sed -n '/# xlated prog_lookup/,/# xlated prog_inner/p' "$LOGS/skeleton_prog.rust")
+	if grep -q '^85 ' <<<"$lookup"; then
 		echo "the lookup was not inlined"
 		return 1
 	fi
-	sed -n '/# xlated prog_inner/,$p' "$LOGS/skeleton_prog.rust" | grep -q '^07 1 0 0 280$' ||
+	value_off=$(grep -m1 '^07 1 0 0 ' <<<"$lookup")
+	[ -n "$value_off" ] || { echo "no inlined lookup"; return 1; }
+	sed -n '/# xlated prog_inner/,$p' "$LOGS/skeleton_prog.rust" | grep -qx "$value_off" ||
 		{ echo "the inner lookup was not inlined"; return 1; }
 	grep -q '^outer update with 8-entry inner: EINVAL$' "$LOGS/skeleton_prog.rust" ||
 		{ echo "a mismatching inner map was accepted"; return 1; }
@@ -168,6 +172,19 @@ test_map_hash() {
 test_spin_lock() {
 	compare spin_lock amtest spinlock || return 1
 	grep -q 'torn reads 0, errors 0' "$LOGS/spin_lock.rust"
+}
+
+test_mmap() {
+	compare mmap amtest mmap || return 1
+	grep -q '^update seen through the mapping: 777$' "$LOGS/mmap.rust" &&
+		grep -q '^value 512 through page 1: 1536$' "$LOGS/mmap.rust" ||
+		{ echo "values not shared through the mapping"; return 1; }
+}
+
+test_map_iter() {
+	compare map_iter amtest iter || return 1
+	grep -q '^15: 225$' "$LOGS/map_iter.rust" && grep -q '^end of map$' "$LOGS/map_iter.rust" ||
+		{ echo "the iterator did not see every element"; return 1; }
 }
 
 test_timers() {
@@ -288,7 +305,7 @@ test_dmesg_clean() {
 
 TESTS=(
 	module_loads module_serves_array other_types_untouched bpftool_session errno_cases
-	skeleton_prog batch_ops map_hash seq_show spin_lock timers spectre_masking rmmod_refused_fd
+	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers spectre_masking rmmod_refused_fd
 	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template
 	maps_across_load load_unload_50 dmesg_clean

@@ -42,6 +42,9 @@ pub(crate) trait MapOps {
     /// (`generic_map_lookup_batch()`, `generic_map_update_batch()`), as the C array maps do.
     const GENERIC_BATCH: bool = false;
 
+    /// Whether `iter/bpf_map_elem` programs can iterate over the map's values.
+    const ITERATOR: bool = false;
+
     /// Validates the creation attributes (`map_alloc_check`).
     fn alloc_check(attr: &MapAttr<'_>) -> Result;
 
@@ -528,6 +531,11 @@ impl<T: MapOps> Adapter<T> {
             Some(Self::check_btf)
         } else {
             None
+        },
+        iter_seq_info: if T::ITERATOR {
+            &super::iter::ITER_SEQ_INFO
+        } else {
+            core::ptr::null()
         },
         // Only the address of the exported id is taken here; the verifier reads it.
         map_btf_id: (&raw const ffi::bpf_array_btf_ids).cast_mut().cast(),

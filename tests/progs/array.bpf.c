@@ -243,4 +243,34 @@ int prog_timers(struct xdp_md *ctx)
 	return 2;
 }
 
+/* bpf_iter over vals (iter/bpf_map_elem). */
+struct seq_file;
+struct bpf_iter_meta {
+	struct seq_file *seq;
+	__u64 session_id;
+	__u64 seq_num;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__bpf_map_elem {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+	void *key;
+	void *value;
+} __attribute__((preserve_access_index));
+
+SEC("iter/bpf_map_elem")
+int dump_vals(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	__u32 *key = ctx->key;
+	__u64 *val = ctx->value;
+
+	if (!key || !val) {
+		BPF_SEQ_PRINTF(seq, "end of map\n");
+		return 0;
+	}
+	BPF_SEQ_PRINTF(seq, "%u: %llu\n", *key, *val);
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `bpf_iter` over the elements of an array map (`iter/bpf_map_elem` programs).
+//!
+//! The seq_file operations of `kernel/bpf/arraymap.c` (`bpf_array_map_seq_*`,
+//! `bpf_iter_init_array_map()`...), as a `const struct bpf_iter_seq_info` the ops table points
+//! to. The iterator holds its own user reference on the map, as the C code does: the one of the
+//! link may go away in the middle of the iteration.
+
+use super::array::Array;
+use core::{mem::size_of, ptr};
+use kernel::{
+    bindings,
+    ffi::{c_int, c_void},
+};
+
+/// The seq_file private data of the iterator (`struct bpf_iter_seq_array_map_info`).
+#[repr(C)]
+struct IterState {
+    map: *mut bindings::bpf_map,
+    index: u32,
+}
+
+/// # Safety
+///
+/// `seq` must be a seq_file of this iterator, initialised by `init`.
+unsafe fn state<'a>(seq: *mut bindings::seq_file) -> (&'a mut IterState, &'a Array) {
+    // SAFETY: the seq_file's private data is our `IterState` (`seq_priv_size`), set up by `init`
+    // with a map of the array ops that the iterator holds a reference on; seq_file serialises
+    // the calls on one file.
+    unsafe {
+        let st = &mut *(*seq).private.cast::<IterState>();
+        let map = Array::from_map(st.map);
+        (st, map)
+    }
+}
+
+/// The value at the iterator's index, or null past the end.
+fn current(st: &IterState, map: &Array) -> *mut c_void {
+    map.elem(st.index)
+        .map_or(ptr::null_mut(), |e| e.ptr().as_ptr().cast())
+}
+
+/// # Safety
+///
+/// Called by seq_file on a file of this iterator.
+unsafe extern "C" fn seq_start(seq: *mut bindings::seq_file, pos: *mut bindings::loff_t) -> *mut c_void {
+    // SAFETY: a seq_file of this iterator.
+    let (st, map) = unsafe { state(seq) };
+    if st.index >= map.max_entries() {
+        return ptr::null_mut();
+    }
+    // SAFETY: seq_file passes a valid position.
+    unsafe {
+        if *pos == 0 {
+            *pos += 1;
+        }
+    }
+    current(st, map)
+}
+
+/// # Safety
+///
+/// Called by seq_file on a file of this iterator.
+unsafe extern "C" fn seq_next(
+    seq: *mut bindings::seq_file,
+    _v: *mut c_void,
+    pos: *mut bindings::loff_t,
+) -> *mut c_void {
+    // SAFETY: a seq_file of this iterator, and a valid position.
+    let (st, map) = unsafe {
+        *pos += 1;
+        state(seq)
+    };
+    st.index += 1;
+    current(st, map)
+}
+
+/// Runs the iterator program on the element `v`, or once more with a null value at the end.
+///
+/// # Safety
+///
+/// `seq` must be a seq_file of this iterator and `v` null or the value at its index.
+unsafe fn show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
+    // SAFETY: a seq_file of this iterator.
+    let (st, _) = unsafe { state(seq) };
+    // SAFETY: all-zero is a valid `bpf_iter_meta`.
+    let mut meta: bindings::bpf_iter_meta = unsafe { core::mem::zeroed() };
+    meta.__bindgen_anon_1.seq = seq;
+    // SAFETY: `meta` is valid and refers to the iterator's seq_file.
+    let prog = unsafe { bindings::bpf_iter_get_info(&mut meta, v.is_null()) };
+    if prog.is_null() {
+        return 0;
+    }
+    // SAFETY: all-zero (null key and value) is a valid context.
+    let mut ctx: bindings::bpf_iter__bpf_map_elem = unsafe { core::mem::zeroed() };
+    ctx.__bindgen_anon_1.meta = &mut meta;
+    ctx.__bindgen_anon_2.map = st.map;
+    if !v.is_null() {
+        ctx.__bindgen_anon_3.key = (&raw mut st.index).cast();
+        ctx.__bindgen_anon_4.value = v;
+    }
+    // SAFETY: `prog` is the iterator's program; the context lives for the call.
+    unsafe { bindings::bpf_iter_run_prog(prog, (&raw mut ctx).cast()) }
+}
+
+/// # Safety
+///
+/// Called by seq_file on a file of this iterator.
+unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
+    // SAFETY: `v` comes from `seq_start`/`seq_next` of this file.
+    unsafe { show(seq, v) }
+}
+
+/// # Safety
+///
+/// Called by seq_file on a file of this iterator.
+unsafe extern "C" fn seq_stop(seq: *mut bindings::seq_file, v: *mut c_void) {
+    if v.is_null() {
+        // SAFETY: the end of the iteration: the program runs once with a null value.
+        unsafe { show(seq, v) };
+    }
+}
+
+/// # Safety
+///
+/// `priv_data` must be `seq_priv_size` bytes for this iterator and `aux` name a map of the
+/// array ops.
+unsafe extern "C" fn init(priv_data: *mut c_void, aux: *mut bindings::bpf_iter_aux_info) -> c_int {
+    // SAFETY: `aux` is valid; the link holds a reference on its map.
+    let map = unsafe { (*aux).map };
+    // The link's user reference may go in the middle of the iteration: take one of our own.
+    // SAFETY: `map` is a live map.
+    unsafe { bindings::bpf_map_inc_with_uref(map) };
+    // SAFETY: `priv_data` has room for an `IterState`.
+    unsafe { priv_data.cast::<IterState>().write(IterState { map, index: 0 }) };
+    0
+}
+
+/// # Safety
+///
+/// `priv_data` must have been set up by `init`.
+unsafe extern "C" fn fini(priv_data: *mut c_void) {
+    // SAFETY: `init` stored the map and took the reference dropped here.
+    unsafe { bindings::bpf_map_put_with_uref((*priv_data.cast::<IterState>()).map) };
+}
+
+const SEQ_OPS: bindings::seq_operations = bindings::seq_operations {
+    start: Some(seq_start),
+    stop: Some(seq_stop),
+    next: Some(seq_next),
+    show: Some(seq_show),
+};
+
+/// The `iter_seq_info` of the array ops.
+pub(crate) const ITER_SEQ_INFO: bindings::bpf_iter_seq_info = bindings::bpf_iter_seq_info {
+    seq_ops: &SEQ_OPS,
+    init_seq_private: Some(init),
+    fini_seq_private: Some(fini),
+    seq_priv_size: size_of::<IterState>() as u32,
+};

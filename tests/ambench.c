@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ambench: the measurements of `make bench`, on whatever serves BPF_MAP_TYPE_ARRAY right now
+ * (the built-in C map, or rust_arraymap.ko when it is loaded). One line per measurement:
+ * "<operation>\t<nanoseconds per element or run>".
+ *
+ *   ambench syscall    lookup, update, get_next_key walk, batch lookup/update at 8 B, 64 B, 4 KiB
+ *   ambench prog       BPF side through BPF_PROG_TEST_RUN: inlined lookup, update helper,
+ *                      for_each over 1 Ki elements, map-in-map lookup
+ *   ambench lifecycle  create + close of a 1 Mi-entry ARRAY
+ *   ambench xlated     the xlated lookup program (the inlined instructions), for comparison
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bench.skel.h"
+
+#define ENTRIES 1024
+#define LOOPS 64
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int create(__u32 value_size, __u32 entries)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench", 4, value_size, entries, NULL);
+
+	if (fd < 0) {
+		perror("bpf_map_create");
+		exit(1);
+	}
+	return fd;
+}
+
+static void syscall_ops(void)
+{
+	static const __u32 sizes[] = { 8, 64, 4096 };
+	unsigned int s, i, iters;
+
+	for (s = 0; s < 3; s++) {
+		__u32 size = sizes[s], key, next, count, token;
+		char *val = calloc(ENTRIES, size);
+		__u32 *keys = calloc(ENTRIES, sizeof(*keys));
+		int fd = create(size, ENTRIES);
+		double t;
+
+		iters = size > 64 ? 20000 : 50000;
+		for (i = 0; i < ENTRIES; i++)
+			keys[i] = i;
+
+		t = now_ns();
+		for (i = 0; i < iters; i++) {
+			key = i % ENTRIES;
+			bpf_map_update_elem(fd, &key, val, BPF_ANY);
+		}
+		printf("syscall update %uB\t%.1f\n", size, (now_ns() - t) / iters);
+
+		t = now_ns();
+		for (i = 0; i < iters; i++) {
+			key = i % ENTRIES;
+			bpf_map_lookup_elem(fd, &key, val);
+		}
+		printf("syscall lookup %uB\t%.1f\n", size, (now_ns() - t) / iters);
+
+		t = now_ns();
+		for (i = 0; i < iters / ENTRIES; i++) {
+			int ret = bpf_map_get_next_key(fd, NULL, &next);
+
+			while (!ret) {
+				key = next;
+				ret = bpf_map_get_next_key(fd, &key, &next);
+			}
+		}
+		printf("syscall get_next_key walk %uB\t%.1f\n", size,
+		       (now_ns() - t) / (iters / ENTRIES * ENTRIES));
+
+		t = now_ns();
+		for (i = 0; i < iters / ENTRIES; i++) {
+			count = ENTRIES;
+			bpf_map_lookup_batch(fd, NULL, &token, keys, val, &count, NULL);
+		}
+		printf("syscall batch lookup %uB\t%.1f\n", size,
+		       (now_ns() - t) / (iters / ENTRIES * ENTRIES));
+
+		t = now_ns();
+		for (i = 0; i < iters / ENTRIES; i++) {
+			count = ENTRIES;
+			bpf_map_update_batch(fd, keys, val, &count, NULL);
+		}
+		printf("syscall batch update %uB\t%.1f\n", size,
+		       (now_ns() - t) / (iters / ENTRIES * ENTRIES));
+		close(fd);
+		free(val);
+		free(keys);
+	}
+}
+
+static double test_run(struct bpf_program *prog, int repeat)
+{
+	char pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts)) {
+		perror("test_run");
+		exit(1);
+	}
+	return opts.duration; /* average ns per run */
+}
+
+static void prog_ops(void)
+{
+	struct bench *skel = bench__open_and_load();
+
+	if (!skel) {
+		perror("bench__open_and_load");
+		exit(1);
+	}
+	printf("bpf inlined lookup\t%.2f\n", test_run(skel->progs.lookup, 20000) / LOOPS);
+	printf("bpf update helper\t%.2f\n", test_run(skel->progs.update, 20000) / LOOPS);
+	printf("bpf for_each 1Ki\t%.2f\n", test_run(skel->progs.for_each, 2000) / ENTRIES);
+	printf("bpf map-in-map lookup\t%.2f\n", test_run(skel->progs.map_in_map, 20000) / LOOPS);
+	bench__destroy(skel);
+}
+
+static void lifecycle(void)
+{
+	int i, rounds = 5;
+	double t = now_ns();
+
+	for (i = 0; i < rounds; i++)
+		close(create(8, 1 << 20));
+	printf("create+close 1Mi ARRAY\t%.0f\n", (now_ns() - t) / rounds);
+}
+
+static void xlated(void)
+{
+	struct bench *skel = bench__open_and_load();
+	struct bpf_insn insns[512];
+	struct bpf_prog_info info = {
+		.xlated_prog_len = sizeof(insns),
+		.xlated_prog_insns = (__u64)(unsigned long)insns,
+	};
+	__u32 len = sizeof(info), i;
+
+	if (!skel || bpf_prog_get_info_by_fd(bpf_program__fd(skel->progs.lookup), &info, &len))
+		exit(1);
+	for (i = 0; i < info.xlated_prog_len / sizeof(insns[0]); i++) {
+		struct bpf_insn *in = &insns[i];
+
+		if (in->code == (BPF_LD | BPF_DW | BPF_IMM)) {
+			printf("%02x %x %x %d map-address\n", in->code, in->dst_reg, in->src_reg, in->off);
+			i++;
+			continue;
+		}
+		printf("%02x %x %x %d %d\n", in->code, in->dst_reg, in->src_reg, in->off,
+		       in->code == (BPF_JMP | BPF_CALL) ? 0 : in->imm);
+	}
+	bench__destroy(skel);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(cmd, "syscall"))
+		syscall_ops();
+	else if (!strcmp(cmd, "prog"))
+		prog_ops();
+	else if (!strcmp(cmd, "lifecycle"))
+		lifecycle();
+	else if (!strcmp(cmd, "xlated"))
+		xlated();
+	else
+		return 2;
+	return 0;
+}

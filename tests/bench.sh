@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `make bench`, in the VM: every measurement of ambench on the built-in C map and on
+# rust_arraymap.ko, alternating C, Rust, C, Rust... for ROUNDS rounds in this one boot.
+#   bench.sh OUTDIR [ROUNDS]
+# Writes OUTDIR/bench.tsv (round, impl, operation, ns) and ends OUTDIR/result.ktap with
+# "N passed, N failed".
+set -uo pipefail
+
+OUT=$1
+ROUNDS=${2:-5}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+KO=$TOP/rust_arraymap.ko
+BENCH=$TOP/tests/build/ambench
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+dmesg -n 5
+
+loaded() { [ -e /sys/module/rust_arraymap ]; }
+use_impl() {
+	if [ "$1" = c ]; then
+		! loaded || rmmod rust_arraymap
+	else
+		loaded || insmod "$KO"
+	fi
+}
+
+pass=0 fail=0
+result() {
+	if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "ok $2" | tee -a "$OUT/result.ktap"
+	else fail=$((fail + 1)); echo "not ok $2" | tee -a "$OUT/result.ktap"; fi
+}
+
+: >"$OUT/result.ktap"
+printf 'round\timpl\top\tns\n' >"$OUT/bench.tsv"
+ok=0
+for r in $(seq "$ROUNDS"); do
+	for impl in c rust; do
+		echo "# round $r/$ROUNDS: $impl"
+		use_impl $impl || ok=1
+		for what in syscall prog lifecycle; do
+			"$BENCH" $what >"$OUT/run.txt" || { ok=1; echo "ambench $what failed"; }
+			sed "s/^/$r\t$impl\t/" "$OUT/run.txt" >>"$OUT/bench.tsv"
+		done
+		if [ $impl = rust ]; then
+			for _ in $(seq 100); do [ "$(cat /sys/module/rust_arraymap/refcnt)" = 0 ] && break; sleep 0.1; done
+		fi
+	done
+done
+result $ok "all $ROUNDS rounds ran"
+
+# The inlined lookup must be the very same instructions.
+use_impl c && "$BENCH" xlated >"$OUT/xlated.c"
+use_impl rust && "$BENCH" xlated >"$OUT/xlated.rust"
+use_impl c
+diff -u "$OUT/xlated.c" "$OUT/xlated.rust" >"$OUT/xlated.diff"
+result $? "xlated lookup program identical (C vs Rust)"
+dmesg | grep -qE 'WARNING: CPU|BUG:|Oops|circular locking|Call Trace' && result 1 "dmesg clean" || result 0 "dmesg clean"
+echo "$pass passed, $fail failed" | tee -a "$OUT/result.ktap"

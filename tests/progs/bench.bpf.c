@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/* BPF side of `make bench`: each program does LOOPS map operations per run, and
+ * BPF_PROG_TEST_RUN repeats it, so the per-run overhead of test_run is shared out.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define LOOPS 64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} arr SEC(".maps");
+
+struct inner_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct inner_map);
+} outer SEC(".maps") = {
+	.values = { &inner },
+};
+
+__u64 sink;
+
+SEC("xdp")
+int lookup(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	for (i = 0; i < LOOPS; i++) {
+		__u32 k = i * 13 % 1024;
+		__u64 *v = bpf_map_lookup_elem(&arr, &k);
+
+		if (v)
+			sum += *v;
+	}
+	sink = sum;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int update(struct xdp_md *ctx)
+{
+	__u32 i;
+
+	for (i = 0; i < LOOPS; i++) {
+		__u32 k = i * 13 % 1024;
+		__u64 v = i;
+
+		bpf_map_update_elem(&arr, &k, &v, BPF_ANY);
+	}
+	return XDP_PASS;
+}
+
+static __u64 add(void *map, __u32 *key, __u64 *val, __u64 *sum)
+{
+	*sum += *val;
+	return 0;
+}
+
+SEC("xdp")
+int for_each(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+
+	bpf_for_each_map_elem(&arr, add, &sum, 0);
+	sink = sum;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int map_in_map(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	__u32 i, zero = 0;
+
+	for (i = 0; i < LOOPS; i++) {
+		__u32 k = i;
+		void *m = bpf_map_lookup_elem(&outer, &zero);
+		__u64 *v;
+
+		if (!m)
+			break;
+		v = bpf_map_lookup_elem(m, &k);
+		if (v)
+			sum += *v;
+	}
+	sink = sum;
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
