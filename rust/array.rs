@@ -246,10 +246,8 @@ impl MapOps for ArrayMap {
         if !map.has_internal_structs() {
             return;
         }
-        for index in 0..map.max_entries() {
-            if let Some(elem) = map.elem(index) {
-                elem.free_internal_structs();
-            }
+        for (_, elem) in map.elems() {
+            elem.free_internal_structs();
         }
     }
 
@@ -271,18 +269,8 @@ impl MapOps for ArrayMap {
         if map_flags != 0 {
             return Err(EINVAL);
         }
-        let mut visited = 0;
-        for index in 0..map.max_entries() {
-            let Some(elem) = map.elem(index) else {
-                break;
-            };
-            visited += 1;
-            // 0: continue, 1: stop.
-            if cb.call(&elem, index) != 0 {
-                break;
-            }
-        }
-        Ok(visited)
+        // Visits elements until the callback returns 1 ("stop"); counts the calls.
+        Ok(cb.call_each(map))
     }
 
     /// `array_map_get_hash()`.

@@ -7,5 +7,5 @@ set -euo pipefail
 rounds=${BENCH_ROUNDS:-5}
 "$TOP/scripts/run-vm.sh" "$TOP/tests/bench.sh" "$rounds"
 release=$(cat "${KDIR:-$KBUILD_OUT}/include/config/kernel.release")
-python3 "$TOP/scripts/bench-report.py" "$CACHE/vm-out/bench.tsv" "$TOP/Documentation" "$release"
+/usr/bin/python3 "$TOP/scripts/bench-report.py" "$CACHE/vm-out/bench.tsv" "$TOP/Documentation" "$release"
 log "wrote Documentation/performance.rst and Documentation/performance.png"

@@ -9,6 +9,7 @@
  *                      for_each over 1 Ki elements, map-in-map lookup
  *   ambench lifecycle  create + close of a 1 Mi-entry ARRAY
  *   ambench xlated     the xlated lookup program (the inlined instructions), for comparison
+ *   ambench pinned PIN syscall lookup and update on an existing (pinned) map, whoever serves it
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -172,6 +173,35 @@ static void xlated(void)
 	bench__destroy(skel);
 }
 
+static void pinned(const char *pin)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), key, i, iters = 20000;
+	int fd = bpf_obj_get(pin);
+	char *val;
+	double t;
+
+	if (fd < 0 || bpf_map_get_info_by_fd(fd, &info, &len)) {
+		perror(pin);
+		exit(1);
+	}
+	val = calloc(1, info.value_size);
+	t = now_ns();
+	for (i = 0; i < iters; i++) {
+		key = i % info.max_entries;
+		bpf_map_update_elem(fd, &key, val, BPF_ANY);
+	}
+	printf("update %s\t%.1f\n", pin, (now_ns() - t) / iters);
+	t = now_ns();
+	for (i = 0; i < iters; i++) {
+		key = i % info.max_entries;
+		bpf_map_lookup_elem(fd, &key, val);
+	}
+	printf("lookup %s\t%.1f\n", pin, (now_ns() - t) / iters);
+	free(val);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -184,6 +214,8 @@ int main(int argc, char **argv)
 		lifecycle();
 	else if (!strcmp(cmd, "xlated"))
 		xlated();
+	else if (!strcmp(cmd, "pinned") && argc == 3)
+		pinned(argv[2]);
 	else
 		return 2;
 	return 0;

@@ -126,6 +126,25 @@ impl Array {
         })
     }
 
+    /// Every element in index order, without the per-index masking of [`Array::elem`]: the
+    /// indices are below `max_entries` by construction (`array_map_elem_ptr()` in C).
+    pub(crate) fn elems(&self) -> impl Iterator<Item = (u32, Elem<'_>)> + '_ {
+        let values = self.values();
+        let elem_size = self.elem_size() as usize;
+        (0..self.max_entries()).map(move |index| {
+            // SAFETY: `index < max_entries`, so the element is inside the value area (type
+            // invariant).
+            let ptr = unsafe { values.add(elem_size * index as usize) };
+            // INVARIANT: an in-bounds element of this array.
+            let elem = Elem {
+                array: self,
+                // SAFETY: an address inside an allocation is not null.
+                ptr: unsafe { NonNull::new_unchecked(ptr) },
+            };
+            (index, elem)
+        })
+    }
+
     /// Do the values hold timers, workqueues or task_work, which go with the last user reference?
     pub(crate) fn has_internal_structs(&self) -> bool {
         // SAFETY: the map header is valid (type invariant).
@@ -254,19 +273,32 @@ impl ForEachCallback {
         Self { f, ctx }
     }
 
-    /// Calls the callback on one element; 0 means "continue", anything else "stop".
-    pub(crate) fn call(&self, elem: &Elem<'_>, key: u32) -> u64 {
-        // SAFETY: the verifier checked the callback for (map, &key, &value, ctx, 0): a valid
-        // map, a 4-byte key and a value of the map, all alive for the call (type invariant).
-        unsafe {
-            (self.f)(
-                elem.array.as_map_ptr() as u64,
-                &raw const key as u64,
-                elem.ptr.as_ptr() as u64,
-                self.ctx as u64,
-                0,
-            )
+    /// Calls the callback on the elements of `array` in index order until it returns
+    /// non-zero ("stop"); returns the number of calls. The loop of `bpf_for_each_array_elem()`:
+    /// it runs once per element from BPF programs, so it stays as lean as the C one.
+    pub(crate) fn call_each(&self, array: &Array) -> u32 {
+        let map = array.as_map_ptr() as u64;
+        let values = array.values();
+        let elem_size = array.elem_size() as usize;
+        let max_entries = array.max_entries();
+        let mut key: u32 = 0;
+        let mut index = 0;
+        while index < max_entries {
+            // SAFETY: `index < max_entries`: the element is inside the value area.
+            let value = unsafe { values.add(elem_size * index as usize) };
+            key = index;
+            index += 1;
+            // SAFETY: the verifier checked the callback for (map, &key, &value, ctx, 0): a
+            // valid map, a 4-byte key and a value of the map, all alive for the call (type
+            // invariant).
+            let stop = unsafe {
+                (self.f)(map, &raw mut key as u64, value as u64, self.ctx as u64, 0)
+            };
+            if stop != 0 {
+                break;
+            }
         }
+        index
     }
 }
 
@@ -396,11 +428,9 @@ impl Drop for ArrayBox {
         let record = unsafe { (*map).record };
         // SAFETY: `IS_ERR()` only looks at the pointer value.
         if !record.is_null() && !unsafe { bindings::IS_ERR(record.cast()) } {
-            for index in 0..self.max_entries() {
-                if let Some(elem) = self.elem(index) {
-                    // SAFETY: `record` describes the values of this map; `elem` is one of them.
-                    unsafe { bindings::bpf_obj_free_fields(record, elem.ptr().as_ptr().cast()) };
-                }
+            for (_, elem) in self.elems() {
+                // SAFETY: `record` describes the values of this map; `elem` is one of them.
+                unsafe { bindings::bpf_obj_free_fields(record, elem.ptr().as_ptr().cast()) };
             }
         }
         let base = if self.map_flags() & flags::MMAPABLE != 0 {

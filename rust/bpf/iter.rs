@@ -44,7 +44,10 @@ fn current(st: &IterState, map: &Array) -> *mut c_void {
 /// # Safety
 ///
 /// Called by seq_file on a file of this iterator.
-unsafe extern "C" fn seq_start(seq: *mut bindings::seq_file, pos: *mut bindings::loff_t) -> *mut c_void {
+unsafe extern "C" fn seq_start(
+    seq: *mut bindings::seq_file,
+    pos: *mut bindings::loff_t,
+) -> *mut c_void {
     // SAFETY: a seq_file of this iterator.
     let (st, map) = unsafe { state(seq) };
     if st.index >= map.max_entries() {
@@ -133,7 +136,11 @@ unsafe extern "C" fn init(priv_data: *mut c_void, aux: *mut bindings::bpf_iter_a
     // SAFETY: `map` is a live map.
     unsafe { bindings::bpf_map_inc_with_uref(map) };
     // SAFETY: `priv_data` has room for an `IterState`.
-    unsafe { priv_data.cast::<IterState>().write(IterState { map, index: 0 }) };
+    unsafe {
+        priv_data
+            .cast::<IterState>()
+            .write(IterState { map, index: 0 })
+    };
     0
 }
 
