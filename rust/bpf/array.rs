@@ -275,25 +275,24 @@ impl ForEachCallback {
 
     /// Calls the callback on the elements of `array` in index order until it returns
     /// non-zero ("stop"); returns the number of calls. The loop of `bpf_for_each_array_elem()`:
-    /// it runs once per element from BPF programs, so it stays as lean as the C one.
+    /// it runs once per element from BPF programs, so it stays as lean as the C one (see
+    /// Documentation/performance.rst).
     pub(crate) fn call_each(&self, array: &Array) -> u32 {
         let map = array.as_map_ptr() as u64;
         let values = array.values();
         let elem_size = array.elem_size() as usize;
         let max_entries = array.max_entries();
-        let mut key: u32 = 0;
         let mut index = 0;
         while index < max_entries {
             // SAFETY: `index < max_entries`: the element is inside the value area.
             let value = unsafe { values.add(elem_size * index as usize) };
-            key = index;
+            let mut key = index;
             index += 1;
             // SAFETY: the verifier checked the callback for (map, &key, &value, ctx, 0): a
             // valid map, a 4-byte key and a value of the map, all alive for the call (type
             // invariant).
-            let stop = unsafe {
-                (self.f)(map, &raw mut key as u64, value as u64, self.ctx as u64, 0)
-            };
+            let stop =
+                unsafe { (self.f)(map, &raw mut key as u64, value as u64, self.ctx as u64, 0) };
             if stop != 0 {
                 break;
             }
