@@ -6,4 +6,4 @@ set -euo pipefail
 
 kdir=${KDIR:-$KBUILD_OUT}
 [ -d "$kdir/usr/include/linux" ] || make -C "$kdir" -s headers
-make -s -C "$TOP/tests" KHDR="$kdir/usr/include"
+make -s -C "$TOP/tests" KHDR="$kdir/usr/include" VMLINUX="$kdir/vmlinux"

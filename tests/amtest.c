@@ -16,6 +16,8 @@
  *   amtest timers              timers in ARRAY values: firing, and pending when the map goes
  *   amtest iter                iter/bpf_map_elem over an ARRAY, read after the map's fds are closed
  *   amtest mmap                BPF_F_MMAPABLE: shared values, bounds, frozen maps, mremap
+ *   amtest kptr CGROUP2-DIR    a cgroup kptr in a value: held while the map lives, dropped by its free
+ *   amtest wq                  a bpf_wq in a value: runs; pending when the last reference goes
  *   amtest pin-skel DIR        load array.skel.h, fill its maps and pin them in DIR (bpffs)
  */
 #define _GNU_SOURCE
@@ -26,6 +28,7 @@
 #include <unistd.h>
 #include <sys/capability.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <pthread.h>
 #include <time.h>
@@ -34,6 +37,7 @@
 #include <bpf/libbpf.h>
 
 #include "array.skel.h"
+#include "special.skel.h"
 
 static int failures;
 
@@ -854,6 +858,93 @@ static int mmap_cases(void)
 	return 0;
 }
 
+/* nr_dying_descendants of a cgroup v2 directory */
+static long dying(const char *cgdir)
+{
+	char path[512], line[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.stat", cgdir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "nr_dying_descendants %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+static int kptr(const char *cgroot)
+{
+	struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+	struct special *skel;
+	char child[512];
+	struct stat st;
+	long base, held, after = -1;
+	int i, ret;
+
+	snprintf(child, sizeof(child), "%s/amtest-kptr", cgroot);
+	rmdir(child);
+	if (mkdir(child, 0755) || stat(child, &st)) {
+		perror(child);
+		return 1;
+	}
+	skel = special__open_and_load();
+	if (!skel) {
+		perror("special__open_and_load");
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	skel->bss->cgid = st.st_ino;
+	ret = run(bpf_program__fd(skel->progs.store_cgroup));
+	printf("store cgroup kptr: %d\n", ret);
+	base = dying(cgroot);
+	if (rmdir(child))
+		perror("rmdir");
+	for (i = 0; i < 50 && dying(cgroot) == base; i++)
+		nanosleep(&ts, NULL);
+	held = dying(cgroot);
+	printf("removed cgroup held by the map (dying): %s\n", held == base + 1 ? "yes" : "no");
+	special__destroy(skel);
+	for (i = 0; i < 100; i++) {
+		after = dying(cgroot);
+		if (after == base)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	printf("released when the map was freed: %s\n", after == base ? "yes" : "no");
+	return ret || held != base + 1 || after != base;
+}
+
+static int wq(void)
+{
+	struct timespec ts = { .tv_nsec = 300 * 1000 * 1000 };
+	struct special *skel;
+	int ret;
+
+	skel = special__open_and_load();
+	if (!skel) {
+		perror("special__open_and_load");
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	ret = run(bpf_program__fd(skel->progs.start_wq));
+	nanosleep(&ts, NULL);
+	printf("wq: start %d, ran %d\n", ret, skel->bss->wq_ran);
+	CHECK(ret == 0 && skel->bss->wq_ran == 1, "wq did not run once");
+	/* Another one started and the map dropped at once: release_uref cancels it, or it runs
+	 * first; either way nothing may run into freed memory (dmesg_clean).
+	 */
+	skel->bss->wq_key = 1;
+	ret = run(bpf_program__fd(skel->progs.start_wq));
+	special__destroy(skel);
+	nanosleep(&ts, NULL);
+	printf("wq started, map dropped: start %d\n", ret);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -875,6 +966,10 @@ int main(int argc, char **argv)
 		return spinlock();
 	if (!strcmp(cmd, "timers"))
 		return timers();
+	if (!strcmp(cmd, "kptr") && argc == 3)
+		return kptr(argv[2]);
+	if (!strcmp(cmd, "wq"))
+		return wq();
 	if (!strcmp(cmd, "mmap"))
 		return mmap_cases();
 	if (!strcmp(cmd, "iter"))

@@ -187,6 +187,19 @@ test_map_iter() {
 		{ echo "the iterator did not see every element"; return 1; }
 }
 
+test_kptr() {
+	local cg=/sys/fs/cgroup
+	mountpoint -q $cg || mount -t cgroup2 none $cg || return 1
+	compare kptr amtest kptr $cg || return 1
+	grep -q '^released when the map was freed: yes$' "$LOGS/kptr.rust"
+}
+
+test_wq() {
+	compare wq amtest wq || return 1
+	grep -q '^wq: start 0, ran 1$' "$LOGS/wq.rust" &&
+		grep -q '^wq started, map dropped: start 0$' "$LOGS/wq.rust"
+}
+
 test_timers() {
 	compare timers amtest timers || return 1
 	grep -q '^timers: run 2, err 0, fired 4$' "$LOGS/timers.rust"
@@ -305,7 +318,7 @@ test_dmesg_clean() {
 
 TESTS=(
 	module_loads module_serves_array other_types_untouched bpftool_session errno_cases
-	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers spectre_masking rmmod_refused_fd
+	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers kptr wq spectre_masking rmmod_refused_fd
 	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template
 	maps_across_load load_unload_50 dmesg_clean

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/* BPF side of "amtest kptr" and "amtest wq": special fields that need kfuncs (vmlinux.h). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#define __kptr __attribute__((btf_type_tag("kptr")))
+
+/* A referenced kptr: the map holds a cgroup reference until its free drops it. */
+struct cg_val {
+	struct cgroup __kptr *cg;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, int);
+	__type(value, struct cg_val);
+} cgs SEC(".maps");
+
+__u64 cgid;
+
+SEC("syscall")
+int store_cgroup(void *ctx)
+{
+	struct cgroup *cg, *old;
+	struct cg_val *v;
+	int k = 1;
+
+	v = bpf_map_lookup_elem(&cgs, &k);
+	if (!v)
+		return 1;
+	cg = bpf_cgroup_from_id(cgid);
+	if (!cg)
+		return 2;
+	old = bpf_kptr_xchg(&v->cg, cg);
+	if (old)
+		bpf_cgroup_release(old);
+	return 0;
+}
+
+/* A bpf_wq in a value: it runs, and a pending one goes with the last user reference. */
+struct wq_val {
+	struct bpf_wq wq;
+	__u64 ran;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, int);
+	__type(value, struct wq_val);
+} wqs SEC(".maps");
+
+int wq_ran, wq_key;
+
+static int wq_cb(void *map, int *key, void *value)
+{
+	struct wq_val *v = value;
+
+	v->ran++;
+	__sync_fetch_and_add(&wq_ran, 1);
+	return 0;
+}
+
+SEC("syscall")
+int start_wq(void *ctx)
+{
+	struct wq_val *v;
+	int k = wq_key;
+
+	v = bpf_map_lookup_elem(&wqs, &k);
+	if (!v)
+		return 1;
+	if (bpf_wq_init(&v->wq, &wqs, 0))
+		return 2;
+	if (bpf_wq_set_callback(&v->wq, wq_cb, 0))
+		return 3;
+	if (bpf_wq_start(&v->wq, 0))
+		return 4;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
