@@ -18,6 +18,8 @@
  *   amtest mmap                BPF_F_MMAPABLE: shared values, bounds, frozen maps, mremap
  *   amtest kptr CGROUP2-DIR    a cgroup kptr in a value: held while the map lives, dropped by its free
  *   amtest wq                  a bpf_wq in a value: runs; pending when the last reference goes
+ *   amtest task-work           a bpf_task_work in a value: runs; pending on a sleeping task when
+ *                              the map goes
  *   amtest pin-skel DIR        load array.skel.h, fill its maps and pin them in DIR (bpffs)
  */
 #define _GNU_SOURCE
@@ -900,6 +902,8 @@ static int kptr(const char *cgroot)
 	skel->bss->cgid = st.st_ino;
 	ret = run(bpf_program__fd(skel->progs.store_cgroup));
 	printf("store cgroup kptr: %d\n", ret);
+	CHECK(run(bpf_program__fd(skel->progs.read_unref)) == 0, "read_unref");
+	printf("unreferenced kptr stored: %d\n", skel->bss->ucg_set);
 	base = dying(cgroot);
 	if (rmdir(child))
 		perror("rmdir");
@@ -945,6 +949,52 @@ static int wq(void)
 	return failures ? 1 : 0;
 }
 
+static int task_work(void)
+{
+	struct timespec ts = { .tv_nsec = 200 * 1000 * 1000 };
+	struct special *skel;
+	int ret, pipefd[2], status;
+	pid_t child;
+	char c;
+
+	skel = special__open_and_load();
+	if (!skel) {
+		perror("special__open_and_load");
+		return 1;
+	}
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	/* On this task: runs on the way back to user space from the test run. */
+	skel->bss->tw_pid = getpid();
+	ret = run(bpf_program__fd(skel->progs.schedule_tw));
+	nanosleep(&ts, NULL);
+	printf("task_work on self: schedule %d, ran %d\n", ret, skel->bss->tw_ran);
+	CHECK(ret == 0 && skel->bss->tw_ran == 1, "task_work did not run once");
+
+	/* On a child sleeping in read(): pending until it wakes, after the map is gone. */
+	if (pipe(pipefd))
+		return 1;
+	child = fork();
+	if (child == 0) {
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	nanosleep(&ts, NULL);
+	skel->bss->tw_pid = child;
+	skel->bss->tw_key = 1;
+	ret = run(bpf_program__fd(skel->progs.schedule_tw));
+	printf("task_work on a sleeping child: schedule %d\n", ret);
+	special__destroy(skel);
+	nanosleep(&ts, NULL);
+	if (write(pipefd[1], "x", 1) != 1)
+		perror("write");
+	waitpid(child, &status, 0);
+	printf("child exited: %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -968,6 +1018,8 @@ int main(int argc, char **argv)
 		return timers();
 	if (!strcmp(cmd, "kptr") && argc == 3)
 		return kptr(argv[2]);
+	if (!strcmp(cmd, "task-work"))
+		return task_work();
 	if (!strcmp(cmd, "wq"))
 		return wq();
 	if (!strcmp(cmd, "mmap"))

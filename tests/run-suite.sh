@@ -191,13 +191,20 @@ test_kptr() {
 	local cg=/sys/fs/cgroup
 	mountpoint -q $cg || mount -t cgroup2 none $cg || return 1
 	compare kptr amtest kptr $cg || return 1
-	grep -q '^released when the map was freed: yes$' "$LOGS/kptr.rust"
+	grep -q '^released when the map was freed: yes$' "$LOGS/kptr.rust" &&
+		grep -q '^unreferenced kptr stored: 1$' "$LOGS/kptr.rust"
 }
 
 test_wq() {
 	compare wq amtest wq || return 1
 	grep -q '^wq: start 0, ran 1$' "$LOGS/wq.rust" &&
 		grep -q '^wq started, map dropped: start 0$' "$LOGS/wq.rust"
+}
+
+test_task_work() {
+	compare task_work amtest task-work || return 1
+	grep -q '^task_work on self: schedule 0, ran 1$' "$LOGS/task_work.rust" &&
+		grep -q '^task_work on a sleeping child: schedule 0$' "$LOGS/task_work.rust"
 }
 
 test_timers() {
@@ -318,7 +325,7 @@ test_dmesg_clean() {
 
 TESTS=(
 	module_loads module_serves_array other_types_untouched bpftool_session errno_cases
-	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers kptr wq spectre_masking rmmod_refused_fd
+	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd
 	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template
 	maps_across_load load_unload_50 dmesg_clean

@@ -4,10 +4,14 @@
 #include <bpf/bpf_helpers.h>
 
 #define __kptr __attribute__((btf_type_tag("kptr")))
+#define __kptr_untrusted __attribute__((btf_type_tag("kptr_untrusted")))
 
-/* A referenced kptr: the map holds a cgroup reference until its free drops it. */
+/* A referenced kptr: the map holds a cgroup reference until its free drops it; and an
+ * unreferenced one next to it, which holds nothing.
+ */
 struct cg_val {
 	struct cgroup __kptr *cg;
+	struct cgroup __kptr_untrusted *ucg;
 };
 
 struct {
@@ -32,9 +36,25 @@ int store_cgroup(void *ctx)
 	cg = bpf_cgroup_from_id(cgid);
 	if (!cg)
 		return 2;
+	v->ucg = cg;
 	old = bpf_kptr_xchg(&v->cg, cg);
 	if (old)
 		bpf_cgroup_release(old);
+	return 0;
+}
+
+int ucg_set;
+
+SEC("syscall")
+int read_unref(void *ctx)
+{
+	struct cg_val *v;
+	int k = 1;
+
+	v = bpf_map_lookup_elem(&cgs, &k);
+	if (!v)
+		return 1;
+	ucg_set = v->ucg != 0;
 	return 0;
 }
 
@@ -78,6 +98,50 @@ int start_wq(void *ctx)
 	if (bpf_wq_start(&v->wq, 0))
 		return 4;
 	return 0;
+}
+
+/* bpf_task_work in a value: runs when the task returns to user space; one still pending on a
+ * sleeping task goes with the map's last user reference.
+ */
+struct tw_val {
+	struct bpf_task_work tw;
+	__u64 ran;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, int);
+	__type(value, struct tw_val);
+} tws SEC(".maps");
+
+int tw_pid, tw_key, tw_ran;
+
+static int tw_cb(struct bpf_map *map, void *key, void *value)
+{
+	struct tw_val *v = value;
+
+	v->ran++;
+	__sync_fetch_and_add(&tw_ran, 1);
+	return 0;
+}
+
+SEC("syscall")
+int schedule_tw(void *ctx)
+{
+	struct task_struct *task;
+	struct tw_val *v;
+	int k = tw_key, err;
+
+	v = bpf_map_lookup_elem(&tws, &k);
+	if (!v)
+		return 1;
+	task = bpf_task_from_pid(tw_pid);
+	if (!task)
+		return 2;
+	err = bpf_task_work_schedule_resume(task, &v->tw, &tws, tw_cb);
+	bpf_task_release(task);
+	return err ? 3 : 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";
