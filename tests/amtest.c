@@ -739,6 +739,25 @@ static int timers(void)
 	CHECK(skel->bss->timers_fired == 4, "fired %d", skel->bss->timers_fired);
 	array__destroy(skel);
 
+	/* Overwriting a value cancels its timer (bpf_obj_cancel_fields() on update). */
+	skel = array__open_and_load();
+	if (!skel)
+		return 1;
+	skel->bss->timer_delay_ns = 300 * 1000 * 1000;
+	ret = run_xdp(bpf_program__fd(skel->progs.prog_timers));
+	{
+		char zero[32] = { 0 };
+		__u32 k;
+
+		for (k = 0; k < 4; k++)
+			CHECK(!bpf_map_update_elem(bpf_map__fd(skel->maps.timers), &k, zero, BPF_ANY),
+			      "update timers[%u]", k);
+	}
+	ts.tv_nsec = 500 * 1000 * 1000;
+	nanosleep(&ts, NULL);
+	printf("timers overwritten before firing: run %d, fired %d\n", ret, skel->bss->timers_fired);
+	array__destroy(skel);
+
 	/* Timers still pending when the last reference goes: release_uref cancels them. */
 	skel = array__open_and_load();
 	if (!skel)

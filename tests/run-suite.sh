@@ -209,7 +209,8 @@ test_task_work() {
 
 test_timers() {
 	compare timers amtest timers || return 1
-	grep -q '^timers: run 2, err 0, fired 4$' "$LOGS/timers.rust"
+	grep -q '^timers: run 2, err 0, fired 4$' "$LOGS/timers.rust" &&
+		grep -q '^timers overwritten before firing: run 2, fired 0$' "$LOGS/timers.rust"
 }
 
 seq_show() {
