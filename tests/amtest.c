@@ -192,6 +192,30 @@ static int errno_cases(void)
 	       (unsigned long long)out);
 	close(fd);
 
+	/* The built-in PERCPU_ARRAY's syscall side goes through its ops since patch 5. */
+	{
+		int ncpus = libbpf_num_possible_cpus(), c;
+		__u64 pv[64], sum = 0;
+
+		fd = create(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4, 0, 0);
+		for (c = 0; c < ncpus && c < 64; c++)
+			pv[c] = 100 + c;
+		key = 2;
+		ret = fd < 0 ? fd : bpf_map_update_elem(fd, &key, pv, BPF_ANY);
+		printf("percpu update: %s\n", res(ret < 0 ? (fd < 0 ? fd : -errno) : 0));
+		memset(pv, 0, sizeof(pv));
+		ret = fd < 0 ? fd : bpf_map_lookup_elem(fd, &key, pv);
+		for (c = 0; c < ncpus && c < 64; c++)
+			sum += pv[c];
+		printf("percpu lookup: %s sum=%llu\n", res(ret < 0 ? (fd < 0 ? fd : -errno) : 0),
+		       (unsigned long long)sum);
+		key = 4;
+		ret = fd < 0 ? fd : bpf_map_update_elem(fd, &key, pv, BPF_ANY);
+		printf("percpu update key=4: %s\n", res(ret < 0 ? (fd < 0 ? fd : -errno) : 0));
+		if (fd >= 0)
+			close(fd);
+	}
+
 	/* Read-only and write-only maps from the syscall side. */
 	fd = create(A, 4, 8, 4, BPF_F_RDONLY, 0);
 	ret = fd < 0 ? fd : bpf_map_update_elem(fd, &key, &val, BPF_ANY);

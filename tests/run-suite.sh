@@ -135,7 +135,8 @@ test_bpftool_session() {
 test_errno_cases() {
 	compare errno_cases amtest errno || return 1
 	grep -q '^create max_entries=0: EINVAL$' "$LOGS/errno_cases.rust" &&
-		grep -q '^update NOEXIST: EEXIST$' "$LOGS/errno_cases.rust" ||
+		grep -q '^update NOEXIST: EEXIST$' "$LOGS/errno_cases.rust" &&
+		grep -q '^percpu lookup: ok sum=' "$LOGS/errno_cases.rust" ||
 		{ echo "unexpected errno table"; return 1; }
 }
 
