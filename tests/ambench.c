@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "bench.skel.h"
+#include "xlated.h"
 
 #define ENTRIES 1024
 #define LOOPS 64
@@ -150,26 +151,9 @@ static void lifecycle(void)
 static void xlated(void)
 {
 	struct bench *skel = bench__open_and_load();
-	struct bpf_insn insns[512];
-	struct bpf_prog_info info = {
-		.xlated_prog_len = sizeof(insns),
-		.xlated_prog_insns = (__u64)(unsigned long)insns,
-	};
-	__u32 len = sizeof(info), i;
 
-	if (!skel || bpf_prog_get_info_by_fd(bpf_program__fd(skel->progs.lookup), &info, &len))
+	if (!skel || print_xlated(bpf_program__fd(skel->progs.lookup)))
 		exit(1);
-	for (i = 0; i < info.xlated_prog_len / sizeof(insns[0]); i++) {
-		struct bpf_insn *in = &insns[i];
-
-		if (in->code == (BPF_LD | BPF_DW | BPF_IMM)) {
-			printf("%02x %x %x %d map-address\n", in->code, in->dst_reg, in->src_reg, in->off);
-			i++;
-			continue;
-		}
-		printf("%02x %x %x %d %d\n", in->code, in->dst_reg, in->src_reg, in->off,
-		       in->code == (BPF_JMP | BPF_CALL) ? 0 : in->imm);
-	}
 	bench__destroy(skel);
 }
 

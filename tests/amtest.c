@@ -40,6 +40,7 @@
 
 #include "array.skel.h"
 #include "special.skel.h"
+#include "xlated.h"
 
 static int failures;
 
@@ -251,37 +252,6 @@ static int load_lookup_prog(int map_fd)
 			       sizeof(insns) / sizeof(insns[0]), NULL);
 
 	return fd < 0 ? -errno : fd;
-}
-
-/* Print the xlated program, with the map's address (an ldimm64) left out. */
-static int print_xlated(int prog_fd)
-{
-	struct bpf_insn insns[256];
-	struct bpf_prog_info info = {
-		.xlated_prog_len = sizeof(insns),
-		.xlated_prog_insns = (__u64)(unsigned long)insns,
-	};
-	__u32 len = sizeof(info);
-	unsigned int i, n;
-
-	if (bpf_prog_get_info_by_fd(prog_fd, &info, &len))
-		return -errno;
-	n = info.xlated_prog_len / sizeof(insns[0]);
-	for (i = 0; i < n; i++) {
-		struct bpf_insn *in = &insns[i];
-		int imm = in->imm;
-
-		if (in->code == (BPF_LD | BPF_DW | BPF_IMM)) {
-			printf("%02x %x %x %d map-address\n", in->code, in->dst_reg,
-			       in->src_reg, in->off);
-			i++;
-			continue;
-		}
-		if (in->code == (BPF_JMP | BPF_CALL))
-			imm = 0; /* helper address: differs between builds */
-		printf("%02x %x %x %d %d\n", in->code, in->dst_reg, in->src_reg, in->off, imm);
-	}
-	return 0;
 }
 
 static int xlated(const char *pin)
@@ -503,9 +473,9 @@ static int skel(void)
 
 	/* The inlined lookups' instructions, for comparison with the C map's. */
 	printf("# xlated prog_lookup\n");
-	print_xlated(bpf_program__fd(skel->progs.prog_lookup));
+	CHECK(!print_xlated(bpf_program__fd(skel->progs.prog_lookup)), "xlated prog_lookup");
 	printf("# xlated prog_inner\n");
-	print_xlated(bpf_program__fd(skel->progs.prog_inner));
+	CHECK(!print_xlated(bpf_program__fd(skel->progs.prog_inner)), "xlated prog_inner");
 	array__destroy(skel);
 	return failures ? 1 : 0;
 }
