@@ -9,8 +9,8 @@ use core::ptr::NonNull;
 use kernel::{bindings, mm::virt::VmaNew, prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
 use crate::bpf::{
-    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, ForEachCallback, Insn,
-    InsnBuf, MapAttr, MapHeader, MapOps, Reg, ValueSrc,
+    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, ForEachCallback, Inline,
+    Insn, InsnBuf, MapAttr, MapHeader, MapOps, Reg, Storage, ValueSrc,
 };
 
 /// Creation flags the array family accepts (`ARRAY_CREATE_FLAG_MASK`).
@@ -67,7 +67,7 @@ pub(crate) fn alloc_check(attr: &MapAttr<'_>) -> Result {
 /// it, the array is rounded up to a power of two and every index is masked.
 pub(crate) fn layout(attr: &MapAttr<'_>) -> Result<ArrayLayout> {
     let max_entries = attr.max_entries();
-    let bypass_spec_v1 = ArrayBox::bypass_spec_v1();
+    let bypass_spec_v1 = ArrayBox::<Inline>::bypass_spec_v1();
     // fls_long(max_entries - 1), in 64 bits so that 1 << 32 is defined.
     let bits = u32::BITS - max_entries.wrapping_sub(1).leading_zeros();
     let index_mask = ((1u64 << bits) - 1) as u32;
@@ -90,7 +90,7 @@ pub(crate) fn layout(attr: &MapAttr<'_>) -> Result<ArrayLayout> {
 }
 
 /// `bpf_array_get_next_key()`, shared by the whole family.
-pub(crate) fn get_next_key(map: &Array, key: Option<u32>) -> Result<u32> {
+pub(crate) fn get_next_key<S: Storage>(map: &Array<S>, key: Option<u32>) -> Result<u32> {
     let index = key.unwrap_or(u32::MAX);
     if index >= map.max_entries() {
         return Ok(0);
@@ -101,12 +101,67 @@ pub(crate) fn get_next_key(map: &Array, key: Option<u32>) -> Result<u32> {
     Ok(index + 1)
 }
 
+/// The checks of `array_map_update_elem()`, in its order, shared by both value storages:
+/// whether the copy is to be made under the value's spin lock.
+pub(crate) fn update_checks<S: Storage>(map: &Array<S>, key: u32, map_flags: u64) -> Result<bool> {
+    if map_flags & !flags::LOCK > flags::EXIST {
+        // Unknown flags.
+        return Err(EINVAL);
+    }
+    if key >= map.max_entries() {
+        // All elements were pre-allocated, none can be inserted.
+        return Err(E2BIG);
+    }
+    if map_flags & flags::NOEXIST != 0 {
+        // All elements already exist.
+        return Err(EEXIST);
+    }
+    let locked = map_flags & flags::LOCK != 0;
+    if locked && !map.has_field(bindings::btf_field_type_BPF_SPIN_LOCK) {
+        return Err(EINVAL);
+    }
+    Ok(locked)
+}
+
+/// `array_map_meta_equal()`: with `BPF_F_INNER_MAP`, inner arrays of any size fit.
+pub(crate) fn meta_equal(meta0: &MapHeader, meta1: &MapHeader) -> bool {
+    if !meta0.meta_equal(meta1) {
+        return false;
+    }
+    meta0.map_flags() & flags::INNER_MAP != 0 || meta0.max_entries() == meta1.max_entries()
+}
+
+/// `array_map_check_btf()`.
+pub(crate) fn check_btf<S: Storage>(
+    map: &Array<S>,
+    key: &BtfType<'_>,
+    value: &BtfType<'_>,
+) -> Result {
+    // One exception for keyless BTF: .bss/.data/.rodata/.percpu maps.
+    if key.is_void() {
+        let ty = map.map_type();
+        if (ty != map_type::ARRAY && ty != map_type::PERCPU_ARRAY) || map.max_entries() != 1 {
+            return Err(EINVAL);
+        }
+        if !value.is_datasec() {
+            return Err(EINVAL);
+        }
+        return Ok(());
+    }
+    // An array takes only a u32 key: the BTF must match the attributes of map_create.
+    if !key.is_i32() {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 /// The ops of `BPF_MAP_TYPE_ARRAY` (`array_map_ops`).
 pub(crate) struct ArrayMap;
 
 #[vtable]
 impl MapOps for ArrayMap {
     type Owner = crate::RustArrayMap;
+    type Storage = Inline;
     const MAP_TYPE: u32 = map_type::ARRAY;
     const GENERIC_BATCH: bool = true;
     const ITERATOR: bool = true;
@@ -116,58 +171,47 @@ impl MapOps for ArrayMap {
     }
 
     /// `array_map_alloc()`.
-    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox> {
+    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox<Inline>> {
         ArrayBox::alloc(attr, &layout(attr)?)
     }
 
     /// `array_map_mem_usage()`.
-    fn mem_usage(map: &Array) -> u64 {
+    fn mem_usage(map: &Array<Inline>) -> u64 {
         let values = u64::from(map.max_entries()) * u64::from(map.elem_size());
         if map.map_flags() & flags::MMAPABLE != 0 {
-            page_align(Array::HEADER_SIZE) + page_align(values)
+            page_align(Array::<Inline>::HEADER_SIZE) + page_align(values)
         } else {
-            Array::HEADER_SIZE + values
+            Array::<Inline>::HEADER_SIZE + values
         }
     }
 
     /// `array_map_lookup_elem()`.
     #[inline]
-    fn lookup_elem(map: &Array, key: u32) -> Option<NonNull<u8>> {
+    fn lookup_elem(map: &Array<Inline>, key: u32) -> Option<NonNull<u8>> {
         map.elem(key).map(|e| e.ptr())
     }
 
     /// `array_map_update_elem()`.
-    fn update_elem(map: &Array, key: u32, value: &ValueSrc<'_>, map_flags: u64) -> Result {
-        if map_flags & !flags::LOCK > flags::EXIST {
-            // Unknown flags.
-            return Err(EINVAL);
+    fn update_elem(map: &Array<Inline>, key: u32, value: &ValueSrc<'_>, map_flags: u64) -> Result {
+        let locked = update_checks(map, key, map_flags)?;
+        if let Some(elem) = map.elem(key) {
+            elem.store(value, locked);
         }
-        // All elements were pre-allocated, none can be inserted.
-        let elem = map.elem(key).ok_or(E2BIG)?;
-        if map_flags & flags::NOEXIST != 0 {
-            // All elements already exist.
-            return Err(EEXIST);
-        }
-        let locked = map_flags & flags::LOCK != 0;
-        if locked && !map.has_field(bindings::btf_field_type_BPF_SPIN_LOCK) {
-            return Err(EINVAL);
-        }
-        elem.store(value, locked);
         Ok(())
     }
 
     /// `array_map_delete_elem()`: array elements cannot be deleted.
-    fn delete_elem(_map: &Array, _key: u32) -> Result {
+    fn delete_elem(_map: &Array<Inline>, _key: u32) -> Result {
         Err(EINVAL)
     }
 
-    fn get_next_key(map: &Array, key: Option<u32>) -> Result<u32> {
+    fn get_next_key(map: &Array<Inline>, key: Option<u32>) -> Result<u32> {
         get_next_key(map, key)
     }
 
     /// `array_map_gen_lookup()`: the verifier inlines these instructions for
     /// `bpf_map_lookup_elem()`, with R1 = map and R2 = key; the lookup ends in R0.
-    fn gen_lookup(map: &Array, insns: &mut InsnBuf<'_>) -> Result {
+    fn gen_lookup(map: &Array<Inline>, insns: &mut InsnBuf<'_>) -> Result {
         if map.map_flags() & flags::INNER_MAP != 0 {
             return Err(EOPNOTSUPP);
         }
@@ -178,7 +222,7 @@ impl MapOps for ArrayMap {
         insns.push(Insn::alu64_imm(
             bindings::BPF_ADD,
             Reg::R1,
-            Array::VALUE_OFFSET,
+            Array::<Inline>::VALUE_OFFSET,
         ))?;
         insns.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
         if !map.bypass_spec_v1() {
@@ -210,7 +254,7 @@ impl MapOps for ArrayMap {
     }
 
     /// `array_map_direct_value_addr()`: global data (`.bss`, `.data`, `.rodata`).
-    fn direct_value_addr(map: &Array, off: u32) -> Result<u64> {
+    fn direct_value_addr(map: &Array<Inline>, off: u32) -> Result<u64> {
         if map.max_entries() != 1 {
             return Err(ENOTSUPP);
         }
@@ -221,7 +265,7 @@ impl MapOps for ArrayMap {
     }
 
     /// `array_map_direct_value_meta()`.
-    fn direct_value_meta(map: &Array, imm: u64) -> Result<u32> {
+    fn direct_value_meta(map: &Array<Inline>, imm: u64) -> Result<u32> {
         let base = map.values() as u64;
         if map.max_entries() != 1 {
             return Err(ENOTSUPP);
@@ -232,17 +276,13 @@ impl MapOps for ArrayMap {
         Ok((imm - base) as u32)
     }
 
-    /// `array_map_meta_equal()`: with `BPF_F_INNER_MAP`, inner arrays of any size fit.
     fn meta_equal(meta0: &MapHeader, meta1: &MapHeader) -> bool {
-        if !meta0.meta_equal(meta1) {
-            return false;
-        }
-        meta0.map_flags() & flags::INNER_MAP != 0 || meta0.max_entries() == meta1.max_entries()
+        meta_equal(meta0, meta1)
     }
 
     /// `array_map_free_internal_structs()`: timers, workqueues and task_work go with the last
     /// user reference.
-    fn release_uref(map: &Array) {
+    fn release_uref(map: &Array<Inline>) {
         if !map.has_internal_structs() {
             return;
         }
@@ -252,7 +292,7 @@ impl MapOps for ArrayMap {
     }
 
     /// `array_map_seq_show_elem()`.
-    fn seq_show_elem(map: &Array, key: u32, m: &SeqFile) {
+    fn seq_show_elem(map: &Array<Inline>, key: u32, m: &SeqFile) {
         let _rcu = rcu::read_lock();
         let Some(elem) = map.elem(key) else {
             return;
@@ -260,12 +300,12 @@ impl MapOps for ArrayMap {
         if map.btf_key_type_id() != 0 {
             seq_print!(m, "{}: ", key);
         }
-        map.seq_show_value(&elem, m);
+        elem.seq_show(m);
         seq_print!(m, "\n");
     }
 
     /// `bpf_for_each_array_elem()`.
-    fn for_each(map: &Array, cb: &ForEachCallback, map_flags: u64) -> Result<u32> {
+    fn for_each(map: &Array<Inline>, cb: &ForEachCallback, map_flags: u64) -> Result<u32> {
         if map_flags != 0 {
             return Err(EINVAL);
         }
@@ -274,13 +314,13 @@ impl MapOps for ArrayMap {
     }
 
     /// `array_map_get_hash()`.
-    fn get_hash(map: &Array) -> Result {
+    fn get_hash(map: &Array<Inline>) -> Result {
         map.hash_values();
         Ok(())
     }
 
     /// `array_map_mmap()`: values of `BPF_F_MMAPABLE` maps, faulted in on demand.
-    fn mmap(map: &Array, vma: &VmaNew, pgoff: u64) -> Result {
+    fn mmap(map: &Array<Inline>, vma: &VmaNew, pgoff: u64) -> Result {
         if map.map_flags() & flags::MMAPABLE == 0 {
             return Err(EINVAL);
         }
@@ -298,27 +338,11 @@ impl MapOps for ArrayMap {
     }
 
     /// `array_map_mmap_fault()`.
-    fn mmap_fault(map: &Array, pgoff: u64) -> *mut u8 {
+    fn mmap_fault(map: &Array<Inline>, pgoff: u64) -> *mut u8 {
         map.values().wrapping_add((pgoff * PAGE_SIZE) as usize)
     }
 
-    /// `array_map_check_btf()`.
-    fn check_btf(map: &Array, key: &BtfType<'_>, value: &BtfType<'_>) -> Result {
-        // One exception for keyless BTF: .bss/.data/.rodata/.percpu maps.
-        if key.is_void() {
-            let ty = map.map_type();
-            if (ty != map_type::ARRAY && ty != map_type::PERCPU_ARRAY) || map.max_entries() != 1 {
-                return Err(EINVAL);
-            }
-            if !value.is_datasec() {
-                return Err(EINVAL);
-            }
-            return Ok(());
-        }
-        // An array takes only a u32 key: the BTF must match the attributes of map_create.
-        if !key.is_i32() {
-            return Err(EINVAL);
-        }
-        Ok(())
+    fn check_btf(map: &Array<Inline>, key: &BtfType<'_>, value: &BtfType<'_>) -> Result {
+        check_btf(map, key, value)
     }
 }

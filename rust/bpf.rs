@@ -4,8 +4,9 @@
 //!
 //! Everything here speaks C: the ops table built from a Rust trait ([`MapOps`], [`Registration`]),
 //! the kernel's own `struct bpf_array` ([`Array`]), creation attributes ([`MapAttr`]), BTF types
-//! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]) and the BPF instructions that the verifier inlines ([`InsnBuf`]). All `unsafe`
-//! of the crate lives in this module.
+//! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]), per-CPU memory ([`Cpu`],
+//! [`PerCpu`] arrays) and the BPF instructions that the verifier inlines ([`InsnBuf`]). All
+//! `unsafe` of the crate lives in this module.
 
 mod array;
 mod attr;
@@ -15,10 +16,15 @@ mod insn;
 mod iter;
 mod map;
 mod ops;
+mod percpu;
 
-pub(crate) use array::{page_align, Array, ArrayBox, ArrayLayout, ForEachCallback, ValueSrc};
+pub(crate) use array::{
+    page_align, Array, ArrayBox, ArrayLayout, ForEachCallback, Inline, PerCpu, Storage, ValueBuf,
+    ValueSrc,
+};
 pub(crate) use attr::{flags, map_type, MapAttr};
 pub(crate) use btf::BtfType;
-pub(crate) use insn::{Insn, InsnBuf, Reg};
+pub(crate) use insn::{jit_supports_percpu_insn, Insn, InsnBuf, Reg};
 pub(crate) use map::MapHeader;
 pub(crate) use ops::{MapOps, Registration};
+pub(crate) use percpu::{num_possible_cpus, possible_cpus, Cpu};

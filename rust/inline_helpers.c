@@ -11,6 +11,10 @@
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
 #include <linux/cacheflush.h>
+#include <linux/cpumask.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
 
 #include "inline_helpers.h"
 
@@ -50,4 +54,58 @@ vm_fault_t rust_arraymap_vmalloc_fault(struct vm_fault *vmf, void *addr)
 	get_page(page);
 	vmf->page = page;
 	return 0;
+}
+
+void rust_arraymap_copy_map_value_long(struct bpf_map *map, void *dst, void *src)
+{
+	copy_map_value_long(map, dst, src);
+}
+
+void rust_arraymap_check_and_init_map_value(struct bpf_map *map, void *dst)
+{
+	check_and_init_map_value(map, dst);
+}
+
+void __percpu *rust_arraymap_alloc_percpu(struct bpf_map *map, u32 size)
+{
+	return bpf_map_alloc_percpu(map, size, 8, GFP_USER | __GFP_NOWARN);
+}
+
+unsigned long rust_arraymap_per_cpu_offset(unsigned int cpu)
+{
+#ifdef CONFIG_SMP
+	return per_cpu_offset(cpu);
+#else
+	return 0;
+#endif
+}
+
+unsigned int rust_arraymap_smp_processor_id(void)
+{
+	return smp_processor_id();
+}
+
+unsigned int rust_arraymap_next_possible_cpu(int cpu)
+{
+	return cpumask_next(cpu, cpu_possible_mask);
+}
+
+unsigned int rust_arraymap_num_possible_cpus(void)
+{
+	return num_possible_cpus();
+}
+
+unsigned int rust_arraymap_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+void rust_arraymap_cond_resched(void)
+{
+	cond_resched();
+}
+
+void *rust_arraymap_kmalloc_user(size_t size)
+{
+	return kmalloc(size, GFP_USER | __GFP_NOWARN);
 }

@@ -9,12 +9,13 @@
 //! cannot be unloaded while one of them exists.
 //!
 //! The crate has two layers: [`bpf`] owns every FFI call and every `unsafe` block, and the map
-//! types ([`array`]) sit on top of it in safe Rust.
+//! types ([`array`], [`percpu_array`]) sit on top of it in safe Rust.
 
 use kernel::prelude::*;
 
 mod array;
 mod bpf;
+mod percpu_array;
 
 module! {
     type: RustArrayMap,
@@ -27,12 +28,17 @@ module! {
 /// The module: one registration per served map type, undone on unload.
 struct RustArrayMap {
     _array: bpf::Registration<array::ArrayMap>,
+    _percpu_array: bpf::Registration<percpu_array::PerCpuArrayMap>,
 }
 
 impl kernel::Module for RustArrayMap {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let array = bpf::Registration::new()?;
-        pr_info!("serving BPF_MAP_TYPE_ARRAY\n");
-        Ok(Self { _array: array })
+        let percpu_array = bpf::Registration::new()?;
+        pr_info!("serving BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY\n");
+        Ok(Self {
+            _array: array,
+            _percpu_array: percpu_array,
+        })
     }
 }

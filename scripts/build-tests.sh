@@ -6,4 +6,13 @@ set -euo pipefail
 
 kdir=${KDIR:-$KBUILD_OUT}
 [ -d "$kdir/usr/include/linux" ] || make -C "$kdir" -s headers
-make -s -C "$TOP/tests" KHDR="$kdir/usr/include" VMLINUX="$kdir/vmlinux"
+# libbpf from the same source tree as the kernel (7.3's: `.percpu` global data, BPF_F_CPU).
+libbpf=$kdir/libbpf
+src=$CACHE/linux-src
+for d in "$kdir/source" "$kdir"; do
+	[ -n "${KDIR:-}" ] && [ -d "$d/tools/lib/bpf" ] && { src=$d; break; }
+done
+mkdir -p "$libbpf"
+make -s -C "$src/tools/lib/bpf" OUTPUT="$libbpf/" DESTDIR="$libbpf/root" prefix=/usr \
+	-j"$(nproc)" "$libbpf/libbpf.a" install_headers
+make -s -C "$TOP/tests" KHDR="$kdir/usr/include" VMLINUX="$kdir/vmlinux" LIBBPF="$libbpf"

@@ -40,46 +40,8 @@
 
 #include "array.skel.h"
 #include "special.skel.h"
+#include "common.h"
 #include "xlated.h"
-
-static int failures;
-
-/* The module's reference count, or -1 when it is not loaded: each map it serves holds one. */
-static int module_refs(void)
-{
-	FILE *f = fopen("/sys/module/rust_arraymap/refcnt", "r");
-	int n = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "FAIL %s:%d: ", __func__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-			failures++;                                        \
-		}                                                          \
-	} while (0)
-
-static const char *res(int ret)
-{
-	static char buf[64];
-
-	if (ret >= 0)
-		return "ok";
-	if (strerrorname_np(-ret))
-		snprintf(buf, sizeof(buf), "%s", strerrorname_np(-ret));
-	else
-		snprintf(buf, sizeof(buf), "errno %d", -ret);
-	return buf;
-}
 
 static int create(enum bpf_map_type type, __u32 key, __u32 value, __u32 entries,
 		  __u32 flags, __u32 numa)

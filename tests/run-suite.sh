@@ -85,14 +85,24 @@ test_module_serves_array() {
 	wait_refs 0
 }
 
+test_module_serves_percpu_array() {
+	load || return 1
+	bpftool map create $BPFFS/pserve type percpu_array key 4 value 8 entries 4 name pserve ||
+		return 1
+	[ "$(refs)" = 1 ] || { echo "refcnt $(refs) with one PERCPU_ARRAY map, expected 1"; return 1; }
+	if rmmod rust_arraymap 2>/dev/null; then echo "rmmod accepted with a PERCPU_ARRAY map"; return 1; fi
+	rm $BPFFS/pserve
+	wait_refs 0
+}
+
 test_other_types_untouched() {
 	load || return 1
 	bpftool map create $BPFFS/h type hash key 4 value 8 entries 4 name h || return 1
-	bpftool map create $BPFFS/p type percpu_array key 4 value 8 entries 4 name p || return 1
+	bpftool map create $BPFFS/p type percpu_hash key 4 value 8 entries 4 name p || return 1
 	local r
 	r=$(refs)
 	rm $BPFFS/h $BPFFS/p
-	[ "$r" = 0 ] || { echo "refcnt $r with HASH and PERCPU_ARRAY maps, expected 0"; return 1; }
+	[ "$r" = 0 ] || { echo "refcnt $r with HASH and PERCPU_HASH maps, expected 0"; return 1; }
 }
 
 # A bpftool session; ids and the map's name vary, the rest must not.
@@ -214,6 +224,78 @@ test_timers() {
 		grep -q '^timers overwritten before firing: run 2, fired 0$' "$LOGS/timers.rust"
 }
 
+# PERCPU_ARRAY through bpftool: per-CPU values in, out, dumped.
+bpftool_percpu_session() {
+	local pin=$BPFFS/psession
+	rm -f $pin
+	bpftool map create $pin type percpu_array key 4 value 4 entries 3 name psession || return 1
+	echo "module-refs-while-open: $(refs)" >&2
+	bpftool map update pinned $pin key 1 0 0 0 value 0x11 0x22 0x33 0x44
+	bpftool map update pinned $pin key 3 0 0 0 value 1 0 0 0 2>&1 | sed 's/^Error: //'
+	bpftool map lookup pinned $pin key 1 0 0 0
+	bpftool map lookup pinned $pin key 3 0 0 0 2>&1 | sed 's/^Error: //'
+	bpftool map dump pinned $pin
+	bpftool -j map dump pinned $pin
+	echo
+	bpftool map show pinned $pin | sed 's/^[0-9]*: /ID: /'
+	rm $pin
+}
+
+test_bpftool_percpu_session() {
+	compare bpftool_percpu_session bpftool_percpu_session || return 1
+	grep -q '"cpu":1,' "$LOGS/bpftool_percpu_session.rust" ||
+		{ echo "no second CPU in the dump"; return 1; }
+}
+
+test_percpu_values() {
+	compare percpu_values pcputest values || return 1
+	# CPU 0 ran the program twice, CPU 1 once, each writing its own copy.
+	grep -q '^  cpu 0: cpu=0 seq=2 tag=10$' "$LOGS/percpu_values.rust" &&
+		grep -q '^  cpu 1: cpu=1 seq=1 tag=11$' "$LOGS/percpu_values.rust" &&
+		grep -q '^lookup key 1 BPF_F_CPU 1: ok cpu=1 seq=1 tag=11$' "$LOGS/percpu_values.rust" &&
+		grep -q '^update BPF_F_CPU|BPF_F_ALL_CPUS: EINVAL$' "$LOGS/percpu_values.rust" &&
+		grep -q '^update key 5: E2BIG$' "$LOGS/percpu_values.rust" &&
+		grep -q '^  cpu 1: 02 ee ee ee ee ee ee ee ee ee ee ee 00 00 00 00$' "$LOGS/percpu_values.rust" ||
+		{ echo "unexpected per-CPU values"; return 1; }
+}
+
+test_percpu_helpers() {
+	compare percpu_helpers pcputest helpers || return 1
+	local log=$LOGS/percpu_helpers.rust lookup
+	grep -q '^lookup_percpu_elem cpu 1: found 1 seq 2 cpu 1$' "$log" &&
+		grep -q '^lookup_percpu_elem cpu 3: found 0 ' "$log" &&
+		grep -q '^  cpu 1: hits 3 tag 41$' "$log" &&
+		grep -q '^for_each on cpu 1: ret 3 calls 3 ' "$log" ||
+		{ echo "unexpected per-CPU helper results"; return 1; }
+	# The lookup is inlined with the per-CPU move (BPF_ALU64|BPF_MOV|BPF_X, off -1), no call.
+	lookup=$(sed -n '/# xlated write_cpu/,/# xlated count_hits/p' "$log")
+	grep -q '^bf 0 0 -1 0$' <<<"$lookup" || { echo "no inlined per-CPU lookup"; return 1; }
+	if grep -q '^85 ' <<<"$lookup"; then echo "a helper call is left"; return 1; fi
+	# .percpu data: the address comes from map_direct_value_addr, made per-CPU the same way.
+	sed -n '/# xlated count_hits/,$p' "$log" | grep -q '^bf 1 1 -1 0$' ||
+		{ echo "no per-CPU .percpu access"; return 1; }
+}
+
+test_percpu_batch() {
+	compare percpu_batch pcputest batch || return 1
+	grep -q '^lookup_batch round 2: ENOENT count=2$' "$LOGS/percpu_batch.rust" &&
+		grep -q '^  key 4: cpu 1 tag 41$' "$LOGS/percpu_batch.rust" ||
+		{ echo "unexpected batch results"; return 1; }
+}
+
+test_percpu_iter() {
+	compare percpu_iter pcputest iter || return 1
+	grep -q '^4: seq 9 tag 801$' "$LOGS/percpu_iter.rust" && grep -q '^end of map$' "$LOGS/percpu_iter.rust" ||
+		{ echo "the iterator did not see every CPU's values"; return 1; }
+}
+
+test_percpu_limits() {
+	compare percpu_limits pcputest limits || return 1
+	grep -q '^create value 32769: E2BIG$' "$LOGS/percpu_limits.rust" &&
+		grep -q '^create numa 0: EINVAL$' "$LOGS/percpu_limits.rust" ||
+		{ echo "unexpected creation results"; return 1; }
+}
+
 seq_show() {
 	local d=$BPFFS/seq m
 	rm -rf $d
@@ -225,11 +307,20 @@ seq_show() {
 		cat $d/$m
 	done
 	rm -rf $d
+	mkdir $d
+	pcputest pin $d || return 1
+	echo "module-refs-while-open: $(refs)" >&2
+	for m in pcpu odd percpu; do
+		echo "== $m"
+		cat $d/$m
+	done
+	rm -rf $d
 }
 
 test_seq_show() {
 	compare seq_show seq_show || return 1
 	grep -q '^3: 13107$' "$LOGS/seq_show.rust" || { echo "no BTF pretty print"; return 1; }
+	grep -q '^	cpu1: {1,2,11,}$' "$LOGS/seq_show.rust" || { echo "no per-CPU pretty print"; return 1; }
 }
 
 spectre_xlated() {
@@ -312,7 +403,9 @@ test_load_unload_50() {
 		bpftool map create $BPFFS/cycle type array key 4 value 8 entries 64 name cycle ||
 			{ echo "create $i failed"; return 1; }
 		bpftool map update pinned $BPFFS/cycle key 5 0 0 0 value $i 0 0 0 0 0 0 0 || return 1
-		rm $BPFFS/cycle
+		bpftool map create $BPFFS/pcycle type percpu_array key 4 value 8 entries 64 name pcycle ||
+			{ echo "percpu create $i failed"; return 1; }
+		rm $BPFFS/cycle $BPFFS/pcycle
 		wait_refs 0 || return 1
 		rmmod rust_arraymap || { echo "rmmod $i failed"; return 1; }
 	done
@@ -326,7 +419,9 @@ test_dmesg_clean() {
 }
 
 TESTS=(
-	module_loads module_serves_array other_types_untouched bpftool_session errno_cases
+	module_loads module_serves_array module_serves_percpu_array other_types_untouched
+	bpftool_session bpftool_percpu_session errno_cases percpu_values percpu_helpers percpu_batch
+	percpu_iter percpu_limits
 	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd
 	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template

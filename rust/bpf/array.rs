@@ -6,7 +6,12 @@
 //! the module allocates the kernel's own struct, in a map area from `bpf_map_area_alloc()`,
 //! exactly as `kernel/bpf/arraymap.c` does.
 
-use super::{attr::flags, attr::MapAttr, ffi};
+use super::{
+    attr::flags,
+    attr::MapAttr,
+    ffi,
+    percpu::{self, Cpu, CpuOffset, PerCpuPtr},
+};
 use core::{marker::PhantomData, mem::size_of, ptr::NonNull};
 use kernel::{bindings, ffi::c_void, prelude::*, seq_file::SeqFile, types::Opaque};
 
@@ -17,23 +22,230 @@ pub(crate) const fn page_align(size: u64) -> u64 {
     (size + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
 }
 
+mod sealed {
+    pub(crate) trait Sealed {}
+}
+
+/// Where the elements of an array live, which fixes the meaning of the area behind the header
+/// of `struct bpf_array` (a union in C).
+pub(crate) trait Storage: sealed::Sealed + Sized + 'static {
+    /// Whether the elements are per-CPU (`pptrs[]`), or inline (`value[]`).
+    const PERCPU: bool;
+
+    /// Fills the area behind a freshly allocated header: nothing for inline values, the
+    /// per-CPU allocations for per-CPU ones.
+    ///
+    /// # Safety
+    ///
+    /// `array` must be a zeroed `struct bpf_array` whose header is initialised, followed by
+    /// the area that [`Storage::area_size`] asked for, and owned by the caller.
+    unsafe fn fill(array: NonNull<bindings::bpf_array>) -> Result;
+
+    /// Frees what [`Storage::fill`] allocated, and whatever the values hold (special fields).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Storage::fill`], and [`Storage::fill`] has run on `array` (successfully or
+    /// not); nothing uses the values any more.
+    unsafe fn drain(array: NonNull<bindings::bpf_array>);
+
+    /// Bytes of the area behind the header for `entries` elements of `elem_size` bytes.
+    fn area_size(entries: u32, elem_size: u32) -> u64;
+
+    /// The address that stands for element `index`: the value of an inline array, the per-CPU
+    /// pointer of a per-CPU array; `None` past `max_entries`.
+    fn elem_addr(array: &Array<Self>, index: u32) -> Option<NonNull<u8>>;
+
+    /// What an `iter/bpf_map_elem` program sees as the value of element `index`: the value of
+    /// an inline array; the values of all possible CPUs, copied into `percpu_buf`, for a
+    /// per-CPU array. Null past `max_entries`, or without a buffer for a per-CPU array.
+    fn iter_value(
+        array: &Array<Self>,
+        index: u32,
+        percpu_buf: Option<&mut ValueBuf<'_>>,
+    ) -> *mut c_void;
+}
+
+/// Values inline in the map area, `array->value[]` (`BPF_MAP_TYPE_ARRAY`).
+pub(crate) enum Inline {}
+
+/// One per-CPU allocation per element, `array->pptrs[]` (`BPF_MAP_TYPE_PERCPU_ARRAY`).
+pub(crate) enum PerCpu {}
+
+impl sealed::Sealed for Inline {}
+impl sealed::Sealed for PerCpu {}
+
+/// `bpf_obj_free_fields()` on `value` if the map has a record of special fields.
+///
+/// # Safety
+///
+/// `map` must be a map being freed and `value` one of its values.
+unsafe fn free_fields(map: *mut bindings::bpf_map, value: NonNull<u8>) {
+    // SAFETY: `map` is valid; `record` was set up by the BPF core and does not change while
+    // the map is freed.
+    let record = unsafe { (*map).record };
+    // SAFETY: `IS_ERR()` only looks at the pointer value.
+    if !record.is_null() && !unsafe { bindings::IS_ERR(record.cast()) } {
+        // SAFETY: `record` describes the values of this map; `value` is one of them.
+        unsafe { bindings::bpf_obj_free_fields(record, value.as_ptr().cast()) };
+    }
+}
+
+impl Storage for Inline {
+    const PERCPU: bool = false;
+
+    unsafe fn fill(_array: NonNull<bindings::bpf_array>) -> Result {
+        // The values are the zeroed area itself.
+        Ok(())
+    }
+
+    unsafe fn drain(array: NonNull<bindings::bpf_array>) {
+        // SAFETY: a filled array of this storage (the caller guarantees it), alive here.
+        let array = unsafe { Array::<Inline>::from_map(array.as_ptr().cast()) };
+        for (_, elem) in array.elems() {
+            // SAFETY: the map is being freed and `elem` is one of its values.
+            unsafe { free_fields(array.as_map_ptr(), elem.ptr()) };
+        }
+    }
+
+    fn area_size(entries: u32, elem_size: u32) -> u64 {
+        u64::from(entries) * u64::from(elem_size)
+    }
+
+    fn elem_addr(array: &Array<Self>, index: u32) -> Option<NonNull<u8>> {
+        array.elem(index).map(|e| e.ptr())
+    }
+
+    fn iter_value(array: &Array<Self>, index: u32, _: Option<&mut ValueBuf<'_>>) -> *mut c_void {
+        array
+            .elem(index)
+            .map_or(core::ptr::null_mut(), |e| e.ptr().as_ptr().cast())
+    }
+}
+
+impl Storage for PerCpu {
+    const PERCPU: bool = true;
+
+    /// `bpf_array_alloc_percpu()`: one zeroed per-CPU allocation of `elem_size` bytes for each
+    /// of the `max_entries` elements; the pointers past `max_entries` (up to `index_mask`) stay
+    /// null, as in C: masked indices below `max_entries` never reach them.
+    unsafe fn fill(array: NonNull<bindings::bpf_array>) -> Result {
+        let array = array.as_ptr();
+        // SAFETY: the header is initialised (the caller guarantees it).
+        let (map, max_entries, elem_size) = unsafe {
+            (
+                &raw mut (*array).map,
+                (*array).map.max_entries,
+                (*array).elem_size,
+            )
+        };
+        let pptrs = pptrs_base(array);
+        for i in 0..max_entries as usize {
+            // SAFETY: `map` is initialised; the allocation is accounted to its memcg as in C.
+            let ptr = unsafe { ffi::rust_arraymap_alloc_percpu(map, elem_size) };
+            if ptr.is_null() {
+                // SAFETY: the pointers allocated so far are in `pptrs`, the rest are null.
+                unsafe { free_pptrs(pptrs, max_entries) };
+                return Err(ENOMEM);
+            }
+            // SAFETY: `area_size` made room for at least `max_entries` pointers.
+            unsafe { pptrs.add(i).write(ptr.cast()) };
+            percpu::cond_resched();
+        }
+        Ok(())
+    }
+
+    unsafe fn drain(array: NonNull<bindings::bpf_array>) {
+        let raw = array.as_ptr();
+        // SAFETY: the header is initialised.
+        let (map, max_entries) = unsafe { (&raw mut (*raw).map, (*raw).map.max_entries) };
+        // SAFETY: `record` is only set on maps whose creation got past `map_alloc`, which
+        // filled every pointer (the caller guarantees the call order).
+        let record = unsafe { (*map).record };
+        if !record.is_null() {
+            // SAFETY: a filled array of this storage, alive here.
+            let array = unsafe { Array::<PerCpu>::from_map(map) };
+            for (_, elem) in array.elems() {
+                for cpu in percpu::possible_cpus() {
+                    // SAFETY: the map is being freed and this is one of its values.
+                    unsafe { free_fields(map, elem.on(cpu).ptr()) };
+                    percpu::cond_resched();
+                }
+            }
+        }
+        // SAFETY: each pointer is a per-CPU allocation or null, and nothing uses them any more.
+        unsafe { free_pptrs(pptrs_base(raw), max_entries) };
+    }
+
+    fn area_size(entries: u32, _elem_size: u32) -> u64 {
+        u64::from(entries) * size_of::<*mut c_void>() as u64
+    }
+
+    fn elem_addr(array: &Array<Self>, index: u32) -> Option<NonNull<u8>> {
+        array
+            .elem(index)
+            .and_then(|e| NonNull::new(e.pptr().as_raw()))
+    }
+
+    fn iter_value(
+        array: &Array<Self>,
+        index: u32,
+        percpu_buf: Option<&mut ValueBuf<'_>>,
+    ) -> *mut c_void {
+        let (Some(elem), Some(buf)) = (array.elem(index), percpu_buf) else {
+            return core::ptr::null_mut();
+        };
+        match elem.load_all(buf) {
+            Ok(()) => buf.as_ptr().cast(),
+            Err(_) => core::ptr::null_mut(),
+        }
+    }
+}
+
+/// Address of `pptrs[]`.
+fn pptrs_base(array: *mut bindings::bpf_array) -> *mut *mut c_void {
+    // Only an address computation: `value[]` and `pptrs[]` share the union behind the header.
+    array
+        .cast::<u8>()
+        .wrapping_add(Array::<PerCpu>::VALUE_OFFSET as usize)
+        .cast()
+}
+
+/// `bpf_array_free_percpu()`.
+///
+/// # Safety
+///
+/// The first `n` entries of `pptrs` must be per-CPU allocations that nothing uses any more, or
+/// null.
+unsafe fn free_pptrs(pptrs: *mut *mut c_void, n: u32) {
+    for i in 0..n as usize {
+        // SAFETY: the caller guarantees that entry `i` is free-able (`free_percpu(NULL)` is
+        // a no-op).
+        unsafe { bindings::free_percpu(pptrs.add(i).read()) };
+        percpu::cond_resched();
+    }
+}
+
 /// An array map, seen through the `struct bpf_map` the BPF core hands to the ops.
 ///
 /// # Invariants
 ///
-/// `0` is a `struct bpf_array` set up by [`ArrayBox::alloc`] and not yet freed: the map header
-/// was initialised from the creation attributes, `elem_size` and `index_mask` are set and never
-/// change, and the value area behind the header holds `index_mask + 1` elements of `elem_size`
-/// bytes, or `max_entries` elements when the map bypasses Spectre v1 masking. Since `index_mask`
-/// is at least `max_entries - 1`, `index & index_mask` is in bounds for every index.
+/// `0` is a `struct bpf_array` set up by [`ArrayBox::alloc`] for storage `S` and not yet freed:
+/// the map header was initialised from the creation attributes, `elem_size` and `index_mask`
+/// are set and never change, and the area behind the header holds `index_mask + 1` elements,
+/// or `max_entries` elements when the map bypasses Spectre v1 masking. Since `index_mask` is
+/// at least `max_entries - 1`, `index & index_mask` is in bounds for every index. With
+/// [`Inline`] storage the elements are values of `elem_size` bytes (`value[]`); with
+/// [`PerCpu`] they are pointers (`pptrs[]`), of which the first `max_entries` are live
+/// per-CPU allocations of `elem_size` bytes, written at allocation and never changed.
 #[repr(transparent)]
-pub(crate) struct Array(Opaque<bindings::bpf_array>);
+pub(crate) struct Array<S: Storage>(Opaque<bindings::bpf_array>, PhantomData<S>);
 
-impl Array {
+impl<S: Storage> Array<S> {
     /// Size of the header, `sizeof(struct bpf_array)`.
     pub(crate) const HEADER_SIZE: u64 = size_of::<bindings::bpf_array>() as u64;
 
-    /// Offset of `value[]` in the header, `offsetof(struct bpf_array, value)`.
+    /// Offset of `value[]` (and `pptrs[]`) in the header, `offsetof(struct bpf_array, value)`.
     pub(crate) const VALUE_OFFSET: i32 =
         core::mem::offset_of!(bindings::bpf_array, __bindgen_anon_1) as i32;
 
@@ -41,8 +253,8 @@ impl Array {
     ///
     /// # Safety
     ///
-    /// `map` must be the `map` member of an array allocated by [`ArrayBox::alloc`] that stays
-    /// alive for `'a`.
+    /// `map` must be the `map` member of an array allocated by [`ArrayBox::alloc`] for storage
+    /// `S` that stays alive for `'a`.
     pub(crate) unsafe fn from_map<'a>(map: *const bindings::bpf_map) -> &'a Self {
         // SAFETY: `map` is the first member of `struct bpf_array` (offset 0), `Array` is a
         // transparent wrapper of it, and the caller guarantees that it lives for `'a`.
@@ -102,6 +314,39 @@ impl Array {
         unsafe { (*self.raw()).index_mask }
     }
 
+    /// Do the values hold timers, workqueues or task_work, which go with the last user reference?
+    pub(crate) fn has_internal_structs(&self) -> bool {
+        // SAFETY: the map header is valid (type invariant).
+        unsafe { ffi::rust_arraymap_has_internal_structs(self.as_map_ptr()) }
+    }
+
+    /// `map.btf_key_type_id`: non-zero when the map was created with BTF for its key.
+    pub(crate) fn btf_key_type_id(&self) -> u32 {
+        self.map().btf_key_type_id
+    }
+
+    /// Does the value type hold a special field of `ty` (`BPF_SPIN_LOCK`, ...)?
+    pub(crate) fn has_field(&self, ty: u32) -> bool {
+        // SAFETY: the map header is valid (type invariant).
+        unsafe { ffi::rust_arraymap_record_has_field(self.as_map_ptr(), ty) }
+    }
+
+    /// The value at `ptr` of this map.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a value of this array (`elem_size` bytes) that lives as long as the array.
+    unsafe fn value_at(&self, ptr: NonNull<u8>) -> Elem<'_> {
+        // INVARIANT: the caller guarantees it.
+        Elem {
+            array: self.raw(),
+            ptr,
+            _p: PhantomData,
+        }
+    }
+}
+
+impl Array<Inline> {
     /// Address of the first value, `array->value`.
     pub(crate) fn values(&self) -> *mut u8 {
         // SAFETY: `raw()` is valid (type invariant); this only computes the address of `value[]`.
@@ -118,12 +363,9 @@ impl Array {
         // SAFETY: `index & index_mask` is within the value area (type invariant), so the
         // offset stays inside the allocation.
         let ptr = unsafe { self.values().add(off as usize) };
-        // INVARIANT: `ptr` is the in-bounds element at `index`.
-        Some(Elem {
-            array: self,
-            // SAFETY: an address inside an allocation is not null.
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-        })
+        // SAFETY: an address inside an allocation is not null, and it is the in-bounds value
+        // at `index`.
+        Some(unsafe { self.value_at(NonNull::new_unchecked(ptr)) })
     }
 
     /// Every element in index order, without the per-index masking of [`Array::elem`]: the
@@ -133,46 +375,14 @@ impl Array {
         let elem_size = self.elem_size() as usize;
         (0..self.max_entries()).map(move |index| {
             // SAFETY: `index < max_entries`, so the element is inside the value area (type
-            // invariant).
-            let ptr = unsafe { values.add(elem_size * index as usize) };
-            // INVARIANT: an in-bounds element of this array.
-            let elem = Elem {
-                array: self,
-                // SAFETY: an address inside an allocation is not null.
-                ptr: unsafe { NonNull::new_unchecked(ptr) },
+            // invariant); an address inside an allocation is not null.
+            let elem = unsafe {
+                self.value_at(NonNull::new_unchecked(
+                    values.add(elem_size * index as usize),
+                ))
             };
             (index, elem)
         })
-    }
-
-    /// Do the values hold timers, workqueues or task_work, which go with the last user reference?
-    pub(crate) fn has_internal_structs(&self) -> bool {
-        // SAFETY: the map header is valid (type invariant).
-        unsafe { ffi::rust_arraymap_has_internal_structs(self.as_map_ptr()) }
-    }
-
-    /// `map.btf_key_type_id`: non-zero when the map was created with BTF for its key.
-    pub(crate) fn btf_key_type_id(&self) -> u32 {
-        self.map().btf_key_type_id
-    }
-
-    /// Pretty-prints the value of `elem` with the map's BTF (`btf_type_seq_show()`).
-    pub(crate) fn seq_show_value(&self, elem: &Elem<'_>, m: &SeqFile) {
-        let map = self.map();
-        // `SeqFile` wraps a `struct seq_file` transparently (see `SeqFile::from_raw`).
-        let seq = core::ptr::from_ref(m)
-            .cast_mut()
-            .cast::<bindings::seq_file>();
-        // SAFETY: `map.btf` and the value type id were checked at creation and live as long as
-        // the map; `elem` is a value of this map and `seq` a valid seq_file.
-        unsafe {
-            bindings::btf_type_seq_show(
-                map.btf,
-                map.btf_value_type_id,
-                elem.ptr().as_ptr().cast(),
-                seq,
-            )
-        };
     }
 
     /// Stores the SHA-256 of all values in `map.sha` (`map_get_hash`).
@@ -188,22 +398,101 @@ impl Array {
             )
         };
     }
+}
 
-    /// Does the value type hold a special field of `ty` (`BPF_SPIN_LOCK`, ...)?
-    pub(crate) fn has_field(&self, ty: u32) -> bool {
-        // SAFETY: the map header is valid (type invariant).
-        unsafe { ffi::rust_arraymap_record_has_field(self.as_map_ptr(), ty) }
+impl Array<PerCpu> {
+    /// The per-CPU pointer of element `index`, which must be below `max_entries`.
+    fn pptr(&self, index: u32) -> PerCpuPtr {
+        let slot = pptrs_base(self.raw()).wrapping_add(index as usize);
+        // SAFETY: `index` is inside the pointer area (type invariant and the callers' bound);
+        // the pointers are written at allocation only.
+        let ptr = unsafe { slot.read() };
+        // SAFETY: the first `max_entries` pointers are live per-CPU allocations for as long as
+        // the array lives (type invariant).
+        unsafe { PerCpuPtr::from_raw(NonNull::new_unchecked(ptr.cast())) }
+    }
+
+    /// The element at `index`, or `None` past `max_entries`.
+    #[inline]
+    pub(crate) fn elem(&self, index: u32) -> Option<PerCpuElem<'_>> {
+        if index >= self.max_entries() {
+            return None;
+        }
+        // `index & index_mask == index` below `max_entries`; the mask keeps a speculated
+        // out-of-bounds index inside the pointer area, as in C.
+        Some(PerCpuElem {
+            array: self,
+            pptr: self.pptr(index & self.index_mask()),
+        })
+    }
+
+    /// Every element in index order (`pptrs[i]` for `i < max_entries`).
+    pub(crate) fn elems(&self) -> impl Iterator<Item = (u32, PerCpuElem<'_>)> + '_ {
+        (0..self.max_entries()).map(move |index| {
+            let elem = PerCpuElem {
+                array: self,
+                pptr: self.pptr(index),
+            };
+            (index, elem)
+        })
     }
 }
 
-/// One element of an [`Array`].
+/// One element of a per-CPU array: a value for every possible CPU.
+pub(crate) struct PerCpuElem<'a> {
+    array: &'a Array<PerCpu>,
+    pptr: PerCpuPtr,
+}
+
+impl<'a> PerCpuElem<'a> {
+    /// The per-CPU pointer of the element (`pptrs[index]`).
+    pub(crate) fn pptr(&self) -> PerCpuPtr {
+        self.pptr
+    }
+
+    /// The copy of `cpu` (`per_cpu_ptr()`).
+    pub(crate) fn on(&self, cpu: Cpu) -> Elem<'a> {
+        self.at(cpu.offset())
+    }
+
+    /// The copy at a CPU's offset.
+    pub(crate) fn at(&self, off: CpuOffset) -> Elem<'a> {
+        // SAFETY: a CPU's copy of a live per-CPU allocation of `elem_size` bytes, which lives as
+        // long as the array (type invariant of `Array`).
+        unsafe { self.array.value_at(self.pptr.on(off)) }
+    }
+
+    /// The copy of the CPU the caller runs on (`this_cpu_ptr()`).
+    pub(crate) fn on_this_cpu(&self) -> Elem<'a> {
+        self.on(Cpu::current())
+    }
+
+    /// Copies the values of all possible CPUs to `buf`, `elem_size` bytes each in CPU order
+    /// (`copy_map_value_long()` and `check_and_init_map_value()` per CPU), as the syscall
+    /// layer and the iterator present them.
+    ///
+    /// Fails with `EFAULT` if `buf` has no room for them all.
+    pub(crate) fn load_all(&self, buf: &mut ValueBuf<'_>) -> Result {
+        let size = self.array.elem_size() as usize;
+        let mut off = 0;
+        for cpu in percpu::possible_cpus() {
+            self.on(cpu).load(buf, off, true)?;
+            off += size;
+        }
+        Ok(())
+    }
+}
+
+/// One value of an array: an element of an [`Inline`] array, or one CPU's copy of a [`PerCpu`]
+/// element.
 ///
 /// # Invariants
 ///
-/// `ptr` points to an element of `array`'s value area: `elem_size` bytes inside the map area.
+/// `ptr` points to a value of the array `array` (`elem_size` bytes), and both live for `'a`.
 pub(crate) struct Elem<'a> {
-    array: &'a Array,
+    array: *mut bindings::bpf_array,
     ptr: NonNull<u8>,
+    _p: PhantomData<&'a bindings::bpf_array>,
 }
 
 impl Elem<'_> {
@@ -212,15 +501,20 @@ impl Elem<'_> {
         self.ptr
     }
 
-    /// Overwrites the element with `value`, as `array_map_update_elem()` does: special fields
+    fn map(&self) -> *mut bindings::bpf_map {
+        // SAFETY: `array` is live (type invariant); only a field address.
+        unsafe { &raw mut (*self.array).map }
+    }
+
+    /// Overwrites the value with `value`, as `array_map_update_elem()` does: special fields
     /// are left alone (or the copy is made under the value's spin lock with `locked`), then
     /// cancelled (timers, workqueues...).
     pub(crate) fn store(&self, value: &ValueSrc<'_>, locked: bool) {
-        let map = self.array.as_map_ptr();
+        let map = self.map();
         let dst = self.ptr.as_ptr().cast::<c_void>();
         let src = value.0.cast::<c_void>();
         if locked {
-            // SAFETY: `map` is valid, `dst` is an element of it (type invariant) and `src` holds
+            // SAFETY: `map` is valid, `dst` is a value of it (type invariant) and `src` holds
             // `value_size` bytes (invariant of `ValueSrc`); the caller checked that the value
             // has a spin lock.
             unsafe { bindings::copy_map_value_locked(map, dst, src, false) };
@@ -228,22 +522,114 @@ impl Elem<'_> {
             // SAFETY: as above.
             unsafe { ffi::rust_arraymap_copy_map_value(map, dst, src) };
         }
-        // SAFETY: `dst` is an element of the valid map `map`.
+        // SAFETY: `dst` is a value of the valid map `map`.
         unsafe { bindings::bpf_obj_cancel_fields(map, dst) };
     }
-}
 
-impl Elem<'_> {
+    /// Copies the value to `buf` at byte `off`, without its special fields
+    /// (`copy_map_value()` then `check_and_init_map_value()`); with `long`, the whole
+    /// `elem_size` bytes are copied (`copy_map_value_long()`): per-CPU copies are zero-filled
+    /// past `value_size`, so nothing of the kernel leaks.
+    ///
+    /// Fails with `EFAULT` if the copy does not fit in `buf`.
+    pub(crate) fn load(&self, buf: &mut ValueBuf<'_>, off: usize, long: bool) -> Result {
+        // SAFETY: `array` is live (type invariant).
+        let (value_size, elem_size) =
+            unsafe { ((*self.array).map.value_size, (*self.array).elem_size) };
+        let len = if long { elem_size } else { value_size } as usize;
+        let dst = buf.slice(off, len).ok_or(EFAULT)?;
+        let map = self.map();
+        let src = self.ptr.as_ptr().cast::<c_void>();
+        // SAFETY: `dst` has `len` writable bytes, `src` is a value of `map` with `elem_size`
+        // bytes (type invariant).
+        unsafe {
+            if long {
+                ffi::rust_arraymap_copy_map_value_long(map, dst, src);
+            } else {
+                ffi::rust_arraymap_copy_map_value(map, dst, src);
+            }
+            ffi::rust_arraymap_check_and_init_map_value(map, dst);
+        }
+        Ok(())
+    }
+
     /// Frees the timers, workqueues and task_work of the value
     /// (`bpf_map_free_internal_structs()`).
     pub(crate) fn free_internal_structs(&self) {
         // SAFETY: the element is a value of the valid map (type invariant).
+        unsafe { bindings::bpf_map_free_internal_structs(self.map(), self.ptr.as_ptr().cast()) };
+    }
+
+    /// Pretty-prints the value with the map's BTF (`btf_type_seq_show()`).
+    pub(crate) fn seq_show(&self, m: &SeqFile) {
+        let map = self.map();
+        // `SeqFile` wraps a `struct seq_file` transparently (see `SeqFile::from_raw`).
+        let seq = core::ptr::from_ref(m)
+            .cast_mut()
+            .cast::<bindings::seq_file>();
+        // SAFETY: `map.btf` and the value type id were checked at creation and live as long as
+        // the map; the value is one of this map's and `seq` a valid seq_file.
         unsafe {
-            bindings::bpf_map_free_internal_structs(
-                self.array.as_map_ptr(),
+            bindings::btf_type_seq_show(
+                (*map).btf,
+                (*map).btf_value_type_id,
                 self.ptr.as_ptr().cast(),
+                seq,
             )
         };
+    }
+}
+
+/// A kernel buffer that values are copied into or out of: the value buffer of a syscall, or the
+/// per-CPU buffer of an iterator.
+///
+/// # Invariants
+///
+/// `ptr` is valid for reads and writes of `len` bytes for `'a`, and nothing else accesses them
+/// meanwhile.
+pub(crate) struct ValueBuf<'a> {
+    ptr: NonNull<u8>,
+    len: usize,
+    _p: PhantomData<&'a mut [u8]>,
+}
+
+impl ValueBuf<'_> {
+    /// Wraps a buffer of `len` bytes.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be valid for reads and writes of `len` bytes, used by nothing else while the
+    /// result lives.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<u8>, len: usize) -> Self {
+        // INVARIANT: the caller guarantees it.
+        Self {
+            ptr,
+            len,
+            _p: PhantomData,
+        }
+    }
+
+    /// The buffer's address.
+    pub(crate) fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// `len` bytes at `off`, if they are inside the buffer.
+    fn slice(&mut self, off: usize, len: usize) -> Option<*mut c_void> {
+        if off.checked_add(len)? > self.len {
+            return None;
+        }
+        Some(self.ptr.as_ptr().wrapping_add(off).cast())
+    }
+
+    /// The value at byte `off`, as the source of an update: `value_size` bytes must fit.
+    pub(crate) fn src(&self, off: usize, value_size: u32) -> Option<ValueSrc<'_>> {
+        if off.checked_add(value_size as usize)? > self.len {
+            return None;
+        }
+        // INVARIANT: `value_size` bytes at `off` are inside the buffer, readable for its
+        // lifetime.
+        Some(ValueSrc(self.ptr.as_ptr().wrapping_add(off), PhantomData))
     }
 }
 
@@ -277,15 +663,31 @@ impl ForEachCallback {
     /// non-zero ("stop"); returns the number of calls. The loop of `bpf_for_each_array_elem()`:
     /// it runs once per element from BPF programs, so it stays as lean as the C one (see
     /// Documentation/performance.rst).
-    pub(crate) fn call_each(&self, array: &Array) -> u32 {
-        let map = array.as_map_ptr() as u64;
+    pub(crate) fn call_each(&self, array: &Array<Inline>) -> u32 {
         let values = array.values();
         let elem_size = array.elem_size() as usize;
+        // SAFETY: `index < max_entries` (the loop's bound): the element is inside the value area.
+        self.run(array, |index| unsafe {
+            values.add(elem_size * index as usize)
+        })
+    }
+
+    /// As [`ForEachCallback::call_each`], on this CPU's copy of each element of a per-CPU array
+    /// (`this_cpu_ptr(array->pptrs[i])`). The helper runs with migration disabled
+    /// (`cant_migrate()` in C), so the CPU's offset is looked up once.
+    pub(crate) fn call_each_percpu(&self, array: &Array<PerCpu>) -> u32 {
+        let off = Cpu::current().offset();
+        self.run(array, |index| array.pptr(index).on(off).as_ptr())
+    }
+
+    /// The loop: `value(index)` is the value passed for `index < max_entries`.
+    #[inline(always)]
+    fn run<S: Storage>(&self, array: &Array<S>, value: impl Fn(u32) -> *mut u8) -> u32 {
+        let map = array.as_map_ptr() as u64;
         let max_entries = array.max_entries();
         let mut index = 0;
         while index < max_entries {
-            // SAFETY: `index < max_entries`: the element is inside the value area.
-            let value = unsafe { values.add(elem_size * index as usize) };
+            let value = value(index);
             let mut key = index;
             index += 1;
             // SAFETY: the verifier checked the callback for (map, &key, &value, ctx, 0): a
@@ -338,37 +740,39 @@ pub(crate) struct ArrayLayout {
 ///
 /// `0` points to a live [`Array`] that nobody else frees; its map area starts at the header, or
 /// at the header's page for `BPF_F_MMAPABLE` maps.
-pub(crate) struct ArrayBox(NonNull<Array>);
+pub(crate) struct ArrayBox<S: Storage>(NonNull<Array<S>>);
 
-impl ArrayBox {
+impl<S: Storage> ArrayBox<S> {
     /// Whether the creator may skip Spectre v1 index masking: `bpf_bypass_spec_v1(NULL)`.
     pub(crate) fn bypass_spec_v1() -> bool {
         // SAFETY: no preconditions; it checks the current task's capabilities.
         unsafe { ffi::rust_arraymap_bypass_spec_v1() }
     }
 
-    /// Allocates and zeroes the array in a map area and initialises its header from `attr`.
+    /// Allocates and zeroes the array in a map area, initialises its header from `attr` and
+    /// fills the elements (`array_map_alloc()`).
     ///
     /// `BPF_F_MMAPABLE` arrays get vmalloc memory with `value[]` at the start of the second
     /// page, so that the values can be mapped to user space.
     pub(crate) fn alloc(attr: &MapAttr<'_>, layout: &ArrayLayout) -> Result<Self> {
         let mmapable = attr.map_flags() & flags::MMAPABLE != 0;
-        let values = u64::from(layout.alloc_entries) * u64::from(layout.elem_size);
+        let area = S::area_size(layout.alloc_entries, layout.elem_size);
         let numa = attr.numa_node();
 
         let array: *mut bindings::bpf_array = if mmapable {
-            let size = page_align(Array::HEADER_SIZE) + page_align(values);
+            let size = page_align(Array::<S>::HEADER_SIZE) + page_align(area);
             // SAFETY: plain allocation call.
             let data = unsafe { bindings::bpf_map_area_mmapable_alloc(size, numa) };
             if data.is_null() {
                 return Err(ENOMEM);
             }
-            let off = page_align(Array::HEADER_SIZE) - Array::VALUE_OFFSET as u64;
+            let off = page_align(Array::<S>::HEADER_SIZE) - Array::<S>::VALUE_OFFSET as u64;
             // SAFETY: `off` is less than a page, inside the allocation.
             unsafe { data.cast::<u8>().add(off as usize).cast() }
         } else {
             // SAFETY: plain allocation call.
-            let data = unsafe { bindings::bpf_map_area_alloc(Array::HEADER_SIZE + values, numa) };
+            let data =
+                unsafe { bindings::bpf_map_area_alloc(Array::<S>::HEADER_SIZE + area, numa) };
             if data.is_null() {
                 return Err(ENOMEM);
             }
@@ -376,17 +780,26 @@ impl ArrayBox {
         };
 
         // SAFETY: `array` points to a zeroed allocation large enough for the header and
-        // `alloc_entries` values; `attr` holds valid creation attributes.
+        // `alloc_entries` elements; `attr` holds valid creation attributes.
         unsafe {
             (*array).index_mask = layout.index_mask;
             (*array).map.bypass_spec_v1 = layout.bypass_spec_v1;
             bindings::bpf_map_init_from_attr(&raw mut (*array).map, attr.as_raw());
             (*array).elem_size = layout.elem_size;
         }
-        // INVARIANT: the header is initialised and the value area holds `alloc_entries`
-        // elements, which is `index_mask + 1` unless the creator bypasses masking.
         // SAFETY: `array` is not null.
-        Ok(Self(unsafe { NonNull::new_unchecked(array.cast()) }))
+        let array = unsafe { NonNull::new_unchecked(array) };
+        // SAFETY: a zeroed array with an initialised header, owned here.
+        if let Err(e) = unsafe { S::fill(array) } {
+            // SAFETY: `fill` failed and cleaned up after itself; the area is not mmapable
+            // (only inline arrays are, and they cannot fail to fill).
+            unsafe { bindings::bpf_map_area_free(array.as_ptr().cast()) };
+            return Err(e);
+        }
+        // INVARIANT: the header is initialised and the area holds `alloc_entries` elements,
+        // which is `index_mask + 1` unless the creator bypasses masking; `fill` set up the
+        // per-CPU allocations of a per-CPU array.
+        Ok(Self(array.cast()))
     }
 
     /// Hands the array over to the BPF core, as the `struct bpf_map *` that `map_alloc` returns.
@@ -400,7 +813,8 @@ impl ArrayBox {
     ///
     /// # Safety
     ///
-    /// `map` must come from [`ArrayBox::into_map_ptr`], and nothing may use the map any more.
+    /// `map` must come from [`ArrayBox::into_map_ptr`] of the same storage, and nothing may use
+    /// the map any more.
     pub(crate) unsafe fn from_map_ptr(map: *mut bindings::bpf_map) -> Self {
         // INVARIANT: the caller hands over the sole ownership of a live array.
         // SAFETY: `map` is not null, and `Array` starts with it.
@@ -408,30 +822,21 @@ impl ArrayBox {
     }
 }
 
-impl core::ops::Deref for ArrayBox {
-    type Target = Array;
+impl<S: Storage> core::ops::Deref for ArrayBox<S> {
+    type Target = Array<S>;
 
-    fn deref(&self) -> &Array {
+    fn deref(&self) -> &Array<S> {
         // SAFETY: the array is live while `self` owns it (type invariant).
         unsafe { self.0.as_ref() }
     }
 }
 
-impl Drop for ArrayBox {
-    /// Frees the special fields of every value (kptrs, timers...) and the map area, as
-    /// `array_map_free()` does for `BPF_MAP_TYPE_ARRAY`.
+impl<S: Storage> Drop for ArrayBox<S> {
+    /// Frees the special fields of every value (kptrs, timers...), the per-CPU allocations and
+    /// the map area, as `array_map_free()` does.
     fn drop(&mut self) {
-        let map = self.as_map_ptr();
-        // SAFETY: `map` is valid; `record` was set up by the BPF core and is not changed while
-        // the map is freed.
-        let record = unsafe { (*map).record };
-        // SAFETY: `IS_ERR()` only looks at the pointer value.
-        if !record.is_null() && !unsafe { bindings::IS_ERR(record.cast()) } {
-            for (_, elem) in self.elems() {
-                // SAFETY: `record` describes the values of this map; `elem` is one of them.
-                unsafe { bindings::bpf_obj_free_fields(record, elem.ptr().as_ptr().cast()) };
-            }
-        }
+        // SAFETY: the array is filled and owned by `self`; nothing uses it any more.
+        unsafe { S::drain(self.0.cast()) };
         let base = if self.map_flags() & flags::MMAPABLE != 0 {
             (self.as_map_ptr() as usize & !(bindings::PAGE_SIZE - 1)) as *mut c_void
         } else {

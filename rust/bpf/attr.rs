@@ -27,6 +27,10 @@ pub(crate) mod flags {
     pub(crate) const EXIST: u64 = bindings::BPF_EXIST as u64;
     /// `BPF_F_LOCK`.
     pub(crate) const LOCK: u64 = bindings::BPF_F_LOCK as u64;
+    /// `BPF_F_CPU`: the CPU number is in the upper 32 bits of the flags.
+    pub(crate) const CPU: u64 = bindings::BPF_F_CPU as u64;
+    /// `BPF_F_ALL_CPUS`: one value for every CPU.
+    pub(crate) const ALL_CPUS: u64 = bindings::BPF_F_ALL_CPUS as u64;
     /// `BPF_F_NUMA_NODE`.
     pub(crate) const NUMA_NODE: u32 = bindings::BPF_F_NUMA_NODE;
     /// `BPF_F_MMAPABLE`.

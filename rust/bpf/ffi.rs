@@ -28,6 +28,36 @@ extern "C" {
     pub(crate) fn rust_arraymap_has_internal_structs(map: *mut bindings::bpf_map) -> bool;
     /// `BTF_INFO_KIND(t->info)`.
     pub(crate) fn rust_arraymap_btf_kind(t: *const bindings::btf_type) -> u32;
+    /// `copy_map_value_long(map, dst, src)`: as `copy_map_value()`, rounded up to 8 bytes.
+    pub(crate) fn rust_arraymap_copy_map_value_long(
+        map: *mut bindings::bpf_map,
+        dst: *mut kernel::ffi::c_void,
+        src: *mut kernel::ffi::c_void,
+    );
+    /// `check_and_init_map_value(map, dst)`: clears the special fields of a copied-out value.
+    pub(crate) fn rust_arraymap_check_and_init_map_value(
+        map: *mut bindings::bpf_map,
+        dst: *mut kernel::ffi::c_void,
+    );
+    /// `bpf_map_alloc_percpu(map, size, 8, GFP_USER | __GFP_NOWARN)`: zeroed, accounted.
+    pub(crate) fn rust_arraymap_alloc_percpu(
+        map: *mut bindings::bpf_map,
+        size: u32,
+    ) -> *mut kernel::ffi::c_void;
+    /// `per_cpu_offset(cpu)`, 0 without `CONFIG_SMP`.
+    pub(crate) fn rust_arraymap_per_cpu_offset(cpu: u32) -> kernel::ffi::c_ulong;
+    /// `smp_processor_id()`.
+    pub(crate) fn rust_arraymap_smp_processor_id() -> u32;
+    /// `cpumask_next(cpu, cpu_possible_mask)`.
+    pub(crate) fn rust_arraymap_next_possible_cpu(cpu: i32) -> u32;
+    /// `num_possible_cpus()`.
+    pub(crate) fn rust_arraymap_num_possible_cpus() -> u32;
+    /// `nr_cpu_ids`.
+    pub(crate) fn rust_arraymap_nr_cpu_ids() -> u32;
+    /// `cond_resched()`.
+    pub(crate) fn rust_arraymap_cond_resched();
+    /// `kmalloc(size, GFP_USER | __GFP_NOWARN)`.
+    pub(crate) fn rust_arraymap_kmalloc_user(size: usize) -> *mut kernel::ffi::c_void;
 
     /// `bpf_map_meta_equal()` (kernel/bpf/map_in_map.h, a private header; exported by the
     /// series).
@@ -35,6 +65,10 @@ extern "C" {
         meta0: *const bindings::bpf_map,
         meta1: *const bindings::bpf_map,
     ) -> bool;
+
+    /// `bpf_jit_supports_percpu_insn()` (include/linux/filter.h, not in the bindings; exported
+    /// by the series).
+    pub(crate) fn bpf_jit_supports_percpu_insn() -> bool;
 
     /// The vmlinux BTF id of `struct bpf_array` (`BTF_ID_LIST_GLOBAL_SINGLE` in arraymap.c).
     pub(crate) static bpf_array_btf_ids: [kernel::ffi::c_int; 1];

@@ -8,6 +8,15 @@
 
 use kernel::{bindings, prelude::*};
 
+/// `BPF_ADDR_PERCPU` (include/linux/filter.h): the `off` of the per-CPU address move.
+const BPF_ADDR_PERCPU: i16 = -1;
+
+/// `bpf_jit_supports_percpu_insn()`: can the JIT translate [`Insn::mov64_percpu_reg`]?
+pub(crate) fn jit_supports_percpu_insn() -> bool {
+    // SAFETY: no preconditions; the answer is fixed for the architecture.
+    unsafe { super::ffi::bpf_jit_supports_percpu_insn() }
+}
+
 /// A BPF register.
 #[derive(Clone, Copy)]
 #[repr(u8)]
@@ -87,6 +96,19 @@ impl Insn {
     /// `BPF_JMP_IMM(BPF_JA, 0, 0, off)`: jump over `off` instructions.
     pub(crate) fn ja(off: i16) -> Self {
         Self::jmp_imm(bindings::BPF_JA, Reg::R0, 0, off)
+    }
+
+    /// `BPF_MOV64_PERCPU_REG(dst, src)`: `dst = this CPU's address of the per-CPU pointer in
+    /// src`, an instruction internal to the kernel that only JITs with
+    /// [`jit_supports_percpu_insn`] can translate.
+    pub(crate) fn mov64_percpu_reg(dst: Reg, src: Reg) -> Self {
+        Self::new(
+            bindings::BPF_ALU64 | bindings::BPF_MOV | bindings::BPF_X,
+            dst,
+            src,
+            BPF_ADDR_PERCPU,
+            0,
+        )
     }
 
     /// `BPF_MOV64_IMM(dst, imm)`.

@@ -7,10 +7,14 @@
 //! to. The iterator holds its own user reference on the map, as the C code does: the one of the
 //! link may go away in the middle of the iteration.
 
-use super::array::Array;
-use core::{mem::size_of, ptr};
+use super::{
+    array::{Array, Storage, ValueBuf},
+    ffi, percpu,
+};
+use core::{marker::PhantomData, mem::size_of, ptr, ptr::NonNull};
 use kernel::{
     bindings,
+    error::code::ENOMEM,
     ffi::{c_int, c_void},
 };
 
@@ -18,38 +22,41 @@ use kernel::{
 #[repr(C)]
 struct IterState {
     map: *mut bindings::bpf_map,
+    /// Per-CPU arrays: room for the values of all possible CPUs, `kmalloc`ed by `init`.
+    percpu_value_buf: *mut u8,
     index: u32,
 }
 
 /// # Safety
 ///
-/// `seq` must be a seq_file of this iterator, initialised by `init`.
-unsafe fn state<'a>(seq: *mut bindings::seq_file) -> (&'a mut IterState, &'a Array) {
+/// `seq` must be a seq_file of this iterator over a map of storage `S`, initialised by `init`.
+unsafe fn state<'a, S: Storage>(seq: *mut bindings::seq_file) -> (&'a mut IterState, &'a Array<S>) {
     // SAFETY: the seq_file's private data is our `IterState` (`seq_priv_size`), set up by `init`
     // with a map of the array ops that the iterator holds a reference on; seq_file serialises
     // the calls on one file.
     unsafe {
         let st = &mut *(*seq).private.cast::<IterState>();
-        let map = Array::from_map(st.map);
+        let map = Array::<S>::from_map(st.map);
         (st, map)
     }
 }
 
-/// The value at the iterator's index, or null past the end.
-fn current(st: &IterState, map: &Array) -> *mut c_void {
-    map.elem(st.index)
-        .map_or(ptr::null_mut(), |e| e.ptr().as_ptr().cast())
+/// The element at the iterator's index, or null past the end: the value of an inline array,
+/// the per-CPU pointer of a per-CPU array (as `bpf_array_map_seq_start()` returns them); only
+/// compared with null by seq_file and `show`.
+fn current<S: Storage>(st: &IterState, map: &Array<S>) -> *mut c_void {
+    S::elem_addr(map, st.index).map_or(ptr::null_mut(), |p| p.as_ptr().cast())
 }
 
 /// # Safety
 ///
 /// Called by seq_file on a file of this iterator.
-unsafe extern "C" fn seq_start(
+unsafe extern "C" fn seq_start<S: Storage>(
     seq: *mut bindings::seq_file,
     pos: *mut bindings::loff_t,
 ) -> *mut c_void {
     // SAFETY: a seq_file of this iterator.
-    let (st, map) = unsafe { state(seq) };
+    let (st, map) = unsafe { state::<S>(seq) };
     if st.index >= map.max_entries() {
         return ptr::null_mut();
     }
@@ -65,7 +72,7 @@ unsafe extern "C" fn seq_start(
 /// # Safety
 ///
 /// Called by seq_file on a file of this iterator.
-unsafe extern "C" fn seq_next(
+unsafe extern "C" fn seq_next<S: Storage>(
     seq: *mut bindings::seq_file,
     _v: *mut c_void,
     pos: *mut bindings::loff_t,
@@ -73,7 +80,7 @@ unsafe extern "C" fn seq_next(
     // SAFETY: a seq_file of this iterator, and a valid position.
     let (st, map) = unsafe {
         *pos += 1;
-        state(seq)
+        state::<S>(seq)
     };
     st.index += 1;
     current(st, map)
@@ -83,10 +90,10 @@ unsafe extern "C" fn seq_next(
 ///
 /// # Safety
 ///
-/// `seq` must be a seq_file of this iterator and `v` null or the value at its index.
-unsafe fn show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
+/// `seq` must be a seq_file of this iterator and `v` null or the element at its index.
+unsafe fn show<S: Storage>(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
     // SAFETY: a seq_file of this iterator.
-    let (st, _) = unsafe { state(seq) };
+    let (st, map) = unsafe { state::<S>(seq) };
     // SAFETY: all-zero is a valid `bpf_iter_meta`.
     let mut meta: bindings::bpf_iter_meta = unsafe { core::mem::zeroed() };
     meta.__bindgen_anon_1.seq = seq;
@@ -101,7 +108,13 @@ unsafe fn show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
     ctx.__bindgen_anon_2.map = st.map;
     if !v.is_null() {
         ctx.__bindgen_anon_3.key = (&raw mut st.index).cast();
-        ctx.__bindgen_anon_4.value = v;
+        let len = map.elem_size() as usize * percpu::num_possible_cpus() as usize;
+        let mut buf = NonNull::new(st.percpu_value_buf).map(|p| {
+            // SAFETY: `init` allocated `len` bytes for a per-CPU array, used only by the
+            // iterator's seq_file calls, which seq_file serialises.
+            unsafe { ValueBuf::from_raw(p, len) }
+        });
+        ctx.__bindgen_anon_4.value = S::iter_value(map, st.index, buf.as_mut());
     }
     // SAFETY: `prog` is the iterator's program; the context lives for the call.
     unsafe { bindings::bpf_iter_run_prog(prog, (&raw mut ctx).cast()) }
@@ -110,36 +123,52 @@ unsafe fn show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
 /// # Safety
 ///
 /// Called by seq_file on a file of this iterator.
-unsafe extern "C" fn seq_show(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
+unsafe extern "C" fn seq_show<S: Storage>(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
     // SAFETY: `v` comes from `seq_start`/`seq_next` of this file.
-    unsafe { show(seq, v) }
+    unsafe { show::<S>(seq, v) }
 }
 
 /// # Safety
 ///
 /// Called by seq_file on a file of this iterator.
-unsafe extern "C" fn seq_stop(seq: *mut bindings::seq_file, v: *mut c_void) {
+unsafe extern "C" fn seq_stop<S: Storage>(seq: *mut bindings::seq_file, v: *mut c_void) {
     if v.is_null() {
         // SAFETY: the end of the iteration: the program runs once with a null value.
-        unsafe { show(seq, v) };
+        unsafe { show::<S>(seq, v) };
     }
 }
 
 /// # Safety
 ///
 /// `priv_data` must be `seq_priv_size` bytes for this iterator and `aux` name a map of the
-/// array ops.
-unsafe extern "C" fn init(priv_data: *mut c_void, aux: *mut bindings::bpf_iter_aux_info) -> c_int {
+/// array ops of storage `S`.
+unsafe extern "C" fn init<S: Storage>(
+    priv_data: *mut c_void,
+    aux: *mut bindings::bpf_iter_aux_info,
+) -> c_int {
     // SAFETY: `aux` is valid; the link holds a reference on its map.
     let map = unsafe { (*aux).map };
+    let mut percpu_value_buf = ptr::null_mut();
+    if S::PERCPU {
+        // SAFETY: a live map of these ops.
+        let array = unsafe { Array::<S>::from_map(map) };
+        let size = array.elem_size() as usize * percpu::num_possible_cpus() as usize;
+        // SAFETY: plain allocation call.
+        percpu_value_buf = unsafe { ffi::rust_arraymap_kmalloc_user(size) }.cast::<u8>();
+        if percpu_value_buf.is_null() {
+            return ENOMEM.to_errno();
+        }
+    }
     // The link's user reference may go in the middle of the iteration: take one of our own.
     // SAFETY: `map` is a live map.
     unsafe { bindings::bpf_map_inc_with_uref(map) };
     // SAFETY: `priv_data` has room for an `IterState`.
     unsafe {
-        priv_data
-            .cast::<IterState>()
-            .write(IterState { map, index: 0 })
+        priv_data.cast::<IterState>().write(IterState {
+            map,
+            percpu_value_buf,
+            index: 0,
+        })
     };
     0
 }
@@ -148,21 +177,31 @@ unsafe extern "C" fn init(priv_data: *mut c_void, aux: *mut bindings::bpf_iter_a
 ///
 /// `priv_data` must have been set up by `init`.
 unsafe extern "C" fn fini(priv_data: *mut c_void) {
-    // SAFETY: `init` stored the map and took the reference dropped here.
-    unsafe { bindings::bpf_map_put_with_uref((*priv_data.cast::<IterState>()).map) };
+    // SAFETY: `init` stored the map, took the reference dropped here and allocated the buffer
+    // (or left it null, which `kfree()` accepts).
+    unsafe {
+        let st = &*priv_data.cast::<IterState>();
+        bindings::bpf_map_put_with_uref(st.map);
+        bindings::kfree(st.percpu_value_buf.cast());
+    }
 }
 
-const SEQ_OPS: bindings::seq_operations = bindings::seq_operations {
-    start: Some(seq_start),
-    stop: Some(seq_stop),
-    next: Some(seq_next),
-    show: Some(seq_show),
-};
+/// The `iter_seq_info` of the array ops of storage `S`.
+pub(crate) struct IterSeq<S: Storage>(PhantomData<S>);
 
-/// The `iter_seq_info` of the array ops.
-pub(crate) const ITER_SEQ_INFO: bindings::bpf_iter_seq_info = bindings::bpf_iter_seq_info {
-    seq_ops: &SEQ_OPS,
-    init_seq_private: Some(init),
-    fini_seq_private: Some(fini),
-    seq_priv_size: size_of::<IterState>() as u32,
-};
+impl<S: Storage> IterSeq<S> {
+    const SEQ_OPS: bindings::seq_operations = bindings::seq_operations {
+        start: Some(seq_start::<S>),
+        stop: Some(seq_stop::<S>),
+        next: Some(seq_next::<S>),
+        show: Some(seq_show::<S>),
+    };
+
+    /// The table the ops point to.
+    pub(crate) const INFO: bindings::bpf_iter_seq_info = bindings::bpf_iter_seq_info {
+        seq_ops: &Self::SEQ_OPS,
+        init_seq_private: Some(init::<S>),
+        fini_seq_private: Some(fini),
+        seq_priv_size: size_of::<IterState>() as u32,
+    };
+}

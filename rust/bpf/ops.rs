@@ -9,7 +9,8 @@
 //! it does for any map type without that op.
 
 use super::{
-    array::{Array, ArrayBox, ForEachCallback, ValueSrc},
+    array::{Array, ArrayBox, ForEachCallback, Storage, ValueBuf, ValueSrc},
+    attr::flags,
     attr::MapAttr,
     btf::BtfType,
     ffi,
@@ -35,6 +36,9 @@ pub(crate) trait MapOps {
     /// The module that implements the ops; maps pin it.
     type Owner: ModuleMetadata;
 
+    /// Where the maps keep their elements: inline values or per-CPU allocations.
+    type Storage: Storage;
+
     /// The `enum bpf_map_type` these ops serve.
     const MAP_TYPE: u32;
 
@@ -49,49 +53,87 @@ pub(crate) trait MapOps {
     fn alloc_check(attr: &MapAttr<'_>) -> Result;
 
     /// Allocates a map (`map_alloc`).
-    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox>;
+    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox<Self::Storage>>;
 
     /// Frees a map once its last reference is gone (`map_free`).
-    fn free(map: ArrayBox) {
+    fn free(map: ArrayBox<Self::Storage>) {
         drop(map);
     }
 
     /// Memory used by the map, as fdinfo's `memlock` shows it (`map_mem_usage`).
-    fn mem_usage(map: &Array) -> u64;
+    fn mem_usage(map: &Array<Self::Storage>) -> u64;
 
     /// Looks up an element, for the syscall layer and for BPF programs (`map_lookup_elem`).
-    fn lookup_elem(_map: &Array, _key: u32) -> Option<NonNull<u8>> {
+    fn lookup_elem(_map: &Array<Self::Storage>, _key: u32) -> Option<NonNull<u8>> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Updates an element (`map_update_elem`).
-    fn update_elem(_map: &Array, _key: u32, _value: &ValueSrc<'_>, _flags: u64) -> Result {
+    fn update_elem(
+        _map: &Array<Self::Storage>,
+        _key: u32,
+        _value: &ValueSrc<'_>,
+        _flags: u64,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Looks up the copy of `cpu` of a per-CPU element, for `bpf_map_lookup_percpu_elem()`
+    /// (`map_lookup_percpu_elem`).
+    fn lookup_percpu_elem(
+        _map: &Array<Self::Storage>,
+        _key: u32,
+        _cpu: u32,
+    ) -> Option<NonNull<u8>> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Copies the values of a per-CPU element to the syscall's buffer (`map_percpu_copy`): one
+    /// value with `BPF_F_CPU`, else `elem_size` bytes for each possible CPU.
+    fn percpu_copy(
+        _map: &Array<Self::Storage>,
+        _key: u32,
+        _values: &mut ValueBuf<'_>,
+        _flags: u64,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Writes the values of a per-CPU element from the syscall's buffer (`map_percpu_update`):
+    /// one value with `BPF_F_CPU` or `BPF_F_ALL_CPUS`, else `elem_size` bytes for each
+    /// possible CPU.
+    fn percpu_update(
+        _map: &Array<Self::Storage>,
+        _key: u32,
+        _values: &ValueBuf<'_>,
+        _flags: u64,
+    ) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Deletes an element (`map_delete_elem`).
-    fn delete_elem(_map: &Array, _key: u32) -> Result {
+    fn delete_elem(_map: &Array<Self::Storage>, _key: u32) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// The key after `key`, or the first key for `None` (`map_get_next_key`).
-    fn get_next_key(_map: &Array, _key: Option<u32>) -> Result<u32> {
+    fn get_next_key(_map: &Array<Self::Storage>, _key: Option<u32>) -> Result<u32> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Emits the instructions that the verifier inlines for a lookup (`map_gen_lookup`).
-    fn gen_lookup(_map: &Array, _insns: &mut InsnBuf<'_>) -> Result {
+    fn gen_lookup(_map: &Array<Self::Storage>, _insns: &mut InsnBuf<'_>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Address of the value at offset `off`, for `ldimm64` of global data
     /// (`map_direct_value_addr`).
-    fn direct_value_addr(_map: &Array, _off: u32) -> Result<u64> {
+    fn direct_value_addr(_map: &Array<Self::Storage>, _off: u32) -> Result<u64> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Offset in the value of the address `imm` (`map_direct_value_meta`).
-    fn direct_value_meta(_map: &Array, _imm: u64) -> Result<u32> {
+    fn direct_value_meta(_map: &Array<Self::Storage>, _imm: u64) -> Result<u32> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -102,40 +144,40 @@ pub(crate) trait MapOps {
     }
 
     /// Called when the last user reference (fd, pin) is gone (`map_release_uref`).
-    fn release_uref(_map: &Array) {
+    fn release_uref(_map: &Array<Self::Storage>) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Prints an element for bpffs (`map_seq_show_elem`).
-    fn seq_show_elem(_map: &Array, _key: u32, _m: &SeqFile) {
+    fn seq_show_elem(_map: &Array<Self::Storage>, _key: u32, _m: &SeqFile) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Calls `cb` on the elements until it returns non-zero; the number of calls
     /// (`map_for_each_callback`). The verifier checks the callback with
     /// `map_set_for_each_callback_args()`.
-    fn for_each(_map: &Array, _cb: &ForEachCallback, _flags: u64) -> Result<u32> {
+    fn for_each(_map: &Array<Self::Storage>, _cb: &ForEachCallback, _flags: u64) -> Result<u32> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Computes the hash of a frozen map's values into `map.sha` (`map_get_hash`).
-    fn get_hash(_map: &Array) -> Result {
+    fn get_hash(_map: &Array<Self::Storage>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Checks a user mapping of the values at page offset `pgoff`, and sets its flags
     /// (`map_mmap`). Pages are faulted in later through [`MapOps::mmap_fault`].
-    fn mmap(_map: &Array, _vma: &VmaNew, _pgoff: u64) -> Result {
+    fn mmap(_map: &Array<Self::Storage>, _vma: &VmaNew, _pgoff: u64) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// The vmalloc address backing page `pgoff` of a user mapping (`map_mmap_fault`).
-    fn mmap_fault(_map: &Array, _pgoff: u64) -> *mut u8 {
+    fn mmap_fault(_map: &Array<Self::Storage>, _pgoff: u64) -> *mut u8 {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Checks the key and value BTF types given at creation (`map_check_btf`).
-    fn check_btf(_map: &Array, _key: &BtfType<'_>, _value: &BtfType<'_>) -> Result {
+    fn check_btf(_map: &Array<Self::Storage>, _key: &BtfType<'_>, _value: &BtfType<'_>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -187,7 +229,7 @@ impl<T: MapOps> Adapter<T> {
     unsafe extern "C" fn free(map: *mut bindings::bpf_map) {
         // SAFETY: `map_free` is called once, when nothing uses the map any more; the map was
         // allocated by `alloc` above.
-        T::free(unsafe { ArrayBox::from_map_ptr(map) });
+        T::free(unsafe { ArrayBox::<T::Storage>::from_map_ptr(map) });
     }
 
     /// # Safety
@@ -195,7 +237,7 @@ impl<T: MapOps> Adapter<T> {
     /// `map` must be a live map of these ops.
     unsafe extern "C" fn mem_usage(map: *const bindings::bpf_map) -> u64 {
         // SAFETY: the BPF core passes a live map of these ops.
-        T::mem_usage(unsafe { Array::from_map(map) })
+        T::mem_usage(unsafe { Array::<T::Storage>::from_map(map) })
     }
 
     /// # Safety
@@ -203,7 +245,7 @@ impl<T: MapOps> Adapter<T> {
     /// `map` must be a live map of these ops and `key` must point to its key.
     unsafe extern "C" fn lookup_elem(map: *mut bindings::bpf_map, key: *mut c_void) -> *mut c_void {
         // SAFETY: the BPF core passes a live map of these ops and a key of `key_size` (4) bytes.
-        let (map, key) = unsafe { (Array::from_map(map), read_key(key)) };
+        let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
         match T::lookup_elem(map, key) {
             Some(value) => value.as_ptr().cast(),
             None => core::ptr::null_mut(),
@@ -224,7 +266,7 @@ impl<T: MapOps> Adapter<T> {
         // `value_size` bytes that stays valid during the call.
         let (map, key, value) = unsafe {
             (
-                Array::from_map(map),
+                Array::<T::Storage>::from_map(map),
                 read_key(key),
                 ValueSrc::from_raw(value),
             )
@@ -237,8 +279,74 @@ impl<T: MapOps> Adapter<T> {
     /// `map` must be a live map of these ops and `key` must point to its key.
     unsafe extern "C" fn delete_elem(map: *mut bindings::bpf_map, key: *mut c_void) -> c_long {
         // SAFETY: the BPF core passes a live map of these ops and a 4-byte key.
-        let (map, key) = unsafe { (Array::from_map(map), read_key(key)) };
+        let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
         errno(T::delete_elem(map, key)) as c_long
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `key` must point to its key.
+    unsafe extern "C" fn lookup_percpu_elem(
+        map: *mut bindings::bpf_map,
+        key: *mut c_void,
+        cpu: u32,
+    ) -> *mut c_void {
+        // SAFETY: the helper passes a live map of these ops and a 4-byte key.
+        let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
+        match T::lookup_percpu_elem(map, key, cpu) {
+            Some(value) => value.as_ptr().cast(),
+            None => core::ptr::null_mut(),
+        }
+    }
+
+    /// The size of the value buffer that the syscall layer allocated for a per-CPU map
+    /// (`bpf_map_value_size()`).
+    fn percpu_buf_len(map: &Array<T::Storage>, flags: u64) -> usize {
+        if flags & (flags::CPU | flags::ALL_CPUS) != 0 {
+            map.value_size() as usize
+        } else {
+            map.elem_size() as usize * super::percpu::num_possible_cpus() as usize
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, `key` must point to its key and `value` to the
+    /// buffer of `bpf_map_value_size()` bytes that the syscall layer allocated for `flags`.
+    unsafe extern "C" fn percpu_copy(
+        map: *mut bindings::bpf_map,
+        key: *mut c_void,
+        value: *mut c_void,
+        flags: u64,
+    ) -> c_int {
+        // SAFETY: the syscall layer passes a live map of these ops and a 4-byte key.
+        let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
+        let Some(ptr) = NonNull::new(value.cast::<u8>()) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: the syscall's kernel buffer has `bpf_map_value_size()` bytes, which
+        // `percpu_buf_len` computes the same way, and is ours for the call.
+        let mut values = unsafe { ValueBuf::from_raw(ptr, Self::percpu_buf_len(map, flags)) };
+        errno(T::percpu_copy(map, key, &mut values, flags))
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Adapter::percpu_copy`].
+    unsafe extern "C" fn percpu_update(
+        map: *mut bindings::bpf_map,
+        key: *mut c_void,
+        value: *mut c_void,
+        flags: u64,
+    ) -> c_int {
+        // SAFETY: the syscall layer passes a live map of these ops and a 4-byte key.
+        let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
+        let Some(ptr) = NonNull::new(value.cast::<u8>()) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: as in `percpu_copy`.
+        let values = unsafe { ValueBuf::from_raw(ptr, Self::percpu_buf_len(map, flags)) };
+        errno(T::percpu_update(map, key, &values, flags))
     }
 
     /// # Safety
@@ -251,7 +359,7 @@ impl<T: MapOps> Adapter<T> {
         next_key: *mut c_void,
     ) -> c_int {
         // SAFETY: the BPF core passes a live map of these ops.
-        let map = unsafe { Array::from_map(map) };
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
         // SAFETY: a non-null `key` points to a 4-byte key.
         let key = (!key.is_null()).then(|| unsafe { read_key(key) });
         match T::get_next_key(map, key) {
@@ -276,7 +384,7 @@ impl<T: MapOps> Adapter<T> {
         // nothing else accesses during the call.
         let (map, buf) = unsafe {
             (
-                Array::from_map(map),
+                Array::<T::Storage>::from_map(map),
                 core::slice::from_raw_parts_mut(insn_buf, InsnBuf::CAPACITY),
             )
         };
@@ -296,7 +404,7 @@ impl<T: MapOps> Adapter<T> {
         off: u32,
     ) -> c_int {
         // SAFETY: the verifier passes a live map of these ops.
-        let map = unsafe { Array::from_map(map) };
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
         match T::direct_value_addr(map, off) {
             Ok(addr) => {
                 // SAFETY: `imm` is writable.
@@ -316,7 +424,7 @@ impl<T: MapOps> Adapter<T> {
         off: *mut u32,
     ) -> c_int {
         // SAFETY: the verifier passes a live map of these ops.
-        let map = unsafe { Array::from_map(map) };
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
         match T::direct_value_meta(map, imm) {
             Ok(o) => {
                 // SAFETY: `off` is writable.
@@ -340,7 +448,7 @@ impl<T: MapOps> Adapter<T> {
         // which the map holds a reference on.
         let (map, key, value) = unsafe {
             (
-                Array::from_map(map),
+                Array::<T::Storage>::from_map(map),
                 BtfType::from_raw(key_type),
                 BtfType::from_raw(value_type),
             )
@@ -356,7 +464,7 @@ impl<T: MapOps> Adapter<T> {
         vma: *mut bindings::vm_area_struct,
     ) -> c_int {
         // SAFETY: `bpf_map_mmap()` passes a live map and a vma undergoing its initial setup.
-        let (map, vma) = unsafe { (Array::from_map(map), VmaNew::from_raw(vma)) };
+        let (map, vma) = unsafe { (Array::<T::Storage>::from_map(map), VmaNew::from_raw(vma)) };
         // SAFETY: the vma is valid; `vm_pgoff` is set before `mmap` is called.
         let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff } as u64;
         errno(T::mmap(map, vma, pgoff))
@@ -370,7 +478,12 @@ impl<T: MapOps> Adapter<T> {
         vmf: *mut bindings::vm_fault,
     ) -> bindings::vm_fault_t {
         // SAFETY: the fault handler of a map mapping passes the (live) map and the fault.
-        let (map, pgoff) = unsafe { (Array::from_map(map), (*vmf).__bindgen_anon_1.pgoff as u64) };
+        let (map, pgoff) = unsafe {
+            (
+                Array::<T::Storage>::from_map(map),
+                (*vmf).__bindgen_anon_1.pgoff as u64,
+            )
+        };
         let addr = T::mmap_fault(map, pgoff);
         // SAFETY: `addr` is inside the map's vmalloc area: `mmap` bounded the mapping.
         unsafe { ffi::rust_arraymap_vmalloc_fault(vmf, addr.cast()) }
@@ -393,7 +506,7 @@ impl<T: MapOps> Adapter<T> {
     /// `map` must be a live map of these ops.
     unsafe extern "C" fn release_uref(map: *mut bindings::bpf_map) {
         // SAFETY: the BPF core passes a live map of these ops.
-        T::release_uref(unsafe { Array::from_map(map) });
+        T::release_uref(unsafe { Array::<T::Storage>::from_map(map) });
     }
 
     /// # Safety
@@ -406,7 +519,13 @@ impl<T: MapOps> Adapter<T> {
         m: *mut bindings::seq_file,
     ) {
         // SAFETY: bpffs passes a live map, a 4-byte key and its seq_file, valid for the call.
-        let (map, key, m) = unsafe { (Array::from_map(map), read_key(key), SeqFile::from_raw(m)) };
+        let (map, key, m) = unsafe {
+            (
+                Array::<T::Storage>::from_map(map),
+                read_key(key),
+                SeqFile::from_raw(m),
+            )
+        };
         T::seq_show_elem(map, key, m);
     }
 
@@ -421,7 +540,7 @@ impl<T: MapOps> Adapter<T> {
         flags: u64,
     ) -> c_long {
         // SAFETY: the helper passes a live map of these ops.
-        let map = unsafe { Array::from_map(map) };
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
         let Some(f) = callback_fn else {
             return EINVAL.to_errno() as c_long;
         };
@@ -438,7 +557,7 @@ impl<T: MapOps> Adapter<T> {
     /// `map` must be a live map of these ops.
     unsafe extern "C" fn get_hash(map: *mut bindings::bpf_map) -> c_int {
         // SAFETY: the BPF core passes a live map of these ops.
-        errno(T::get_hash(unsafe { Array::from_map(map) }))
+        errno(T::get_hash(unsafe { Array::<T::Storage>::from_map(map) }))
     }
 
     const VTABLE: bindings::bpf_map_ops = bindings::bpf_map_ops {
@@ -453,6 +572,21 @@ impl<T: MapOps> Adapter<T> {
         },
         map_update_elem: if T::HAS_UPDATE_ELEM {
             Some(Self::update_elem)
+        } else {
+            None
+        },
+        map_lookup_percpu_elem: if T::HAS_LOOKUP_PERCPU_ELEM {
+            Some(Self::lookup_percpu_elem)
+        } else {
+            None
+        },
+        map_percpu_copy: if T::HAS_PERCPU_COPY {
+            Some(Self::percpu_copy)
+        } else {
+            None
+        },
+        map_percpu_update: if T::HAS_PERCPU_UPDATE {
+            Some(Self::percpu_update)
         } else {
             None
         },
@@ -533,7 +667,7 @@ impl<T: MapOps> Adapter<T> {
             None
         },
         iter_seq_info: if T::ITERATOR {
-            &super::iter::ITER_SEQ_INFO
+            &super::iter::IterSeq::<T::Storage>::INFO
         } else {
             core::ptr::null()
         },

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-CPU memory, as much of it as a per-CPU array needs.
+//!
+//! Linux 7.3 has no Rust per-CPU API. This is the small part of `include/linux/percpu-defs.h`
+//! and `include/linux/cpumask.h` that `kernel/bpf/arraymap.c` uses, with the kernel's own
+//! definitions underneath (through `inline_helpers.c`):
+//!
+//! - [`PerCpuPtr`] is a `void __percpu *` from the kernel's per-CPU allocator. It is not an
+//!   address: the copy of CPU `n` lives at the pointer plus `per_cpu_offset(n)`, which is how
+//!   `per_cpu_ptr()` is defined (`SHIFT_PERCPU_PTR`); the offset is 0 without `CONFIG_SMP`.
+//! - [`Cpu`] is a CPU number below `nr_cpu_ids`, the only numbers `per_cpu_offset()` is defined
+//!   for.
+//! - [`possible_cpus`] walks `cpu_possible_mask` with `cpumask_next()`, so CPU numbers that are
+//!   not possible (holes left by firmware or hotplug configuration) are skipped, as
+//!   `for_each_possible_cpu()` does. Possible CPUs never change after boot: every CPU that can
+//!   ever come online has its per-CPU copy from the allocation on, so a copy is there for every
+//!   CPU this yields, online or not.
+//!
+//! See Documentation/percpu.rst for the safety argument.
+
+use super::ffi;
+use core::ptr::NonNull;
+
+/// A CPU number for which per-CPU copies exist.
+///
+/// # Invariants
+///
+/// `0` is below `nr_cpu_ids`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cpu(u32);
+
+impl Cpu {
+    /// The CPU numbered `id`, if `id < nr_cpu_ids`.
+    pub(crate) fn new(id: u32) -> Option<Self> {
+        // INVARIANT: checked here.
+        (id < nr_cpu_ids()).then_some(Self(id))
+    }
+
+    /// The CPU the caller runs on (`smp_processor_id()`).
+    ///
+    /// The answer stays true only while the caller cannot migrate (BPF programs run with
+    /// migration disabled); with `CONFIG_DEBUG_PREEMPT` the kernel checks that, as for
+    /// `this_cpu_ptr()` in C.
+    pub(crate) fn current() -> Self {
+        // SAFETY: no preconditions.
+        let id = unsafe { ffi::rust_arraymap_smp_processor_id() };
+        // INVARIANT: a running CPU is below `nr_cpu_ids`.
+        Self(id)
+    }
+
+    /// The CPU number.
+    pub(crate) fn id(self) -> u32 {
+        self.0
+    }
+
+    /// Where this CPU's copies are, relative to the per-CPU pointers.
+    pub(crate) fn offset(self) -> CpuOffset {
+        // SAFETY: `self.0 < nr_cpu_ids` (type invariant): `__per_cpu_offset[]` has the entry.
+        CpuOffset(unsafe { ffi::rust_arraymap_per_cpu_offset(self.0) } as usize)
+    }
+}
+
+/// `nr_cpu_ids`: one more than the highest possible CPU number.
+pub(crate) fn nr_cpu_ids() -> u32 {
+    // SAFETY: no preconditions; the value is fixed at boot.
+    unsafe { ffi::rust_arraymap_nr_cpu_ids() }
+}
+
+/// `num_possible_cpus()`: how many CPUs have per-CPU copies.
+pub(crate) fn num_possible_cpus() -> u32 {
+    // SAFETY: no preconditions; the possible mask is fixed at boot.
+    unsafe { ffi::rust_arraymap_num_possible_cpus() }
+}
+
+/// The possible CPUs in increasing order (`for_each_possible_cpu()`).
+pub(crate) fn possible_cpus() -> PossibleCpus {
+    PossibleCpus { prev: -1 }
+}
+
+/// Iterator of [`possible_cpus`].
+pub(crate) struct PossibleCpus {
+    prev: i32,
+}
+
+impl Iterator for PossibleCpus {
+    type Item = Cpu;
+
+    fn next(&mut self) -> Option<Cpu> {
+        // SAFETY: `cpumask_next()` accepts any number from -1 on; the possible mask is fixed.
+        let next = unsafe { ffi::rust_arraymap_next_possible_cpu(self.prev) };
+        // Past the last possible CPU, `cpumask_next()` answers `>= nr_cpu_ids`.
+        let cpu = Cpu::new(next)?;
+        self.prev = next as i32;
+        Some(cpu)
+    }
+}
+
+/// `per_cpu_offset(cpu)` of one [`Cpu`]: added to a per-CPU pointer it gives that CPU's copy.
+#[derive(Clone, Copy)]
+pub(crate) struct CpuOffset(usize);
+
+/// A `void __percpu *`: one allocation from the kernel's per-CPU allocator.
+///
+/// # Invariants
+///
+/// `0` came from `bpf_map_alloc_percpu()` and has not been freed while this value is used.
+/// It is never dereferenced as such: see [`PerCpuPtr::on`].
+#[derive(Clone, Copy)]
+pub(crate) struct PerCpuPtr(NonNull<u8>);
+
+impl PerCpuPtr {
+    /// Wraps a pointer read from `pptrs[]`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be a live per-CPU allocation, and stay live while the result is used.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<u8>) -> Self {
+        // INVARIANT: the caller guarantees it.
+        Self(ptr)
+    }
+
+    /// The raw `void __percpu *`, as stored in `pptrs[]` and as the verifier's per-CPU
+    /// instruction takes it.
+    pub(crate) fn as_raw(self) -> *mut u8 {
+        self.0.as_ptr()
+    }
+
+    /// The copy of the CPU at `off`: `per_cpu_ptr(ptr, cpu)`.
+    ///
+    /// The result is valid for the size of the allocation as long as the allocation lives.
+    pub(crate) fn on(self, off: CpuOffset) -> NonNull<u8> {
+        // `SHIFT_PERCPU_PTR()`: the kernel adds the offset to the pointer's value; the result is
+        // a different object than the one `self` points to, hence the wrapping add.
+        let addr = self.0.as_ptr().wrapping_add(off.0);
+        // SAFETY: a CPU's copy of a live per-CPU allocation is a kernel address, never null.
+        unsafe { NonNull::new_unchecked(addr) }
+    }
+}
+
+/// `cond_resched()`, between elements of a long loop over per-CPU allocations.
+pub(crate) fn cond_resched() {
+    // SAFETY: no preconditions (the callers run in process context, where it may sleep).
+    unsafe { ffi::rust_arraymap_cond_resched() }
+}

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `BPF_MAP_TYPE_PERCPU_ARRAY`: the per-CPU half of `kernel/bpf/arraymap.c` (Linux 7.3).
+//!
+//! Every element is a per-CPU allocation; BPF programs see the copy of the CPU they run on,
+//! the syscall layer sees the copies of all possible CPUs one after the other, `elem_size`
+//! bytes each (or one CPU's with `BPF_F_CPU`). The checks are made in the order of the C code,
+//! so every input gets the errno the built-in map gives.
+
+use core::ptr::NonNull;
+use kernel::{prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
+
+use crate::array::{alloc_check, check_btf, get_next_key, layout, meta_equal, update_checks};
+use crate::bpf::{
+    flags, jit_supports_percpu_insn, map_type, num_possible_cpus, possible_cpus, Array, ArrayBox,
+    BtfType, Cpu, ForEachCallback, Insn, InsnBuf, MapAttr, MapHeader, MapOps, PerCpu, Reg,
+    ValueBuf, ValueSrc,
+};
+use kernel::bindings;
+
+/// The CPU of a `BPF_F_CPU` request: the upper 32 bits of the flags. The syscall layer has
+/// checked that it is a possible CPU (`bpf_map_check_op_flags()`).
+fn flags_cpu(map_flags: u64) -> Result<Cpu> {
+    Cpu::new((map_flags >> 32) as u32).ok_or(EINVAL)
+}
+
+/// The ops of `BPF_MAP_TYPE_PERCPU_ARRAY` (`percpu_array_map_ops`).
+pub(crate) struct PerCpuArrayMap;
+
+#[vtable]
+impl MapOps for PerCpuArrayMap {
+    type Owner = crate::RustArrayMap;
+    type Storage = PerCpu;
+    const MAP_TYPE: u32 = map_type::PERCPU_ARRAY;
+    const GENERIC_BATCH: bool = true;
+    const ITERATOR: bool = true;
+
+    fn alloc_check(attr: &MapAttr<'_>) -> Result {
+        alloc_check(attr)
+    }
+
+    /// `array_map_alloc()` with `bpf_array_alloc_percpu()`.
+    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox<PerCpu>> {
+        ArrayBox::alloc(attr, &layout(attr)?)
+    }
+
+    /// `array_map_mem_usage()`: the header, the pointers and a value per possible CPU.
+    fn mem_usage(map: &Array<PerCpu>) -> u64 {
+        let entries = u64::from(map.max_entries());
+        Array::<PerCpu>::HEADER_SIZE
+            + entries * core::mem::size_of::<*mut u8>() as u64
+            + entries * u64::from(map.elem_size()) * u64::from(num_possible_cpus())
+    }
+
+    /// `percpu_array_map_lookup_elem()`: this CPU's copy.
+    fn lookup_elem(map: &Array<PerCpu>, key: u32) -> Option<NonNull<u8>> {
+        map.elem(key).map(|e| e.on_this_cpu().ptr())
+    }
+
+    /// `percpu_array_map_lookup_percpu_elem()`: the copy of `cpu`, none past `nr_cpu_ids`.
+    fn lookup_percpu_elem(map: &Array<PerCpu>, key: u32, cpu: u32) -> Option<NonNull<u8>> {
+        let cpu = Cpu::new(cpu)?;
+        map.elem(key).map(|e| e.on(cpu).ptr())
+    }
+
+    /// `bpf_percpu_array_copy()`: with `BPF_F_CPU` the value of one CPU, else the values of all
+    /// possible CPUs, rounded up to 8 bytes each (the per-CPU areas are zero-filled, so the
+    /// padding leaks nothing).
+    fn percpu_copy(map: &Array<PerCpu>, key: u32, values: &mut ValueBuf<'_>, f: u64) -> Result {
+        let elem = map.elem(key).ok_or(ENOENT)?;
+        let _rcu = rcu::read_lock();
+        if f & flags::CPU != 0 {
+            return elem.on(flags_cpu(f)?).load(values, 0, false);
+        }
+        elem.load_all(values)
+    }
+
+    /// `bpf_percpu_array_update()`: with `BPF_F_CPU` the value of one CPU, with
+    /// `BPF_F_ALL_CPUS` one value for all CPUs, else a value for each possible CPU.
+    fn percpu_update(map: &Array<PerCpu>, key: u32, values: &ValueBuf<'_>, f: u64) -> Result {
+        if f & flags::LOCK != 0 || u64::from(f as u32) > flags::ALL_CPUS {
+            // Unknown flags.
+            return Err(EINVAL);
+        }
+        // All elements were pre-allocated, none can be inserted.
+        let elem = map.elem(key).ok_or(E2BIG)?;
+        if f == flags::NOEXIST {
+            // All elements already exist.
+            return Err(EEXIST);
+        }
+        let value_size = map.value_size();
+        let _rcu = rcu::read_lock();
+        if f & flags::CPU != 0 {
+            let src = values.src(0, value_size).ok_or(EFAULT)?;
+            elem.on(flags_cpu(f)?).store(&src, false);
+            return Ok(());
+        }
+        let size = map.elem_size() as usize;
+        for (n, cpu) in possible_cpus().enumerate() {
+            let off = if f & flags::ALL_CPUS != 0 {
+                0
+            } else {
+                n * size
+            };
+            let src = values.src(off, value_size).ok_or(EFAULT)?;
+            elem.on(cpu).store(&src, false);
+        }
+        Ok(())
+    }
+
+    /// `array_map_update_elem()` from a BPF program: this CPU's copy. Per-CPU values cannot
+    /// hold a spin lock, so `BPF_F_LOCK` was refused by the checks.
+    fn update_elem(map: &Array<PerCpu>, key: u32, value: &ValueSrc<'_>, map_flags: u64) -> Result {
+        update_checks(map, key, map_flags)?;
+        if let Some(elem) = map.elem(key) {
+            elem.on_this_cpu().store(value, false);
+        }
+        Ok(())
+    }
+
+    /// `array_map_delete_elem()`: array elements cannot be deleted.
+    fn delete_elem(_map: &Array<PerCpu>, _key: u32) -> Result {
+        Err(EINVAL)
+    }
+
+    fn get_next_key(map: &Array<PerCpu>, key: Option<u32>) -> Result<u32> {
+        get_next_key(map, key)
+    }
+
+    /// `percpu_array_map_gen_lookup()`: as for `BPF_MAP_TYPE_ARRAY`, on `pptrs[]`, and the
+    /// per-CPU pointer turned into this CPU's address by the JIT.
+    fn gen_lookup(map: &Array<PerCpu>, insns: &mut InsnBuf<'_>) -> Result {
+        if !jit_supports_percpu_insn() {
+            return Err(EOPNOTSUPP);
+        }
+        if map.map_flags() & flags::INNER_MAP != 0 {
+            return Err(EOPNOTSUPP);
+        }
+        // Immediates are s32 in the instruction set; C passes these u32 through the same cast.
+        let max_entries = map.max_entries() as i32;
+
+        insns.push(Insn::alu64_imm(
+            bindings::BPF_ADD,
+            Reg::R1,
+            Array::<PerCpu>::VALUE_OFFSET,
+        ))?;
+        insns.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
+        if !map.bypass_spec_v1() {
+            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 6))?;
+            insns.push(Insn::alu32_imm(
+                bindings::BPF_AND,
+                Reg::R0,
+                map.index_mask() as i32,
+            ))?;
+        } else {
+            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 5))?;
+        }
+        insns.push(Insn::alu64_imm(bindings::BPF_LSH, Reg::R0, 3))?;
+        insns.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))?;
+        insns.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
+        insns.push(Insn::mov64_percpu_reg(Reg::R0, Reg::R0))?;
+        insns.push(Insn::ja(1))?;
+        insns.push(Insn::mov64_imm(Reg::R0, 0))
+    }
+
+    /// `percpu_array_map_direct_value_addr()`: `.percpu` global data, addressed through the
+    /// per-CPU pointer of its single element.
+    fn direct_value_addr(map: &Array<PerCpu>, off: u32) -> Result<u64> {
+        if !jit_supports_percpu_insn() || map.max_entries() != 1 {
+            return Err(EOPNOTSUPP);
+        }
+        if off >= map.value_size() {
+            return Err(EINVAL);
+        }
+        let elem = map.elem(0).ok_or(EOPNOTSUPP)?;
+        Ok(elem.pptr().as_raw() as u64)
+    }
+
+    /// `percpu_array_map_direct_value_meta()`.
+    fn direct_value_meta(map: &Array<PerCpu>, imm: u64) -> Result<u32> {
+        if !jit_supports_percpu_insn() || map.max_entries() != 1 {
+            return Err(EOPNOTSUPP);
+        }
+        let base = map.elem(0).ok_or(EOPNOTSUPP)?.pptr().as_raw() as u64;
+        if imm < base || imm >= base + u64::from(map.elem_size()) {
+            return Err(ENOENT);
+        }
+        Ok((imm - base) as u32)
+    }
+
+    fn meta_equal(meta0: &MapHeader, meta1: &MapHeader) -> bool {
+        meta_equal(meta0, meta1)
+    }
+
+    /// `percpu_array_map_seq_show_elem()`: the value of every possible CPU.
+    fn seq_show_elem(map: &Array<PerCpu>, key: u32, m: &SeqFile) {
+        let _rcu = rcu::read_lock();
+        let Some(elem) = map.elem(key) else {
+            return;
+        };
+        seq_print!(m, "{}: {{\n", key);
+        for cpu in possible_cpus() {
+            seq_print!(m, "\tcpu{}: ", cpu.id());
+            elem.on(cpu).seq_show(m);
+            seq_print!(m, "\n");
+        }
+        seq_print!(m, "}}\n");
+    }
+
+    /// `bpf_for_each_array_elem()`: this CPU's copy of each element.
+    fn for_each(map: &Array<PerCpu>, cb: &ForEachCallback, map_flags: u64) -> Result<u32> {
+        if map_flags != 0 {
+            return Err(EINVAL);
+        }
+        Ok(cb.call_each_percpu(map))
+    }
+
+    fn check_btf(map: &Array<PerCpu>, key: &BtfType<'_>, value: &BtfType<'_>) -> Result {
+        check_btf(map, key, value)
+    }
+}
