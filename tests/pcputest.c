@@ -222,6 +222,22 @@ static int helpers(void)
 		return 1;
 	fd = bpf_map__fd(skel->maps.pcpu);
 
+	/* The lookup op itself (not inlined), on each CPU and on both maps of the call site. */
+	skel->bss->key = 3;
+	for (n = 0; n < 2; n++) {
+		skel->bss->which = n;
+		for (c = 0; c < ncpus; c++) {
+			skel->bss->tag = 50 + 10 * n + c;
+			CHECK(run_on(bpf_program__fd(skel->progs.write_cpu_call), c) == 0, "call %d", c);
+			CHECK(skel->bss->found == 1, "key 3 not found on cpu %d", c);
+		}
+	}
+	skel->bss->key = 5;
+	CHECK(run_on(bpf_program__fd(skel->progs.write_cpu_call), 0) == 0, "call key 5");
+	printf("lookup op key 5: found %d\n", skel->bss->found);
+	print_all(fd, 3);
+	print_all(bpf_map__fd(skel->maps.pcpu2), 3);
+
 	/* bpf_map_lookup_percpu_elem(): every CPU's copy from one CPU, NULL past nr_cpu_ids. */
 	skel->bss->key = 2;
 	for (c = 0; c < ncpus; c++) {
@@ -271,6 +287,8 @@ static int helpers(void)
 	CHECK(print_xlated(bpf_program__fd(skel->progs.write_cpu)) == 0, "xlated write_cpu");
 	printf("# xlated count_hits\n");
 	CHECK(print_xlated(bpf_program__fd(skel->progs.count_hits)) == 0, "xlated count_hits");
+	printf("# xlated write_cpu_call\n");
+	CHECK(print_xlated(bpf_program__fd(skel->progs.write_cpu_call)) == 0, "xlated call");
 	(void)fd;
 	percpu__destroy(skel);
 	return failures != 0;

@@ -247,6 +247,32 @@ test_bpftool_percpu_session() {
 		{ echo "no second CPU in the dump"; return 1; }
 }
 
+# Possible but offline CPUs keep their copies: CPU 1 goes offline in the middle.
+percpu_offline_cpu() {
+	local pin=$BPFFS/poffline cpu1=/sys/devices/system/cpu/cpu1/online
+	rm -f $pin
+	bpftool map create $pin type percpu_array key 4 value 4 entries 2 name poffline || return 1
+	echo "module-refs-while-open: $(refs)" >&2
+	bpftool map update pinned $pin key 1 0 0 0 value 1 2 3 4
+	echo 0 >$cpu1 || return 1
+	echo "online: $(cat /sys/devices/system/cpu/online)"
+	bpftool map lookup pinned $pin key 1 0 0 0
+	bpftool map update pinned $pin key 0 0 0 0 value 5 6 7 8
+	bpftool map lookup pinned $pin key 0 0 0 0
+	echo 1 >$cpu1 || return 1
+	echo "online: $(cat /sys/devices/system/cpu/online)"
+	bpftool map lookup pinned $pin key 0 0 0 0
+	rm $pin
+}
+
+test_percpu_offline_cpu() {
+	[ -e /sys/devices/system/cpu/cpu1/online ] || { echo "no CPU 1 to offline"; return 1; }
+	compare percpu_offline_cpu percpu_offline_cpu || return 1
+	grep -q '^online: 0$' "$LOGS/percpu_offline_cpu.rust" &&
+		grep -q '^value (CPU 01): 05 06 07 08$' "$LOGS/percpu_offline_cpu.rust" ||
+		{ echo "the offline CPU's copy was not read or written"; return 1; }
+}
+
 test_percpu_values() {
 	compare percpu_values pcputest values || return 1
 	# CPU 0 ran the program twice, CPU 1 once, each writing its own copy.
@@ -268,12 +294,17 @@ test_percpu_helpers() {
 		grep -q '^for_each on cpu 1: ret 3 calls 3 ' "$log" ||
 		{ echo "unexpected per-CPU helper results"; return 1; }
 	# The lookup is inlined with the per-CPU move (BPF_ALU64|BPF_MOV|BPF_X, off -1), no call.
-	lookup=$(sed -n '/# xlated write_cpu/,/# xlated count_hits/p' "$log")
+	lookup=$(sed -n '/^# xlated write_cpu$/,/^# xlated count_hits$/p' "$log")
 	grep -q '^bf 0 0 -1 0$' <<<"$lookup" || { echo "no inlined per-CPU lookup"; return 1; }
 	if grep -q '^85 ' <<<"$lookup"; then echo "a helper call is left"; return 1; fi
 	# .percpu data: the address comes from map_direct_value_addr, made per-CPU the same way.
-	sed -n '/# xlated count_hits/,$p' "$log" | grep -q '^bf 1 1 -1 0$' ||
+	sed -n '/# xlated count_hits/,/# xlated write_cpu_call/p' "$log" | grep -q '^bf 1 1 -1 0$' ||
 		{ echo "no per-CPU .percpu access"; return 1; }
+	# Two maps at one call site: the lookup op is called, and wrote each CPU's copy.
+	sed -n '/# xlated write_cpu_call/,$p' "$log" | grep -q '^85 0 0 0 0$' &&
+		grep -q '^  cpu 1: cpu=1 seq=10 tag=51$' "$log" &&
+		grep -q '^  cpu 1: cpu=1 seq=10 tag=61$' "$log" ||
+		{ echo "the lookup op did not write this CPU's copy"; return 1; }
 }
 
 test_percpu_batch() {
@@ -421,7 +452,7 @@ test_dmesg_clean() {
 TESTS=(
 	module_loads module_serves_array module_serves_percpu_array other_types_untouched
 	bpftool_session bpftool_percpu_session errno_cases percpu_values percpu_helpers percpu_batch
-	percpu_iter percpu_limits
+	percpu_iter percpu_limits percpu_offline_cpu
 	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd
 	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template

@@ -19,6 +19,14 @@ struct {
 	__type(value, struct val);
 } pcpu SEC(".maps");
 
+/* A second map of the same type: a lookup site that sees both cannot be inlined. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 5);
+	__type(key, __u32);
+	__type(value, struct val);
+} pcpu2 SEC(".maps");
+
 /* 12-byte values: the per-CPU copies are rounded up to 16 bytes. */
 struct val12 {
 	__u32 a, b, c;
@@ -50,6 +58,26 @@ int write_cpu(void *ctx)
 		return 0;
 	v->cpu = bpf_get_smp_processor_id();
 	v->seq++;
+	v->tag = tag;
+	return 0;
+}
+
+/* The same through the map's lookup op: the call site sees two maps (the verifier poisons
+ * the map pointer and keeps the helper call).
+ */
+__u32 which;
+
+SEC("raw_tp")
+int write_cpu_call(void *ctx)
+{
+	void *map = which ? (void *)&pcpu2 : (void *)&pcpu;
+	struct val *v = bpf_map_lookup_elem(map, &key);
+
+	found = v != 0;
+	if (!v)
+		return 0;
+	v->cpu = bpf_get_smp_processor_id();
+	v->seq += 10;
 	v->tag = tag;
 	return 0;
 }
