@@ -3,7 +3,9 @@
 # rust_arraymap: the BPF array map family in Rust, as an out-of-tree module.
 #
 #   make run     build everything (toolchain root, patched kernel, module) and show the demo in QEMU
-#   make test    the same set-up, then the test suite in QEMU; last line "N passed, N failed"
+#   make test    the same set-up, then the test suite and the kernel's BPF selftests (tests/selftests.list)
+#                in QEMU, each on the C maps and on the module; last line "N passed, N failed"
+#   make selftests  just build the BPF selftests
 #   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
 #   make bench   C vs Rust, alternating in one boot; table + chart in Documentation/
 #   make check   rustfmt --check and the module built with CLIPPY=1
@@ -19,7 +21,7 @@ IN_ROOT := scripts/in-root.sh
 # the cached kernel is not built.
 export KDIR
 
-.PHONY: all root kernel module tests run test bench check clean
+.PHONY: all root kernel module tests selftests run test bench check clean
 
 all: module
 
@@ -40,8 +42,11 @@ tests: kernel
 run: module tests
 	@$(IN_ROOT) scripts/run-vm.sh $(CURDIR)/tests/demo.sh
 
-test: module tests
-	@$(IN_ROOT) scripts/run-vm.sh $(CURDIR)/tests/run-suite.sh
+selftests: kernel
+	@$(IN_ROOT) scripts/build-selftests.sh
+
+test: module tests selftests
+	@$(IN_ROOT) scripts/run-tests.sh
 
 bench: module tests
 	@$(IN_ROOT) scripts/bench.sh

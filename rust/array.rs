@@ -103,6 +103,7 @@ pub(crate) fn get_next_key<S: Storage>(map: &Array<S>, key: Option<u32>) -> Resu
 
 /// The checks of `array_map_update_elem()`, in its order, shared by both value storages:
 /// whether the copy is to be made under the value's spin lock.
+#[inline]
 pub(crate) fn update_checks<S: Storage>(map: &Array<S>, key: u32, map_flags: u64) -> Result<bool> {
     if map_flags & !flags::LOCK > flags::EXIST {
         // Unknown flags.
@@ -192,6 +193,7 @@ impl MapOps for ArrayMap {
     }
 
     /// `array_map_update_elem()`.
+    #[inline]
     fn update_elem(map: &Array<Inline>, key: u32, value: &ValueSrc<'_>, map_flags: u64) -> Result {
         let locked = update_checks(map, key, map_flags)?;
         if let Some(elem) = map.elem(key) {

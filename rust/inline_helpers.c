@@ -71,18 +71,13 @@ void __percpu *rust_arraymap_alloc_percpu(struct bpf_map *map, u32 size)
 	return bpf_map_alloc_percpu(map, size, 8, GFP_USER | __GFP_NOWARN);
 }
 
-unsigned long rust_arraymap_per_cpu_offset(unsigned int cpu)
+unsigned long rust_arraymap_my_cpu_offset(void)
 {
 #ifdef CONFIG_SMP
-	return per_cpu_offset(cpu);
+	return my_cpu_offset;
 #else
 	return 0;
 #endif
-}
-
-unsigned int rust_arraymap_smp_processor_id(void)
-{
-	return smp_processor_id();
 }
 
 unsigned int rust_arraymap_next_possible_cpu(int cpu)
@@ -93,11 +88,6 @@ unsigned int rust_arraymap_next_possible_cpu(int cpu)
 unsigned int rust_arraymap_num_possible_cpus(void)
 {
 	return num_possible_cpus();
-}
-
-unsigned int rust_arraymap_nr_cpu_ids(void)
-{
-	return nr_cpu_ids;
 }
 
 void rust_arraymap_cond_resched(void)

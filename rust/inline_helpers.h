@@ -24,13 +24,11 @@ void rust_arraymap_check_and_init_map_value(struct bpf_map *map, void *dst);
 
 /* Per-CPU memory: bpf_map_alloc_percpu(map, size, 8, GFP_USER | __GFP_NOWARN). */
 void __percpu *rust_arraymap_alloc_percpu(struct bpf_map *map, u32 size);
-/* per_cpu_ptr(p, cpu) == p + per_cpu_offset(cpu) (SHIFT_PERCPU_PTR); 0 on UP. */
-unsigned long rust_arraymap_per_cpu_offset(unsigned int cpu);
-unsigned int rust_arraymap_smp_processor_id(void);
+/* this_cpu_ptr(p) == p + my_cpu_offset (SHIFT_PERCPU_PTR); 0 on UP. */
+unsigned long rust_arraymap_my_cpu_offset(void);
 /* cpumask_next(cpu, cpu_possible_mask): >= nr_cpu_ids past the last one. */
 unsigned int rust_arraymap_next_possible_cpu(int cpu);
 unsigned int rust_arraymap_num_possible_cpus(void);
-unsigned int rust_arraymap_nr_cpu_ids(void);
 void rust_arraymap_cond_resched(void);
 /* kmalloc(size, GFP_USER | __GFP_NOWARN), freed with kfree(). */
 void *rust_arraymap_kmalloc_user(size_t size);

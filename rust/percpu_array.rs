@@ -53,11 +53,13 @@ impl MapOps for PerCpuArrayMap {
     }
 
     /// `percpu_array_map_lookup_elem()`: this CPU's copy.
+    #[inline]
     fn lookup_elem(map: &Array<PerCpu>, key: u32) -> Option<NonNull<u8>> {
         map.elem(key).map(|e| e.on_this_cpu().ptr())
     }
 
     /// `percpu_array_map_lookup_percpu_elem()`: the copy of `cpu`, none past `nr_cpu_ids`.
+    #[inline]
     fn lookup_percpu_elem(map: &Array<PerCpu>, key: u32, cpu: u32) -> Option<NonNull<u8>> {
         let cpu = Cpu::new(cpu)?;
         map.elem(key).map(|e| e.on(cpu).ptr())
@@ -110,6 +112,7 @@ impl MapOps for PerCpuArrayMap {
 
     /// `array_map_update_elem()` from a BPF program: this CPU's copy. Per-CPU values cannot
     /// hold a spin lock, so `BPF_F_LOCK` was refused by the checks.
+    #[inline]
     fn update_elem(map: &Array<PerCpu>, key: u32, value: &ValueSrc<'_>, map_flags: u64) -> Result {
         update_checks(map, key, map_flags)?;
         if let Some(elem) = map.elem(key) {

@@ -15,7 +15,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 NOT_SERVED = [
-    ("PERCPU_ARRAY: syscall, lookup_percpu_elem, create+free 64 Ki", "not served by the module yet"),
     ("PROG_ARRAY: tail-call chain", "not served by the module yet"),
 ]
 

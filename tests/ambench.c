@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ambench: the measurements of `make bench`, on whatever serves BPF_MAP_TYPE_ARRAY right now
- * (the built-in C map, or rust_arraymap.ko when it is loaded). One line per measurement:
- * "<operation>\t<nanoseconds per element or run>".
+ * ambench: the measurements of `make bench`, on whatever serves BPF_MAP_TYPE_ARRAY and
+ * BPF_MAP_TYPE_PERCPU_ARRAY right now (the built-in C maps, or rust_arraymap.ko when it is
+ * loaded). One line per measurement: "<operation>\t<nanoseconds per element or run>".
  *
- *   ambench syscall    lookup, update, get_next_key walk, batch lookup/update at 8 B, 64 B, 4 KiB
+ *   ambench syscall    lookup, update, get_next_key walk, batch lookup/update at 8 B, 64 B, 4 KiB;
+ *                      per-CPU: lookup/update of all CPUs' values and of one (BPF_F_CPU), batch
  *   ambench prog       BPF side through BPF_PROG_TEST_RUN: inlined lookup, update helper,
- *                      for_each over 1 Ki elements, map-in-map lookup
- *   ambench lifecycle  create + close of a 1 Mi-entry ARRAY
- *   ambench xlated     the xlated lookup program (the inlined instructions), for comparison
+ *                      for_each over 1 Ki elements, map-in-map lookup; the same on a per-CPU
+ *                      array, and bpf_map_lookup_percpu_elem()
+ *   ambench lifecycle  create + close of a 1 Mi-entry ARRAY and of a 64 Ki-entry PERCPU_ARRAY
+ *   ambench xlated     the xlated lookup programs (the inlined instructions), for comparison
  *   ambench pinned PIN syscall lookup and update on an existing (pinned) map, whoever serves it
  */
 #define _GNU_SOURCE
@@ -36,15 +38,73 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static int create(__u32 value_size, __u32 entries)
+static int create_type(enum bpf_map_type type, __u32 value_size, __u32 entries)
 {
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench", 4, value_size, entries, NULL);
+	int fd = bpf_map_create(type, "bench", 4, value_size, entries, NULL);
 
 	if (fd < 0) {
 		perror("bpf_map_create");
 		exit(1);
 	}
 	return fd;
+}
+
+static int create(__u32 value_size, __u32 entries)
+{
+	return create_type(BPF_MAP_TYPE_ARRAY, value_size, entries);
+}
+
+/* Per-CPU arrays: a syscall moves the values of all possible CPUs, or one with BPF_F_CPU. */
+static void percpu_syscall_ops(void)
+{
+	static const __u32 sizes[] = { 8, 256 };
+	int ncpus = libbpf_num_possible_cpus();
+	unsigned int s, i, iters = 20000;
+
+	for (s = 0; s < 2; s++) {
+		__u32 size = sizes[s], key, count, token;
+		char *val = calloc((size_t)ENTRIES * ncpus, size);
+		__u32 *keys = calloc(ENTRIES, sizeof(*keys));
+		int fd = create_type(BPF_MAP_TYPE_PERCPU_ARRAY, size, ENTRIES);
+		double t;
+
+		for (i = 0; i < ENTRIES; i++)
+			keys[i] = i;
+		t = now_ns();
+		for (i = 0; i < iters; i++) {
+			key = i % ENTRIES;
+			bpf_map_update_elem(fd, &key, val, BPF_ANY);
+		}
+		printf("percpu syscall update %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		t = now_ns();
+		for (i = 0; i < iters; i++) {
+			key = i % ENTRIES;
+			bpf_map_lookup_elem(fd, &key, val);
+		}
+		printf("percpu syscall lookup %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		t = now_ns();
+		for (i = 0; i < iters; i++) {
+			key = i % ENTRIES;
+			bpf_map_update_elem(fd, &key, val, BPF_F_ALL_CPUS);
+		}
+		printf("percpu syscall update ALL_CPUS %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		t = now_ns();
+		for (i = 0; i < iters; i++) {
+			key = i % ENTRIES;
+			bpf_map_lookup_elem_flags(fd, &key, val, BPF_F_CPU | (__u64)(i % ncpus) << 32);
+		}
+		printf("percpu syscall lookup F_CPU %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		t = now_ns();
+		for (i = 0; i < iters / ENTRIES; i++) {
+			count = ENTRIES;
+			bpf_map_lookup_batch(fd, NULL, &token, keys, val, &count, NULL);
+		}
+		printf("percpu syscall batch lookup %uB\t%.1f\n", size,
+		       (now_ns() - t) / (iters / ENTRIES * ENTRIES));
+		close(fd);
+		free(val);
+		free(keys);
+	}
 }
 
 static void syscall_ops(void)
@@ -108,6 +168,7 @@ static void syscall_ops(void)
 		free(val);
 		free(keys);
 	}
+	percpu_syscall_ops();
 }
 
 static double test_run(struct bpf_program *prog, int repeat)
@@ -135,6 +196,13 @@ static void prog_ops(void)
 	printf("bpf update helper\t%.2f\n", test_run(skel->progs.update, 20000) / LOOPS);
 	printf("bpf for_each 1Ki\t%.2f\n", test_run(skel->progs.for_each, 2000) / ENTRIES);
 	printf("bpf map-in-map lookup\t%.2f\n", test_run(skel->progs.map_in_map, 20000) / LOOPS);
+	printf("percpu bpf inlined lookup\t%.2f\n",
+	       test_run(skel->progs.pcpu_lookup, 20000) / LOOPS);
+	printf("percpu bpf update helper\t%.2f\n",
+	       test_run(skel->progs.pcpu_update, 20000) / LOOPS);
+	printf("percpu bpf lookup_percpu_elem\t%.2f\n",
+	       test_run(skel->progs.pcpu_lookup_percpu, 20000) / LOOPS);
+	printf("percpu bpf for_each 1Ki\t%.2f\n", test_run(skel->progs.pcpu_for_each, 2000) / ENTRIES);
 	bench__destroy(skel);
 }
 
@@ -146,13 +214,18 @@ static void lifecycle(void)
 	for (i = 0; i < rounds; i++)
 		close(create(8, 1 << 20));
 	printf("create+close 1Mi ARRAY\t%.0f\n", (now_ns() - t) / rounds);
+	t = now_ns();
+	for (i = 0; i < rounds; i++)
+		close(create_type(BPF_MAP_TYPE_PERCPU_ARRAY, 8, 1 << 16));
+	printf("create+close 64Ki PERCPU_ARRAY\t%.0f\n", (now_ns() - t) / rounds);
 }
 
 static void xlated(void)
 {
 	struct bench *skel = bench__open_and_load();
 
-	if (!skel || print_xlated(bpf_program__fd(skel->progs.lookup)))
+	if (!skel || print_xlated(bpf_program__fd(skel->progs.lookup)) ||
+	    print_xlated(bpf_program__fd(skel->progs.pcpu_lookup)))
 		exit(1);
 	bench__destroy(skel);
 }

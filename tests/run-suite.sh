@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The rust_arraymap test suite. Runs as root inside the test VM (scripts/run-vm.sh):
-#   run-suite.sh OUTDIR
+#   run-suite.sh OUTDIR [SELFTESTS-DIR]
 # Every comparison runs the same probe on the built-in C map (module unloaded) and on the
 # module, in this one boot. KTAP on stdout and in OUTDIR/result.ktap, whose last line is
 # "N passed, N failed".
 set -uo pipefail
 
 OUT=$1
+SELFTESTS=${2:-}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 KO=$TOP/rust_arraymap.ko
 AMTEST=$TOP/tests/build/amtest
@@ -459,9 +460,11 @@ TESTS=(
 	maps_across_load load_unload_50 dmesg_clean
 )
 
+. "$TOP/tests/selftests.sh"
+
 : >"$OUT/result.ktap"
 report "KTAP version 1"
-report "1..${#TESTS[@]}"
+report "1..$((${#TESTS[@]} + $(selftests_count)))"
 pass=0 fail=0 n=0
 for t in "${TESTS[@]}"; do
 	n=$((n + 1))
@@ -478,6 +481,9 @@ for t in "${TESTS[@]}"; do
 		report "not ok $n $t"
 	fi
 done
+# The kernel's selftests, after the suite's own dmesg check: they exercise far more than the
+# module (other map types, verifier failures on purpose) and may print what that check forbids.
+run_selftests
 unload
 report "# rust_arraymap: $pass passed, $fail failed"
 report "$pass passed, $fail failed"

@@ -75,20 +75,18 @@ pub(crate) enum PerCpu {}
 impl sealed::Sealed for Inline {}
 impl sealed::Sealed for PerCpu {}
 
-/// `bpf_obj_free_fields()` on `value` if the map has a record of special fields.
+/// The record of special fields of a map being freed, if it has one
+/// (`!IS_ERR_OR_NULL(map->record)`).
 ///
 /// # Safety
 ///
-/// `map` must be a map being freed and `value` one of its values.
-unsafe fn free_fields(map: *mut bindings::bpf_map, value: NonNull<u8>) {
+/// `map` must be a map being freed.
+unsafe fn fields_record(map: *mut bindings::bpf_map) -> Option<*mut bindings::btf_record> {
     // SAFETY: `map` is valid; `record` was set up by the BPF core and does not change while
     // the map is freed.
     let record = unsafe { (*map).record };
     // SAFETY: `IS_ERR()` only looks at the pointer value.
-    if !record.is_null() && !unsafe { bindings::IS_ERR(record.cast()) } {
-        // SAFETY: `record` describes the values of this map; `value` is one of them.
-        unsafe { bindings::bpf_obj_free_fields(record, value.as_ptr().cast()) };
-    }
+    (!record.is_null() && !unsafe { bindings::IS_ERR(record.cast()) }).then_some(record)
 }
 
 impl Storage for Inline {
@@ -102,9 +100,13 @@ impl Storage for Inline {
     unsafe fn drain(array: NonNull<bindings::bpf_array>) {
         // SAFETY: a filled array of this storage (the caller guarantees it), alive here.
         let array = unsafe { Array::<Inline>::from_map(array.as_ptr().cast()) };
+        // SAFETY: the map is being freed.
+        let Some(record) = (unsafe { fields_record(array.as_map_ptr()) }) else {
+            return;
+        };
         for (_, elem) in array.elems() {
-            // SAFETY: the map is being freed and `elem` is one of its values.
-            unsafe { free_fields(array.as_map_ptr(), elem.ptr()) };
+            // SAFETY: `record` describes the values of this map; `elem` is one of them.
+            unsafe { bindings::bpf_obj_free_fields(record, elem.ptr().as_ptr().cast()) };
         }
     }
 
@@ -159,16 +161,16 @@ impl Storage for PerCpu {
         let raw = array.as_ptr();
         // SAFETY: the header is initialised.
         let (map, max_entries) = unsafe { (&raw mut (*raw).map, (*raw).map.max_entries) };
-        // SAFETY: `record` is only set on maps whose creation got past `map_alloc`, which
-        // filled every pointer (the caller guarantees the call order).
-        let record = unsafe { (*map).record };
-        if !record.is_null() {
+        // SAFETY: the map is being freed. A record is only set on maps whose creation got
+        // past `map_alloc`, which filled every pointer.
+        if let Some(record) = unsafe { fields_record(map) } {
             // SAFETY: a filled array of this storage, alive here.
             let array = unsafe { Array::<PerCpu>::from_map(map) };
             for (_, elem) in array.elems() {
                 for cpu in percpu::possible_cpus() {
-                    // SAFETY: the map is being freed and this is one of its values.
-                    unsafe { free_fields(map, elem.on(cpu).ptr()) };
+                    let value = elem.on(cpu).ptr();
+                    // SAFETY: `record` describes the values of this map; this is one of them.
+                    unsafe { bindings::bpf_obj_free_fields(record, value.as_ptr().cast()) };
                     percpu::cond_resched();
                 }
             }
@@ -336,6 +338,7 @@ impl<S: Storage> Array<S> {
     /// # Safety
     ///
     /// `ptr` must be a value of this array (`elem_size` bytes) that lives as long as the array.
+    #[inline]
     unsafe fn value_at(&self, ptr: NonNull<u8>) -> Elem<'_> {
         // INVARIANT: the caller guarantees it.
         Elem {
@@ -402,6 +405,7 @@ impl Array<Inline> {
 
 impl Array<PerCpu> {
     /// The per-CPU pointer of element `index`, which must be below `max_entries`.
+    #[inline]
     fn pptr(&self, index: u32) -> PerCpuPtr {
         let slot = pptrs_base(self.raw()).wrapping_add(index as usize);
         // SAFETY: `index` is inside the pointer area (type invariant and the callers' bound);
@@ -451,11 +455,13 @@ impl<'a> PerCpuElem<'a> {
     }
 
     /// The copy of `cpu` (`per_cpu_ptr()`).
+    #[inline]
     pub(crate) fn on(&self, cpu: Cpu) -> Elem<'a> {
         self.at(cpu.offset())
     }
 
     /// The copy at a CPU's offset.
+    #[inline]
     pub(crate) fn at(&self, off: CpuOffset) -> Elem<'a> {
         // SAFETY: a CPU's copy of a live per-CPU allocation of `elem_size` bytes, which lives as
         // long as the array (type invariant of `Array`).
@@ -463,8 +469,9 @@ impl<'a> PerCpuElem<'a> {
     }
 
     /// The copy of the CPU the caller runs on (`this_cpu_ptr()`).
+    #[inline]
     pub(crate) fn on_this_cpu(&self) -> Elem<'a> {
-        self.on(Cpu::current())
+        self.at(CpuOffset::this_cpu())
     }
 
     /// Copies the values of all possible CPUs to `buf`, `elem_size` bytes each in CPU order
@@ -509,6 +516,7 @@ impl Elem<'_> {
     /// Overwrites the value with `value`, as `array_map_update_elem()` does: special fields
     /// are left alone (or the copy is made under the value's spin lock with `locked`), then
     /// cancelled (timers, workqueues...).
+    #[inline]
     pub(crate) fn store(&self, value: &ValueSrc<'_>, locked: bool) {
         let map = self.map();
         let dst = self.ptr.as_ptr().cast::<c_void>();
@@ -676,7 +684,7 @@ impl ForEachCallback {
     /// (`this_cpu_ptr(array->pptrs[i])`). The helper runs with migration disabled
     /// (`cant_migrate()` in C), so the CPU's offset is looked up once.
     pub(crate) fn call_each_percpu(&self, array: &Array<PerCpu>) -> u32 {
-        let off = Cpu::current().offset();
+        let off = CpuOffset::this_cpu();
         self.run(array, |index| array.pptr(index).on(off).as_ptr())
     }
 

@@ -44,16 +44,12 @@ extern "C" {
         map: *mut bindings::bpf_map,
         size: u32,
     ) -> *mut kernel::ffi::c_void;
-    /// `per_cpu_offset(cpu)`, 0 without `CONFIG_SMP`.
-    pub(crate) fn rust_arraymap_per_cpu_offset(cpu: u32) -> kernel::ffi::c_ulong;
-    /// `smp_processor_id()`.
-    pub(crate) fn rust_arraymap_smp_processor_id() -> u32;
+    /// `my_cpu_offset` (the offset `this_cpu_ptr()` adds), 0 without `CONFIG_SMP`.
+    pub(crate) fn rust_arraymap_my_cpu_offset() -> kernel::ffi::c_ulong;
     /// `cpumask_next(cpu, cpu_possible_mask)`.
     pub(crate) fn rust_arraymap_next_possible_cpu(cpu: i32) -> u32;
     /// `num_possible_cpus()`.
     pub(crate) fn rust_arraymap_num_possible_cpus() -> u32;
-    /// `nr_cpu_ids`.
-    pub(crate) fn rust_arraymap_nr_cpu_ids() -> u32;
     /// `cond_resched()`.
     pub(crate) fn rust_arraymap_cond_resched();
     /// `kmalloc(size, GFP_USER | __GFP_NOWARN)`.

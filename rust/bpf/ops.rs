@@ -192,6 +192,7 @@ unsafe fn read_key(key: *const c_void) -> u32 {
     unsafe { key.cast::<u32>().read_unaligned() }
 }
 
+#[inline]
 fn errno(r: Result) -> c_int {
     match r {
         Ok(()) => 0,

@@ -21,6 +21,7 @@
 
 use super::ffi;
 use core::ptr::NonNull;
+use kernel::bindings;
 
 /// A CPU number for which per-CPU copies exist.
 ///
@@ -37,34 +38,37 @@ impl Cpu {
         (id < nr_cpu_ids()).then_some(Self(id))
     }
 
-    /// The CPU the caller runs on (`smp_processor_id()`).
-    ///
-    /// The answer stays true only while the caller cannot migrate (BPF programs run with
-    /// migration disabled); with `CONFIG_DEBUG_PREEMPT` the kernel checks that, as for
-    /// `this_cpu_ptr()` in C.
-    pub(crate) fn current() -> Self {
-        // SAFETY: no preconditions.
-        let id = unsafe { ffi::rust_arraymap_smp_processor_id() };
-        // INVARIANT: a running CPU is below `nr_cpu_ids`.
-        Self(id)
-    }
-
     /// The CPU number.
     pub(crate) fn id(self) -> u32 {
         self.0
     }
 
-    /// Where this CPU's copies are, relative to the per-CPU pointers.
+    /// Where this CPU's copies are, relative to the per-CPU pointers: `per_cpu_offset(cpu)`,
+    /// which is `__per_cpu_offset[cpu]` (include/asm-generic/percpu.h), read directly so that
+    /// `per_cpu_ptr()` costs what it costs in C.
+    #[inline]
     pub(crate) fn offset(self) -> CpuOffset {
-        // SAFETY: `self.0 < nr_cpu_ids` (type invariant): `__per_cpu_offset[]` has the entry.
-        CpuOffset(unsafe { ffi::rust_arraymap_per_cpu_offset(self.0) } as usize)
+        #[cfg(CONFIG_SMP)]
+        {
+            // SAFETY: `__per_cpu_offset[]` is written during boot, before any module can run,
+            // and only read afterwards.
+            let offsets = unsafe { &*(&raw const bindings::__per_cpu_offset) };
+            // `self.0 < nr_cpu_ids <= NR_CPUS` (type invariant): always in bounds.
+            CpuOffset(offsets[self.0 as usize] as usize)
+        }
+        #[cfg(not(CONFIG_SMP))]
+        CpuOffset(0)
     }
 }
 
 /// `nr_cpu_ids`: one more than the highest possible CPU number.
+#[inline]
 pub(crate) fn nr_cpu_ids() -> u32 {
-    // SAFETY: no preconditions; the value is fixed at boot.
-    unsafe { ffi::rust_arraymap_nr_cpu_ids() }
+    #[cfg(CONFIG_SMP)]
+    // SAFETY: `nr_cpu_ids` is set during boot (`setup_nr_cpu_ids()`) and read-only after.
+    return unsafe { *(&raw const bindings::nr_cpu_ids) };
+    #[cfg(not(CONFIG_SMP))]
+    1
 }
 
 /// `num_possible_cpus()`: how many CPUs have per-CPU copies.
@@ -100,6 +104,19 @@ impl Iterator for PossibleCpus {
 #[derive(Clone, Copy)]
 pub(crate) struct CpuOffset(usize);
 
+impl CpuOffset {
+    /// The offset of the CPU the caller runs on (`my_cpu_offset`, what `this_cpu_ptr()` adds).
+    ///
+    /// The answer stays true only while the caller cannot migrate (BPF programs run with
+    /// migration disabled); with `CONFIG_DEBUG_PREEMPT` the kernel checks that, as for
+    /// `this_cpu_ptr()` in C. A stale answer is still the offset of a possible CPU.
+    #[inline]
+    pub(crate) fn this_cpu() -> Self {
+        // SAFETY: no preconditions.
+        Self(unsafe { ffi::rust_arraymap_my_cpu_offset() } as usize)
+    }
+}
+
 /// A `void __percpu *`: one allocation from the kernel's per-CPU allocator.
 ///
 /// # Invariants
@@ -127,6 +144,7 @@ impl PerCpuPtr {
     }
 
     /// The copy of the CPU at `off`: `per_cpu_ptr(ptr, cpu)`.
+    #[inline]
     ///
     /// The result is valid for the size of the allocation as long as the allocation lives.
     pub(crate) fn on(self, off: CpuOffset) -> NonNull<u8> {

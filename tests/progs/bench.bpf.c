@@ -100,4 +100,69 @@ int map_in_map(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcpu SEC(".maps");
+
+SEC("xdp")
+int pcpu_lookup(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	for (i = 0; i < LOOPS; i++) {
+		__u32 k = i * 13 % 1024;
+		__u64 *v = bpf_map_lookup_elem(&pcpu, &k);
+
+		if (v)
+			sum += *v;
+	}
+	sink = sum;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int pcpu_update(struct xdp_md *ctx)
+{
+	__u32 i;
+
+	for (i = 0; i < LOOPS; i++) {
+		__u32 k = i * 13 % 1024;
+		__u64 v = i;
+
+		bpf_map_update_elem(&pcpu, &k, &v, BPF_ANY);
+	}
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int pcpu_lookup_percpu(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	for (i = 0; i < LOOPS; i++) {
+		__u32 k = i * 13 % 1024;
+		__u64 *v = bpf_map_lookup_percpu_elem(&pcpu, &k, i & 1);
+
+		if (v)
+			sum += *v;
+	}
+	sink = sum;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int pcpu_for_each(struct xdp_md *ctx)
+{
+	__u64 sum = 0;
+
+	bpf_for_each_map_elem(&pcpu, add, &sum, 0);
+	sink = sum;
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";
