@@ -80,11 +80,6 @@ unsigned long rust_arraymap_my_cpu_offset(void)
 #endif
 }
 
-unsigned int rust_arraymap_next_possible_cpu(int cpu)
-{
-	return cpumask_next(cpu, cpu_possible_mask);
-}
-
 unsigned int rust_arraymap_num_possible_cpus(void)
 {
 	return num_possible_cpus();

@@ -26,8 +26,6 @@ void rust_arraymap_check_and_init_map_value(struct bpf_map *map, void *dst);
 void __percpu *rust_arraymap_alloc_percpu(struct bpf_map *map, u32 size);
 /* this_cpu_ptr(p) == p + my_cpu_offset (SHIFT_PERCPU_PTR); 0 on UP. */
 unsigned long rust_arraymap_my_cpu_offset(void);
-/* cpumask_next(cpu, cpu_possible_mask): >= nr_cpu_ids past the last one. */
-unsigned int rust_arraymap_next_possible_cpu(int cpu);
 unsigned int rust_arraymap_num_possible_cpus(void);
 void rust_arraymap_cond_resched(void);
 /* kmalloc(size, GFP_USER | __GFP_NOWARN), freed with kfree(). */

@@ -513,14 +513,37 @@ impl Elem<'_> {
         unsafe { &raw mut (*self.array).map }
     }
 
+    /// Whether the map's values hold special fields (`!IS_ERR_OR_NULL(map->record)`).
+    #[inline]
+    fn has_record(&self) -> bool {
+        // SAFETY: `array` is live (type invariant); `record` is set before the map is used and
+        // not changed while it is.
+        let record = unsafe { (*self.array).map.record } as usize;
+        // `IS_ERR_OR_NULL()`: null, or one of the last `MAX_ERRNO` addresses.
+        record != 0 && record < (bindings::MAX_ERRNO as usize).wrapping_neg()
+    }
+
     /// Overwrites the value with `value`, as `array_map_update_elem()` does: special fields
     /// are left alone (or the copy is made under the value's spin lock with `locked`), then
     /// cancelled (timers, workqueues...).
+    ///
+    /// Values without special fields take the path of the C inlines (`copy_map_value()` is a
+    /// `memcpy()` of `value_size` bytes and `bpf_obj_cancel_fields()` does nothing), without
+    /// calls.
     #[inline]
     pub(crate) fn store(&self, value: &ValueSrc<'_>, locked: bool) {
         let map = self.map();
         let dst = self.ptr.as_ptr().cast::<c_void>();
         let src = value.0.cast::<c_void>();
+        if !self.has_record() {
+            // SAFETY: `map` is live; its `value_size` is fixed.
+            let size = unsafe { (*map).value_size } as usize;
+            // SAFETY: `src` holds `value_size` bytes (invariant of `ValueSrc`) and `dst` is a
+            // value of the map, `elem_size >= value_size` bytes (type invariant). They do not
+            // overlap: the syscall layer and BPF programs pass values of their own.
+            unsafe { core::ptr::copy_nonoverlapping(value.0, self.ptr.as_ptr(), size) };
+            return;
+        }
         if locked {
             // SAFETY: `map` is valid, `dst` is a value of it (type invariant) and `src` holds
             // `value_size` bytes (invariant of `ValueSrc`); the caller checked that the value
@@ -540,21 +563,45 @@ impl Elem<'_> {
     /// past `value_size`, so nothing of the kernel leaks.
     ///
     /// Fails with `EFAULT` if the copy does not fit in `buf`.
+    #[inline]
     pub(crate) fn load(&self, buf: &mut ValueBuf<'_>, off: usize, long: bool) -> Result {
         // SAFETY: `array` is live (type invariant).
         let (value_size, elem_size) =
             unsafe { ((*self.array).map.value_size, (*self.array).elem_size) };
         let len = if long { elem_size } else { value_size } as usize;
         let dst = buf.slice(off, len).ok_or(EFAULT)?;
+        let src = self.ptr.as_ptr();
+        let aligned = (dst as usize | src as usize) % 8 == 0;
+        if !self.has_record() {
+            if long && aligned {
+                // `bpf_long_memcpy()`: one 8-byte access per word, so that counters are not
+                // torn (best effort, as in C). `elem_size` is a multiple of 8; per-CPU copies
+                // and the kernel buffers they are copied to are 8-byte aligned (checked).
+                let (dst, src) = (dst.cast::<u64>(), src.cast::<u64>());
+                for i in 0..len / 8 {
+                    // SAFETY: `i * 8 < len`: inside the value (`elem_size` bytes, type
+                    // invariant) and inside `dst` (checked by `slice`). The value may be written
+                    // concurrently by BPF programs, as in C (`data_race()`); volatile accesses
+                    // keep them word-sized.
+                    unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
+                }
+            } else {
+                // SAFETY: `len <= elem_size` bytes of the value and `len` bytes of `dst`
+                // (checked by `slice`); the kernel buffer is not a map value. (Not reached for
+                // `long` copies in practice: their buffers are aligned.)
+                unsafe { core::ptr::copy_nonoverlapping(src, dst.cast::<u8>(), len) };
+            }
+            // No special fields: `check_and_init_map_value()` has nothing to clear.
+            return Ok(());
+        }
         let map = self.map();
-        let src = self.ptr.as_ptr().cast::<c_void>();
         // SAFETY: `dst` has `len` writable bytes, `src` is a value of `map` with `elem_size`
         // bytes (type invariant).
         unsafe {
             if long {
-                ffi::rust_arraymap_copy_map_value_long(map, dst, src);
+                ffi::rust_arraymap_copy_map_value_long(map, dst, src.cast());
             } else {
-                ffi::rust_arraymap_copy_map_value(map, dst, src);
+                ffi::rust_arraymap_copy_map_value(map, dst, src.cast());
             }
             ffi::rust_arraymap_check_and_init_map_value(map, dst);
         }

@@ -46,8 +46,6 @@ extern "C" {
     ) -> *mut kernel::ffi::c_void;
     /// `my_cpu_offset` (the offset `this_cpu_ptr()` adds), 0 without `CONFIG_SMP`.
     pub(crate) fn rust_arraymap_my_cpu_offset() -> kernel::ffi::c_ulong;
-    /// `cpumask_next(cpu, cpu_possible_mask)`.
-    pub(crate) fn rust_arraymap_next_possible_cpu(cpu: i32) -> u32;
     /// `num_possible_cpus()`.
     pub(crate) fn rust_arraymap_num_possible_cpus() -> u32;
     /// `cond_resched()`.

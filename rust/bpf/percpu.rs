@@ -10,10 +10,12 @@
 //!   address: the copy of CPU `n` lives at the pointer plus `per_cpu_offset(n)`, which is how
 //!   `per_cpu_ptr()` is defined (`SHIFT_PERCPU_PTR`); the offset is 0 without `CONFIG_SMP`.
 //! - [`Cpu`] is a CPU number below `nr_cpu_ids`, the only numbers `per_cpu_offset()` is defined
-//!   for.
-//! - [`possible_cpus`] walks `cpu_possible_mask` with `cpumask_next()`, so CPU numbers that are
-//!   not possible (holes left by firmware or hotplug configuration) are skipped, as
-//!   `for_each_possible_cpu()` does. Possible CPUs never change after boot: every CPU that can
+//!   for. `nr_cpu_ids`, `__per_cpu_offset[]` and `__cpu_possible_mask` are read directly (they are
+//!   written during boot only), so that `per_cpu_ptr()` and the CPU loop cost what they cost in
+//!   C; only `this_cpu_ptr()`'s offset (`my_cpu_offset`, per-CPU data itself) comes from C.
+//! - [`possible_cpus`] walks the set bits of `cpu_possible_mask` below `nr_cpu_ids`, as
+//!   `for_each_possible_cpu()` (`cpumask_next()`) does, so CPU numbers that are not possible
+//!   (holes left by firmware or hotplug configuration) are skipped. Possible CPUs never change after boot: every CPU that can
 //!   ever come online has its per-CPU copy from the allocation on, so a copy is there for every
 //!   CPU this yields, online or not.
 //!
@@ -50,11 +52,10 @@ impl Cpu {
     pub(crate) fn offset(self) -> CpuOffset {
         #[cfg(CONFIG_SMP)]
         {
-            // SAFETY: `__per_cpu_offset[]` is written during boot, before any module can run,
-            // and only read afterwards.
-            let offsets = unsafe { &*(&raw const bindings::__per_cpu_offset) };
             // `self.0 < nr_cpu_ids <= NR_CPUS` (type invariant): always in bounds.
-            CpuOffset(offsets[self.0 as usize] as usize)
+            // SAFETY: `__per_cpu_offset[]` is written during boot, before any module can run,
+            // and only read afterwards; this reads one element by value.
+            CpuOffset(unsafe { bindings::__per_cpu_offset[self.0 as usize] })
         }
         #[cfg(not(CONFIG_SMP))]
         CpuOffset(0)
@@ -66,7 +67,7 @@ impl Cpu {
 pub(crate) fn nr_cpu_ids() -> u32 {
     #[cfg(CONFIG_SMP)]
     // SAFETY: `nr_cpu_ids` is set during boot (`setup_nr_cpu_ids()`) and read-only after.
-    return unsafe { *(&raw const bindings::nr_cpu_ids) };
+    return unsafe { bindings::nr_cpu_ids };
     #[cfg(not(CONFIG_SMP))]
     1
 }
@@ -78,25 +79,49 @@ pub(crate) fn num_possible_cpus() -> u32 {
 }
 
 /// The possible CPUs in increasing order (`for_each_possible_cpu()`).
+#[inline]
 pub(crate) fn possible_cpus() -> PossibleCpus {
-    PossibleCpus { prev: -1 }
+    PossibleCpus {
+        next: 0,
+        end: nr_cpu_ids(),
+    }
 }
 
-/// Iterator of [`possible_cpus`].
+/// Iterator of [`possible_cpus`]: the set bits of `cpu_possible_mask` below `nr_cpu_ids`, as
+/// `cpumask_next()` finds them.
 pub(crate) struct PossibleCpus {
-    prev: i32,
+    next: u32,
+    end: u32,
 }
 
 impl Iterator for PossibleCpus {
     type Item = Cpu;
 
+    #[inline]
     fn next(&mut self) -> Option<Cpu> {
-        // SAFETY: `cpumask_next()` accepts any number from -1 on; the possible mask is fixed.
-        let next = unsafe { ffi::rust_arraymap_next_possible_cpu(self.prev) };
-        // Past the last possible CPU, `cpumask_next()` answers `>= nr_cpu_ids`.
-        let cpu = Cpu::new(next)?;
-        self.prev = next as i32;
-        Some(cpu)
+        const BITS: u32 = usize::BITS;
+        const WORDS: usize = bindings::NR_CPUS.div_ceil(usize::BITS) as usize;
+        while self.next < self.end {
+            let cpu = self.next;
+            let index = (cpu / BITS) as usize;
+            if index >= WORDS {
+                break;
+            }
+            // SAFETY: `__cpu_possible_mask` is set up during boot and only read afterwards;
+            // this reads one word, in bounds, by value.
+            let word = unsafe { bindings::__cpu_possible_mask.bits[index] };
+            // Skip the rest of the word at once when it has no more possible CPUs.
+            let rest = word >> (cpu % BITS);
+            if rest == 0 {
+                self.next = (cpu / BITS + 1) * BITS;
+                continue;
+            }
+            let found = cpu + rest.trailing_zeros();
+            self.next = found + 1;
+            // INVARIANT: checked against `nr_cpu_ids` by `Cpu::new()`.
+            return Cpu::new(found);
+        }
+        None
     }
 }
 
