@@ -571,39 +571,25 @@ impl Elem<'_> {
         let len = if long { elem_size } else { value_size } as usize;
         let dst = buf.slice(off, len).ok_or(EFAULT)?;
         let src = self.ptr.as_ptr();
-        let aligned = (dst as usize | src as usize) % 8 == 0;
-        if !self.has_record() {
-            if long && aligned {
-                // `bpf_long_memcpy()`: one 8-byte access per word, so that counters are not
-                // torn (best effort, as in C). `elem_size` is a multiple of 8; per-CPU copies
-                // and the kernel buffers they are copied to are 8-byte aligned (checked).
-                let (dst, src) = (dst.cast::<u64>(), src.cast::<u64>());
-                for i in 0..len / 8 {
-                    // SAFETY: `i * 8 < len`: inside the value (`elem_size` bytes, type
-                    // invariant) and inside `dst` (checked by `slice`). The value may be written
-                    // concurrently by BPF programs, as in C (`data_race()`); volatile accesses
-                    // keep them word-sized.
-                    unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
-                }
-            } else {
-                // SAFETY: `len <= elem_size` bytes of the value and `len` bytes of `dst`
-                // (checked by `slice`); the kernel buffer is not a map value. (Not reached for
-                // `long` copies in practice: their buffers are aligned.)
-                unsafe { core::ptr::copy_nonoverlapping(src, dst.cast::<u8>(), len) };
-            }
-            // No special fields: `check_and_init_map_value()` has nothing to clear.
-            return Ok(());
-        }
         let map = self.map();
-        // SAFETY: `dst` has `len` writable bytes, `src` is a value of `map` with `elem_size`
-        // bytes (type invariant).
-        unsafe {
-            if long {
-                ffi::rust_arraymap_copy_map_value_long(map, dst, src.cast());
-            } else {
-                ffi::rust_arraymap_copy_map_value(map, dst, src.cast());
-            }
-            ffi::rust_arraymap_check_and_init_map_value(map, dst);
+        if long {
+            // `bpf_long_memcpy()` (8-byte accesses, so that counters are not torn) is the
+            // kernel's: one call per value.
+            // SAFETY: `dst` has `len == elem_size` writable bytes, `src` is a value of `map`
+            // with `elem_size` bytes (type invariant).
+            unsafe { ffi::rust_arraymap_copy_map_value_long(map, dst, src.cast()) };
+        } else if !self.has_record() {
+            // `copy_map_value()` of a value without special fields: a `memcpy()`.
+            // SAFETY: `len` bytes of the value (`value_size <= elem_size`, type invariant) and
+            // of `dst` (checked by `slice`); the kernel buffer is not a map value.
+            unsafe { core::ptr::copy_nonoverlapping(src, dst.cast::<u8>(), len) };
+        } else {
+            // SAFETY: as above.
+            unsafe { ffi::rust_arraymap_copy_map_value(map, dst, src.cast()) };
+        }
+        if self.has_record() {
+            // SAFETY: `dst` holds a copy of a value of `map`.
+            unsafe { ffi::rust_arraymap_check_and_init_map_value(map, dst) };
         }
         Ok(())
     }
