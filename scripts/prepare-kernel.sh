@@ -21,6 +21,10 @@ if [ ! -e "$src/.git/pristine-$have" ]; then
 	git -C "$src.tmp" init -q
 	git -C "$src.tmp" config user.name rust_arraymap
 	git -C "$src.tmp" config user.email rust_arraymap@localhost
+	# No automatic gc: after the first commit of ~90k files it would run in the background
+	# and hold HEAD.lock while `git am` below needs it (seen on a fresh cache).
+	git -C "$src.tmp" config gc.auto 0
+	git -C "$src.tmp" config maintenance.auto false
 	git -C "$src.tmp" add -A -f .
 	git -C "$src.tmp" commit -q -m "linux-source-7.3 $have"
 	git -C "$src.tmp" tag pristine
