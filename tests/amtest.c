@@ -729,14 +729,10 @@ static int timers(void)
 
 static int iter(void)
 {
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
-	union bpf_iter_link_info linfo = {};
-	struct bpf_link *link;
 	struct array *skel;
-	char buf[4096];
+	int iter_fd;
 	__u64 v;
 	__u32 k;
-	int iter_fd, n, len = 0;
 
 	skel = array__open_and_load();
 	if (!skel) {
@@ -748,28 +744,10 @@ static int iter(void)
 		v = k * k;
 		bpf_map_update_elem(bpf_map__fd(skel->maps.vals), &k, &v, BPF_ANY);
 	}
-	linfo.map.map_fd = bpf_map__fd(skel->maps.vals);
-	opts.link_info = &linfo;
-	opts.link_info_len = sizeof(linfo);
-	link = bpf_program__attach_iter(skel->progs.dump_vals, &opts);
-	if (!link) {
-		perror("attach_iter");
-		return 1;
-	}
-	iter_fd = bpf_iter_create(bpf_link__fd(link));
-	if (iter_fd < 0) {
-		perror("bpf_iter_create");
-		return 1;
-	}
+	iter_fd = open_map_iter(skel->progs.dump_vals, bpf_map__fd(skel->maps.vals));
 	/* The iterator keeps its own user reference: drop every other one first. */
-	bpf_link__destroy(link);
 	array__destroy(skel);
-	while ((n = read(iter_fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	buf[len] = 0;
-	printf("%s", buf);
-	close(iter_fd);
-	return n < 0;
+	return iter_fd < 0 || print_iter(iter_fd);
 }
 
 static const char *mres(void *p)

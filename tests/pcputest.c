@@ -356,13 +356,9 @@ static int batch(void)
 
 static int iter(void)
 {
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
-	union bpf_iter_link_info linfo = {};
 	struct val v[MAX_CPUS];
-	struct bpf_link *link;
 	struct percpu *skel;
-	char buf[4096];
-	int iter_fd, n, c, len = 0;
+	int iter_fd, c;
 	__u32 k;
 
 	skel = open_and_load();
@@ -373,28 +369,10 @@ static int iter(void)
 			v[c] = (struct val){ .seq = k + c, .tag = k * 100 + c };
 		bpf_map_update_elem(bpf_map__fd(skel->maps.pcpu), &k, v, BPF_ANY);
 	}
-	linfo.map.map_fd = bpf_map__fd(skel->maps.pcpu);
-	opts.link_info = &linfo;
-	opts.link_info_len = sizeof(linfo);
-	link = bpf_program__attach_iter(skel->progs.dump_pcpu, &opts);
-	if (!link) {
-		perror("attach_iter");
-		return 1;
-	}
-	iter_fd = bpf_iter_create(bpf_link__fd(link));
-	if (iter_fd < 0) {
-		perror("bpf_iter_create");
-		return 1;
-	}
+	iter_fd = open_map_iter(skel->progs.dump_pcpu, bpf_map__fd(skel->maps.pcpu));
 	/* The iterator keeps its own user reference: drop every other one first. */
-	bpf_link__destroy(link);
 	percpu__destroy(skel);
-	while ((n = read(iter_fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	buf[len] = 0;
-	printf("%s", buf);
-	close(iter_fd);
-	return n < 0;
+	return iter_fd < 0 || print_iter(iter_fd);
 }
 
 static void report_create(const char *name, __u32 value, __u32 entries, __u32 flags,
