@@ -327,6 +327,12 @@ impl<S: Storage> Array<S> {
         self.map().btf_key_type_id
     }
 
+    /// Bytes of the values of all possible CPUs side by side, `elem_size` each: how the
+    /// syscall layer (`bpf_map_value_size()`) and the iterator present a per-CPU element.
+    pub(crate) fn all_cpus_len(&self) -> usize {
+        self.elem_size() as usize * percpu::num_possible_cpus() as usize
+    }
+
     /// Does the value type hold a special field of `ty` (`BPF_SPIN_LOCK`, ...)?
     pub(crate) fn has_field(&self, ty: u32) -> bool {
         // SAFETY: the map header is valid (type invariant).

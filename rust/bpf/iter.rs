@@ -9,7 +9,7 @@
 
 use super::{
     array::{Array, Storage, ValueBuf},
-    ffi, percpu,
+    ffi,
 };
 use core::{marker::PhantomData, mem::size_of, ptr, ptr::NonNull};
 use kernel::{
@@ -24,6 +24,8 @@ struct IterState {
     map: *mut bindings::bpf_map,
     /// Per-CPU arrays: room for the values of all possible CPUs, `kmalloc`ed by `init`.
     percpu_value_buf: *mut u8,
+    /// Its size in bytes.
+    percpu_value_len: usize,
     index: u32,
 }
 
@@ -108,11 +110,10 @@ unsafe fn show<S: Storage>(seq: *mut bindings::seq_file, v: *mut c_void) -> c_in
     ctx.__bindgen_anon_2.map = st.map;
     if !v.is_null() {
         ctx.__bindgen_anon_3.key = (&raw mut st.index).cast();
-        let len = map.elem_size() as usize * percpu::num_possible_cpus() as usize;
         let mut buf = NonNull::new(st.percpu_value_buf).map(|p| {
-            // SAFETY: `init` allocated `len` bytes for a per-CPU array, used only by the
-            // iterator's seq_file calls, which seq_file serialises.
-            unsafe { ValueBuf::from_raw(p, len) }
+            // SAFETY: `init` allocated `percpu_value_len` bytes for a per-CPU array, used only
+            // by the iterator's seq_file calls, which seq_file serialises.
+            unsafe { ValueBuf::from_raw(p, st.percpu_value_len) }
         });
         ctx.__bindgen_anon_4.value = S::iter_value(map, st.index, buf.as_mut());
     }
@@ -148,13 +149,13 @@ unsafe extern "C" fn init<S: Storage>(
 ) -> c_int {
     // SAFETY: `aux` is valid; the link holds a reference on its map.
     let map = unsafe { (*aux).map };
-    let mut percpu_value_buf = ptr::null_mut();
+    let (mut percpu_value_buf, mut percpu_value_len) = (ptr::null_mut(), 0);
     if S::PERCPU {
         // SAFETY: a live map of these ops.
-        let array = unsafe { Array::<S>::from_map(map) };
-        let size = array.elem_size() as usize * percpu::num_possible_cpus() as usize;
+        percpu_value_len = unsafe { Array::<S>::from_map(map) }.all_cpus_len();
         // SAFETY: plain allocation call.
-        percpu_value_buf = unsafe { ffi::rust_arraymap_kmalloc_user(size) }.cast::<u8>();
+        let buf = unsafe { ffi::rust_arraymap_kmalloc_user(percpu_value_len) };
+        percpu_value_buf = buf.cast::<u8>();
         if percpu_value_buf.is_null() {
             return ENOMEM.to_errno();
         }
@@ -167,6 +168,7 @@ unsafe extern "C" fn init<S: Storage>(
         priv_data.cast::<IterState>().write(IterState {
             map,
             percpu_value_buf,
+            percpu_value_len,
             index: 0,
         })
     };

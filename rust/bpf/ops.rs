@@ -300,14 +300,26 @@ impl<T: MapOps> Adapter<T> {
         }
     }
 
-    /// The size of the value buffer that the syscall layer allocated for a per-CPU map
-    /// (`bpf_map_value_size()`).
-    fn percpu_buf_len(map: &Array<T::Storage>, flags: u64) -> usize {
-        if flags & (flags::CPU | flags::ALL_CPUS) != 0 {
+    /// The value buffer that the syscall layer allocated for a per-CPU map, of
+    /// `bpf_map_value_size()` bytes: one value with `BPF_F_CPU`/`BPF_F_ALL_CPUS`, else the values
+    /// of all possible CPUs.
+    ///
+    /// # Safety
+    ///
+    /// `value` must be that buffer for `flags`, used by nothing else during the op.
+    unsafe fn syscall_values<'a>(
+        map: &Array<T::Storage>,
+        value: *mut c_void,
+        flags: u64,
+    ) -> Option<ValueBuf<'a>> {
+        let len = if flags & (flags::CPU | flags::ALL_CPUS) != 0 {
             map.value_size() as usize
         } else {
-            map.elem_size() as usize * super::percpu::num_possible_cpus() as usize
-        }
+            map.all_cpus_len()
+        };
+        // SAFETY: the caller guarantees a buffer of `bpf_map_value_size()` bytes, which `len`
+        // is, computed the same way.
+        NonNull::new(value.cast::<u8>()).map(|ptr| unsafe { ValueBuf::from_raw(ptr, len) })
     }
 
     /// # Safety
@@ -320,14 +332,15 @@ impl<T: MapOps> Adapter<T> {
         value: *mut c_void,
         flags: u64,
     ) -> c_int {
-        // SAFETY: the syscall layer passes a live map of these ops and a 4-byte key.
-        let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
-        let Some(ptr) = NonNull::new(value.cast::<u8>()) else {
+        // SAFETY: the syscall layer passes a live map of these ops, a 4-byte key and its value
+        // buffer for `flags`, ours for the call.
+        let (map, key, values) = unsafe {
+            let map = Array::<T::Storage>::from_map(map);
+            (map, read_key(key), Self::syscall_values(map, value, flags))
+        };
+        let Some(mut values) = values else {
             return EINVAL.to_errno();
         };
-        // SAFETY: the syscall's kernel buffer has `bpf_map_value_size()` bytes, which
-        // `percpu_buf_len` computes the same way, and is ours for the call.
-        let mut values = unsafe { ValueBuf::from_raw(ptr, Self::percpu_buf_len(map, flags)) };
         errno(T::percpu_copy(map, key, &mut values, flags))
     }
 
@@ -340,13 +353,14 @@ impl<T: MapOps> Adapter<T> {
         value: *mut c_void,
         flags: u64,
     ) -> c_int {
-        // SAFETY: the syscall layer passes a live map of these ops and a 4-byte key.
-        let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
-        let Some(ptr) = NonNull::new(value.cast::<u8>()) else {
+        // SAFETY: as in `percpu_copy`.
+        let (map, key, values) = unsafe {
+            let map = Array::<T::Storage>::from_map(map);
+            (map, read_key(key), Self::syscall_values(map, value, flags))
+        };
+        let Some(values) = values else {
             return EINVAL.to_errno();
         };
-        // SAFETY: as in `percpu_copy`.
-        let values = unsafe { ValueBuf::from_raw(ptr, Self::percpu_buf_len(map, flags)) };
         errno(T::percpu_update(map, key, &values, flags))
     }
 

@@ -15,9 +15,9 @@
 //!   C; only `this_cpu_ptr()`'s offset (`my_cpu_offset`, per-CPU data itself) comes from C.
 //! - [`possible_cpus`] walks the set bits of `cpu_possible_mask` below `nr_cpu_ids`, as
 //!   `for_each_possible_cpu()` (`cpumask_next()`) does, so CPU numbers that are not possible
-//!   (holes left by firmware or hotplug configuration) are skipped. Possible CPUs never change after boot: every CPU that can
-//!   ever come online has its per-CPU copy from the allocation on, so a copy is there for every
-//!   CPU this yields, online or not.
+//!   (holes left by firmware or hotplug configuration) are skipped. Possible CPUs never change
+//!   after boot: every CPU that can ever come online has its per-CPU copy from the allocation
+//!   on, so a copy is there for every CPU this yields, online or not.
 //!
 //! See Documentation/percpu.rst for the safety argument.
 

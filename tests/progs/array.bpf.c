@@ -3,6 +3,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "iter_ctx.h"
+
 #define CLOCK_MONOTONIC 1
 #define E2BIG 7
 #define EEXIST 17
@@ -244,19 +246,6 @@ int prog_timers(struct xdp_md *ctx)
 }
 
 /* bpf_iter over vals (iter/bpf_map_elem). */
-struct seq_file;
-struct bpf_iter_meta {
-	struct seq_file *seq;
-	__u64 session_id;
-	__u64 seq_num;
-} __attribute__((preserve_access_index));
-
-struct bpf_iter__bpf_map_elem {
-	struct bpf_iter_meta *meta;
-	struct bpf_map *map;
-	void *key;
-	void *value;
-} __attribute__((preserve_access_index));
 
 SEC("iter/bpf_map_elem")
 int dump_vals(struct bpf_iter__bpf_map_elem *ctx)

@@ -3,6 +3,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "iter_ctx.h"
+
 #define MAX_CPUS 64
 
 struct val {
@@ -178,23 +180,6 @@ int for_each_cpu(void *ctx)
 	each_flags_ret = bpf_for_each_map_elem(&pcpu, each_cb, &c, 1);
 	return 0;
 }
-
-/* The iterator's context, with CO-RE relocations against the kernel's BTF. */
-struct seq_file;
-struct bpf_map;
-
-struct bpf_iter_meta {
-	struct seq_file *seq;
-	__u64 session_id;
-	__u64 seq_num;
-} __attribute__((preserve_access_index));
-
-struct bpf_iter__bpf_map_elem {
-	struct bpf_iter_meta *meta;
-	struct bpf_map *map;
-	void *key;
-	void *value;
-} __attribute__((preserve_access_index));
 
 /* iter/bpf_map_elem: the values of all possible CPUs, side by side. */
 SEC("iter/bpf_map_elem")
