@@ -11,12 +11,14 @@
 mod array;
 mod attr;
 mod btf;
+mod fd_array;
 mod ffi;
 mod insn;
 mod iter;
 mod map;
 mod ops;
 mod percpu;
+mod prog_array_aux;
 
 pub(crate) use array::{
     page_align, Array, ArrayBox, ArrayLayout, ForEachCallback, Inline, PerCpu, Storage, ValueBuf,
@@ -24,7 +26,9 @@ pub(crate) use array::{
 };
 pub(crate) use attr::{flags, map_type, MapAttr};
 pub(crate) use btf::BtfType;
+pub(crate) use fd_array::{Cgroup, EventEntry, FdPtr, InnerMap, MapFile, MapMeta, Prog, Ptrs};
 pub(crate) use insn::{jit_supports_percpu_insn, Insn, InsnBuf, Reg};
 pub(crate) use map::MapHeader;
 pub(crate) use ops::{MapOps, Registration};
-pub(crate) use percpu::{num_possible_cpus, possible_cpus, Cpu};
+pub(crate) use percpu::{cond_resched, num_possible_cpus, possible_cpus, Cpu};
+pub(crate) use prog_array_aux::{DeferredClear, ModuleQueue, PokeGuard, ProgArrayAux};

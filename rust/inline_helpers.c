@@ -15,6 +15,9 @@
 #include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/cgroup.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
 
 #include "inline_helpers.h"
 
@@ -93,4 +96,21 @@ void rust_arraymap_cond_resched(void)
 void *rust_arraymap_kmalloc_user(size_t size)
 {
 	return kmalloc(size, GFP_USER | __GFP_NOWARN);
+}
+
+void rust_arraymap_cgroup_put(struct cgroup *cgrp)
+{
+	cgroup_put(cgrp);
+}
+
+void rust_arraymap_array_aux_init(struct bpf_array_aux *aux, work_func_t fn)
+{
+	INIT_LIST_HEAD(&aux->poke_progs);
+	mutex_init(&aux->poke_mutex);
+	INIT_WORK(&aux->work, fn);
+}
+
+struct workqueue_struct *rust_arraymap_alloc_workqueue(void)
+{
+	return alloc_workqueue("rust_arraymap", WQ_UNBOUND, 0);
 }

@@ -11,6 +11,10 @@
 struct bpf_map;
 struct btf_type;
 struct vm_fault;
+struct cgroup;
+struct bpf_array_aux;
+struct work_struct;
+struct workqueue_struct;
 
 bool rust_arraymap_bypass_spec_v1(void);
 bool rust_arraymap_record_has_field(const struct bpf_map *map, u32 type);
@@ -30,5 +34,13 @@ unsigned int rust_arraymap_num_possible_cpus(void);
 void rust_arraymap_cond_resched(void);
 /* kmalloc(size, GFP_USER | __GFP_NOWARN), freed with kfree(). */
 void *rust_arraymap_kmalloc_user(size_t size);
+
+/* cgroup_put(cgrp): drops a reference taken by cgroup_get_from_fd(). */
+void rust_arraymap_cgroup_put(struct cgroup *cgrp);
+/* The initialisation of prog_array_map_alloc(): poke list, mutex, work. */
+void rust_arraymap_array_aux_init(struct bpf_array_aux *aux,
+				  void (*fn)(struct work_struct *work));
+/* alloc_workqueue("rust_arraymap", WQ_UNBOUND, 0), a macro. */
+struct workqueue_struct *rust_arraymap_alloc_workqueue(void);
 
 #endif

@@ -9,13 +9,19 @@
 //! cannot be unloaded while one of them exists.
 //!
 //! The crate has two layers: [`bpf`] owns every FFI call and every `unsafe` block, and the map
-//! types ([`array`], [`percpu_array`]) sit on top of it in safe Rust.
+//! types ([`array`], [`percpu_array`], and the fd arrays [`prog_array`], [`perf_event_array`],
+//! [`cgroup_array`], [`array_of_maps`] over [`fd_array`]) sit on top of it in safe Rust.
 
 use kernel::prelude::*;
 
 mod array;
+mod array_of_maps;
 mod bpf;
+mod cgroup_array;
+mod fd_array;
 mod percpu_array;
+mod perf_event_array;
+mod prog_array;
 
 module! {
     type: RustArrayMap,
@@ -26,19 +32,36 @@ module! {
 }
 
 /// The module: one registration per served map type, undone on unload.
+///
+/// Fields drop in order: the registrations first, then the workqueue, whose drop waits for the
+/// module's deferred work and RCU callbacks. By then no map of the module exists (each pins it).
 struct RustArrayMap {
     _array: bpf::Registration<array::ArrayMap>,
     _percpu_array: bpf::Registration<percpu_array::PerCpuArrayMap>,
+    _prog_array: bpf::Registration<prog_array::ProgArrayMap>,
+    _perf_event_array: bpf::Registration<perf_event_array::PerfEventArrayMap>,
+    _cgroup_array: bpf::Registration<cgroup_array::CgroupArrayMap>,
+    _array_of_maps: bpf::Registration<array_of_maps::ArrayOfMapsMap>,
+    _queue: bpf::ModuleQueue,
 }
 
 impl kernel::Module for RustArrayMap {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let array = bpf::Registration::new()?;
-        let percpu_array = bpf::Registration::new()?;
-        pr_info!("serving BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY\n");
-        Ok(Self {
-            _array: array,
-            _percpu_array: percpu_array,
-        })
+        // The queue first: PROG_ARRAY maps need it from their creation on.
+        let queue = bpf::ModuleQueue::new()?;
+        let module = Self {
+            _array: bpf::Registration::new()?,
+            _percpu_array: bpf::Registration::new()?,
+            _prog_array: bpf::Registration::new()?,
+            _perf_event_array: bpf::Registration::new()?,
+            _cgroup_array: bpf::Registration::new()?,
+            _array_of_maps: bpf::Registration::new()?,
+            _queue: queue,
+        };
+        pr_info!(
+            "serving BPF_MAP_TYPE_ARRAY, PERCPU_ARRAY, PROG_ARRAY, PERF_EVENT_ARRAY, \
+             CGROUP_ARRAY, ARRAY_OF_MAPS\n"
+        );
+        Ok(module)
     }
 }

@@ -15,7 +15,7 @@
 static int failures;
 
 /* The module's reference count, or -1 when it is not loaded: each map it serves holds one. */
-static int module_refs(void)
+static inline int module_refs(void)
 {
 	FILE *f = fopen("/sys/module/rust_arraymap/refcnt", "r");
 	int n = -1;
@@ -38,7 +38,7 @@ static int module_refs(void)
 		}                                                          \
 	} while (0)
 
-static const char *res(int ret)
+static inline const char *res(int ret)
 {
 	static char buf[64];
 
@@ -55,7 +55,7 @@ static const char *res(int ret)
  * An iter/bpf_map_elem iterator of @prog over the map @map_fd: the iterator's fd, with the
  * link already dropped (the iterator holds its own references), or -1.
  */
-static int open_map_iter(struct bpf_program *prog, int map_fd)
+static inline int open_map_iter(struct bpf_program *prog, int map_fd)
 {
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
 	union bpf_iter_link_info linfo = {};
@@ -78,7 +78,7 @@ static int open_map_iter(struct bpf_program *prog, int map_fd)
 }
 
 /* Prints what the iterator @iter_fd produces (up to 4 KiB) and closes it; 0 on success. */
-static int print_iter(int iter_fd)
+static inline int print_iter(int iter_fd)
 {
 	char buf[4096];
 	int n, len = 0;

@@ -96,6 +96,27 @@ test_module_serves_percpu_array() {
 	wait_refs 0
 }
 
+test_module_serves_fd_arrays() {
+	load || return 1
+	local t n=0
+	bpftool map create $BPFFS/fd_inner type array key 4 value 8 entries 4 name fd_inner || return 1
+	n=1
+	for t in prog_array perf_event_array cgroup_array; do
+		bpftool map create $BPFFS/fd_$t type $t key 4 value 4 entries 4 name fd_$t || return 1
+		n=$((n + 1))
+		[ "$(refs)" = $n ] || { echo "refcnt $(refs) after creating a $t, expected $n"; return 1; }
+		if rmmod rust_arraymap 2>/dev/null; then echo "rmmod accepted with a $t"; return 1; fi
+	done
+	bpftool map create $BPFFS/fd_aom type array_of_maps key 4 value 4 entries 4 name fd_aom \
+		inner_map pinned $BPFFS/fd_inner || return 1
+	# The outer map and its inner-map template, which keeps the inner ARRAY's ops.
+	n=$((n + 2))
+	[ "$(refs)" = $n ] || { echo "refcnt $(refs) after creating an array_of_maps, expected $n"; return 1; }
+	if rmmod rust_arraymap 2>/dev/null; then echo "rmmod accepted with an array_of_maps"; return 1; fi
+	rm $BPFFS/fd_*
+	wait_refs 0
+}
+
 test_other_types_untouched() {
 	load || return 1
 	bpftool map create $BPFFS/h type hash key 4 value 8 entries 4 name h || return 1
@@ -402,15 +423,98 @@ test_rmmod_refused_prog() {
 
 test_rmmod_refused_inner_template() {
 	load || return 1
+	fdtest meta || return 1
+	# The template holds its own reference: one more than the outer map alone.
+	grep -q 'inner+outer+template 3, outer+template 2$' "$LOGS/rmmod_refused_inner_template.log" ||
+		{ echo "the inner-map template does not pin the module"; return 1; }
 	bpftool map create $BPFFS/inner type array key 4 value 8 entries 4 name inner || return 1
 	bpftool map create $BPFFS/outer type array_of_maps key 4 value 4 entries 2 name outer \
 		inner_map pinned $BPFFS/inner || return 1
 	rm $BPFFS/inner
-	# Only the outer map's inner-map template is left, with the module's ops.
-	wait_refs 1 || return 1
+	# The outer map and its inner-map template, with the module's ops.
+	wait_refs 2 || return 1
 	if rmmod rust_arraymap 2>/dev/null; then echo "rmmod accepted with an inner-map template"; return 1; fi
 	rm $BPFFS/outer
 	wait_refs 0 && rmmod rust_arraymap
+}
+
+test_fd_tailcall() {
+	compare fd_tailcall fdtest tailcall || return 1
+	local log=$LOGS/fd_tailcall.rust
+	grep -q '^chain of 40 slots: ret 0, programs run 34$' "$log" &&
+		grep -q '^chain broken at 5: ret 0, programs run 5$' "$log" ||
+		{ echo "the tail call limit is not where it should be"; return 1; }
+	grep -q '^bpffs: 39 lines with chain.s id, 0 others$' "$log" ||
+		{ echo "bpffs does not show the program ids"; return 1; }
+	grep -q '^direct: jited yes$' "$log" &&
+		grep -q '^slot 0 = a: ret 2 hit a$' "$log" &&
+		grep -q '^slot 0 = b: ret 3 hit b$' "$log" &&
+		grep -q '^slot 0 deleted: ret 1 hit -$' "$log" &&
+		grep -q '^slot 0 = a again: ret 2 hit a$' "$log" ||
+		{ echo "the direct tail call did not follow the slot"; return 1; }
+}
+
+test_fd_prog_array_clear() {
+	rm -f $BPFFS/pa
+	compare fd_prog_array_clear fdtest clear $BPFFS/pa || return 1
+	local log=$LOGS/fd_prog_array_clear.rust
+	grep -q '^target alive while in the array: yes$' "$log" &&
+		grep -q '^after the last fd: target alive: no$' "$log" &&
+		grep -q '^the map still exists: yes$' "$log" &&
+		grep -q '^slot 2: ENOENT$' "$log" &&
+		grep -q '^pinned, fds closed: slot 3: ok$' "$log" &&
+		grep -q '^pin removed: slot 3: ENOENT$' "$log" ||
+		{ echo "the array was not emptied with its last user reference"; return 1; }
+}
+
+test_fd_perf_event_array() {
+	compare fd_perf_event_array fdtest perf || return 1
+	local log=$LOGS/fd_perf_event_array.rust
+	grep -q '^sample from cpu 0: tag 100$' "$log" && grep -q '^sample from cpu 1: tag 101$' "$log" ||
+		{ echo "perf buffer samples lost"; return 1; }
+	grep -q '^read_value on cpu 1: ret 0, counting yes$' "$log" ||
+		{ echo "bpf_perf_event_read_value() failed"; return 1; }
+	grep -q '^no flag: storing file closed: delete slot 1: ENOENT$' "$log" &&
+		grep -q '^PRESERVE_ELEMS: storing file closed: delete slot 1: ok$' "$log" ||
+		{ echo "entries did not follow their file (BPF_F_PRESERVE_ELEMS)"; return 1; }
+}
+
+test_fd_cgroup_array() {
+	local cg=/sys/fs/cgroup
+	mountpoint -q $cg || mount -t cgroup2 none $cg || return 1
+	compare fd_cgroup_array fdtest cgroup $cg || return 1
+	grep -q '^in the root: task_under_cgroup: 0, skb_under_cgroup: 0 (run ok)$' \
+		"$LOGS/fd_cgroup_array.rust" &&
+		grep -q '^in the child: task_under_cgroup: 1, skb_under_cgroup: 1 (run ok)$' \
+			"$LOGS/fd_cgroup_array.rust" ||
+		{ echo "the under_cgroup helpers did not see the cgroup"; return 1; }
+}
+
+test_fd_array_of_maps() {
+	local pin=$BPFFS/cinner
+	# An inner ARRAY served by C in both runs: created before the module is loaded.
+	unload || return 1
+	rm -f $pin
+	bpftool map create $pin type array key 4 value 8 entries 4 name cinner || return 1
+	bpftool map update pinned $pin key 3 0 0 0 value 33 0 0 0 0 0 0 0 || return 1
+	compare fd_array_of_maps fdtest aom $pin || return 1
+	rm $pin
+	local log=$LOGS/fd_array_of_maps.rust
+	grep -q '^BPF outer\[0\]\[2\]: found 2 value 12$' "$log" &&
+		grep -q '^BPF outer\[1\]\[3\]: found 2 value 33$' "$log" &&
+		grep -q '^BPF outer\[3\]\[1\]: found 2 value 99$' "$log" &&
+		grep -q '^lookup outer\[0\]: ok, in1.s id: yes$' "$log" &&
+		grep -q '^lookup_batch: ENOENT count=3 0:pinned 1:pinned 3:in1$' "$log" &&
+		grep -q '^update with a 16-byte-value inner: EINVAL$' "$log" ||
+		{ echo "unexpected array of maps results"; return 1; }
+}
+
+test_fd_errno() {
+	compare fd_errno fdtest errno || return 1
+	grep -q '^create prog_array PRESERVE_ELEMS: EINVAL$' "$LOGS/fd_errno.rust" &&
+		grep -q '^create perf_event_array PRESERVE_ELEMS: ok$' "$LOGS/fd_errno.rust" &&
+		grep -q '^create cgroup_array value 8: EINVAL$' "$LOGS/fd_errno.rust" ||
+		{ echo "unexpected errno table"; return 1; }
 }
 
 test_maps_across_load() {
@@ -438,6 +542,8 @@ test_load_unload_50() {
 		bpftool map create $BPFFS/pcycle type percpu_array key 4 value 8 entries 64 name pcycle ||
 			{ echo "percpu create $i failed"; return 1; }
 		rm $BPFFS/cycle $BPFFS/pcycle
+		# One map of each fd array type, filled: deferred clears, RCU-freed entries.
+		fdtest cycle || { echo "fd arrays $i failed"; return 1; }
 		wait_refs 0 || return 1
 		rmmod rust_arraymap || { echo "rmmod $i failed"; return 1; }
 	done
@@ -451,12 +557,14 @@ test_dmesg_clean() {
 }
 
 TESTS=(
-	module_loads module_serves_array module_serves_percpu_array other_types_untouched
+	module_loads module_serves_array module_serves_percpu_array module_serves_fd_arrays
+	other_types_untouched
 	bpftool_session bpftool_percpu_session errno_cases percpu_values percpu_helpers percpu_batch
 	percpu_iter percpu_limits percpu_offline_cpu
 	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd
 	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template
+	fd_tailcall fd_prog_array_clear fd_perf_event_array fd_cgroup_array fd_array_of_maps fd_errno
 	maps_across_load load_unload_50 dmesg_clean
 )
 

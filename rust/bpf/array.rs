@@ -22,7 +22,7 @@ pub(crate) const fn page_align(size: u64) -> u64 {
     (size + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
 }
 
-mod sealed {
+pub(super) mod sealed {
     pub(crate) trait Sealed {}
 }
 
@@ -239,7 +239,10 @@ unsafe fn free_pptrs(pptrs: *mut *mut c_void, n: u32) {
 /// at least `max_entries - 1`, `index & index_mask` is in bounds for every index. With
 /// [`Inline`] storage the elements are values of `elem_size` bytes (`value[]`); with
 /// [`PerCpu`] they are pointers (`pptrs[]`), of which the first `max_entries` are live
-/// per-CPU allocations of `elem_size` bytes, written at allocation and never changed.
+/// per-CPU allocations of `elem_size` bytes, written at allocation and never changed; with
+/// [`Ptrs`](super::fd_array::Ptrs) they are object pointers (`ptrs[]`), null or holding a
+/// reference, accessed atomically only. `aux` is null, or the
+/// [`ProgArrayAux`](super::prog_array_aux::ProgArrayAux) of a PROG_ARRAY from creation to free.
 #[repr(transparent)]
 pub(crate) struct Array<S: Storage>(Opaque<bindings::bpf_array>, PhantomData<S>);
 
@@ -265,6 +268,19 @@ impl<S: Storage> Array<S> {
 
     fn raw(&self) -> *mut bindings::bpf_array {
         self.0.get()
+    }
+
+    /// The `struct bpf_array` itself, for the fields that only some array types use (`aux`).
+    pub(super) fn as_array_ptr(&self) -> *mut bindings::bpf_array {
+        self.raw()
+    }
+
+    /// Address of the element area behind the header (`value[]`, `pptrs[]` or `ptrs[]`).
+    pub(super) fn elem_base(&self) -> *mut u8 {
+        // Only an address computation: the three share the union behind the header.
+        self.raw()
+            .cast::<u8>()
+            .wrapping_add(Self::VALUE_OFFSET as usize)
     }
 
     /// The `struct bpf_map` header.

@@ -15,6 +15,12 @@ pub(crate) mod map_type {
     pub(crate) const PERCPU_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_PERCPU_ARRAY;
     /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
     pub(crate) const PERF_EVENT_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+    /// `BPF_MAP_TYPE_PROG_ARRAY`.
+    pub(crate) const PROG_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_PROG_ARRAY;
+    /// `BPF_MAP_TYPE_CGROUP_ARRAY`.
+    pub(crate) const CGROUP_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_CGROUP_ARRAY;
+    /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
+    pub(crate) const ARRAY_OF_MAPS: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_ARRAY_OF_MAPS;
 }
 
 /// Map creation and update flags of the uapi.
@@ -112,6 +118,11 @@ impl MapAttr<'_> {
     /// `map_flags`.
     pub(crate) fn map_flags(&self) -> u32 {
         self.create().map_flags
+    }
+
+    /// `inner_map_fd`: the template of an array of maps.
+    pub(crate) fn inner_map_fd(&self) -> u32 {
+        self.create().inner_map_fd
     }
 
     /// `bpf_map_attr_numa_node()`: the requested node, or `NUMA_NO_NODE`.

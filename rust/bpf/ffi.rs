@@ -64,6 +64,47 @@ extern "C" {
     /// by the series).
     pub(crate) fn bpf_jit_supports_percpu_insn() -> bool;
 
+    /// `cgroup_put()`.
+    pub(crate) fn rust_arraymap_cgroup_put(cgrp: *mut bindings::cgroup);
+    /// `INIT_LIST_HEAD(&aux->poke_progs)`, `mutex_init(&aux->poke_mutex)`,
+    /// `INIT_WORK(&aux->work, func)`.
+    pub(crate) fn rust_arraymap_array_aux_init(
+        aux: *mut bindings::bpf_array_aux,
+        func: unsafe extern "C" fn(*mut bindings::work_struct),
+    );
+    /// `alloc_workqueue("rust_arraymap", WQ_UNBOUND, 0)`.
+    pub(crate) fn rust_arraymap_alloc_workqueue() -> *mut bindings::workqueue_struct;
+
+    /// `perf_event_get()` (include/linux/perf_event.h, not in the bindings; exported by the
+    /// series): the perf event file behind `fd`, with a reference, or an `ERR_PTR()`.
+    pub(crate) fn perf_event_get(fd: kernel::ffi::c_uint) -> *mut bindings::file;
+    /// `perf_event_read_local()` (exported by the series).
+    pub(crate) fn perf_event_read_local(
+        event: *mut bindings::perf_event,
+        value: *mut u64,
+        enabled: *mut u64,
+        running: *mut u64,
+    ) -> kernel::ffi::c_int;
+
+    /// `bpf_map_meta_alloc()` (kernel/bpf/map_in_map.h; exported by the series).
+    pub(crate) fn bpf_map_meta_alloc(inner_map_ufd: kernel::ffi::c_int) -> *mut bindings::bpf_map;
+    /// `bpf_map_meta_free()`.
+    pub(crate) fn bpf_map_meta_free(map_meta: *mut bindings::bpf_map);
+    /// `bpf_map_fd_get_ptr()`: the map behind `fd`, if it fits the outer map's template.
+    pub(crate) fn bpf_map_fd_get_ptr(
+        map: *mut bindings::bpf_map,
+        map_file: *mut bindings::file,
+        fd: kernel::ffi::c_int,
+    ) -> *mut kernel::ffi::c_void;
+    /// `bpf_map_fd_put_ptr()`.
+    pub(crate) fn bpf_map_fd_put_ptr(
+        map: *mut bindings::bpf_map,
+        ptr: *mut kernel::ffi::c_void,
+        need_defer: bool,
+    );
+    /// `bpf_map_fd_sys_lookup_elem()`: the id of an inner map.
+    pub(crate) fn bpf_map_fd_sys_lookup_elem(ptr: *mut kernel::ffi::c_void) -> u32;
+
     /// The vmlinux BTF id of `struct bpf_array` (`BTF_ID_LIST_GLOBAL_SINGLE` in arraymap.c).
     pub(crate) static bpf_array_btf_ids: [kernel::ffi::c_int; 1];
 }

@@ -13,9 +13,11 @@ use super::{
     attr::flags,
     attr::MapAttr,
     btf::BtfType,
+    fd_array::{FdPtr, MapFile},
     ffi,
     insn::InsnBuf,
     map::MapHeader,
+    prog_array_aux::{PokeGuard, ProgArrayAux},
 };
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{
@@ -48,6 +50,10 @@ pub(crate) trait MapOps {
 
     /// Whether `iter/bpf_map_elem` programs can iterate over the map's values.
     const ITERATOR: bool = false;
+
+    /// Whether lookups answer `ERR_PTR(-EOPNOTSUPP)` (`fd_array_map_lookup_elem()`): the fd
+    /// arrays other than ARRAY_OF_MAPS have no value that a pointer could lead to.
+    const LOOKUP_UNSUPPORTED: bool = false;
 
     /// Validates the creation attributes (`map_alloc_check`).
     fn alloc_check(attr: &MapAttr<'_>) -> Result;
@@ -180,6 +186,70 @@ pub(crate) trait MapOps {
     fn check_btf(_map: &Array<Self::Storage>, _key: &BtfType<'_>, _value: &BtfType<'_>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// Takes a reference on the object behind `fd`, for storing it in an fd array
+    /// (`map_fd_get_ptr`).
+    fn fd_get_ptr(_map: &Array<Self::Storage>, _map_file: MapFile, _fd: u32) -> Result<FdPtr> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Drops a reference taken by [`MapOps::fd_get_ptr`], after a grace period if `need_defer`
+    /// and the object needs one (`map_fd_put_ptr`).
+    fn fd_put_ptr(_map: &Array<Self::Storage>, _ptr: FdPtr, _need_defer: bool) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The id user space reads for a stored object (`map_fd_sys_lookup_elem`).
+    fn fd_sys_lookup_elem(_ptr: FdPtr) -> u32 {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The syscall lookup of an fd array: the id of the object at `key` (`map_fd_lookup_elem`).
+    fn fd_lookup_elem(_map: &Array<Self::Storage>, _key: u32) -> Result<u32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The syscall update of an fd array: stores the object behind `fd` at `key`
+    /// (`map_fd_update_elem`).
+    fn fd_update_elem(
+        _map: &Array<Self::Storage>,
+        _map_file: MapFile,
+        _key: u32,
+        _fd: u32,
+        _flags: u64,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A program with direct tail calls through the map starts tracking it (`map_poke_track`).
+    fn poke_track(
+        _map: &Array<Self::Storage>,
+        _prog_aux: NonNull<bindings::bpf_prog_aux>,
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A program stops tracking the map, before its image goes (`map_poke_untrack`).
+    fn poke_untrack(_map: &Array<Self::Storage>, _prog_aux: NonNull<bindings::bpf_prog_aux>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Slot `key` changes from `old` to `new`: re-patch the direct tail calls through it
+    /// (`map_poke_run`, called with the aux's `poke_mutex` held, which `guard` stands for).
+    fn poke_run(
+        _map: &Array<Self::Storage>,
+        _guard: &mut PokeGuard<'_>,
+        _key: u32,
+        _old: Option<FdPtr>,
+        _new: Option<FdPtr>,
+    ) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// A file of the map is closed (`map_release`).
+    fn release(_map: &Array<Self::Storage>, _map_file: MapFile) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// Reads the `u32` key of an array map.
@@ -251,6 +321,18 @@ impl<T: MapOps> Adapter<T> {
             Some(value) => value.as_ptr().cast(),
             None => core::ptr::null_mut(),
         }
+    }
+
+    /// `fd_array_map_lookup_elem()`.
+    ///
+    /// # Safety
+    ///
+    /// None: the arguments are not used; `unsafe` only to match the ops table.
+    unsafe extern "C" fn lookup_unsupported(
+        _: *mut bindings::bpf_map,
+        _: *mut c_void,
+    ) -> *mut c_void {
+        EOPNOTSUPP.to_ptr()
     }
 
     /// # Safety
@@ -575,6 +657,153 @@ impl<T: MapOps> Adapter<T> {
         errno(T::get_hash(unsafe { Array::<T::Storage>::from_map(map) }))
     }
 
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `map_file` one of its files.
+    unsafe extern "C" fn fd_get_ptr(
+        map: *mut bindings::bpf_map,
+        map_file: *mut bindings::file,
+        fd: c_int,
+    ) -> *mut c_void {
+        // SAFETY: the BPF core passes a live map of these ops.
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
+        match T::fd_get_ptr(map, MapFile::from_raw(map_file), fd as u32) {
+            Ok(ptr) => ptr.as_ptr(),
+            Err(e) => e.to_ptr(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `ptr` a reference from its `fd_get_ptr`,
+    /// handed over.
+    unsafe extern "C" fn fd_put_ptr(map: *mut bindings::bpf_map, ptr: *mut c_void, defer: bool) {
+        // SAFETY: the BPF core passes a live map of these ops.
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
+        if let Some(ptr) = FdPtr::from_raw(ptr) {
+            T::fd_put_ptr(map, ptr, defer);
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `ptr` must be a reference from `fd_get_ptr` of these ops, held during the call.
+    unsafe extern "C" fn fd_sys_lookup_elem(ptr: *mut c_void) -> u32 {
+        FdPtr::from_raw(ptr).map_or(0, T::fd_sys_lookup_elem)
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, `key` point to its key and `value` to a `u32`.
+    unsafe extern "C" fn fd_lookup_elem(
+        map: *mut bindings::bpf_map,
+        key: *mut c_void,
+        value: *mut u32,
+    ) -> c_int {
+        // SAFETY: the syscall layer passes a live map of these ops and a 4-byte key.
+        let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
+        match T::fd_lookup_elem(map, key) {
+            Ok(id) => {
+                // SAFETY: `value` is the syscall's buffer of `sizeof(u32)` bytes.
+                unsafe { value.write_unaligned(id) };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, `map_file` one of its files, `key` point to its
+    /// key and `value` to a `u32` file descriptor.
+    unsafe extern "C" fn fd_update_elem(
+        map: *mut bindings::bpf_map,
+        map_file: *mut bindings::file,
+        key: *mut c_void,
+        value: *mut c_void,
+        flags: u64,
+    ) -> c_int {
+        // SAFETY: the syscall layer passes a live map of these ops, a 4-byte key and a 4-byte
+        // value.
+        let (map, key, fd) = unsafe {
+            (
+                Array::<T::Storage>::from_map(map),
+                read_key(key),
+                read_key(value),
+            )
+        };
+        errno(T::fd_update_elem(
+            map,
+            MapFile::from_raw(map_file),
+            key,
+            fd,
+            flags,
+        ))
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `aux` the aux of a program being loaded.
+    unsafe extern "C" fn poke_track(
+        map: *mut bindings::bpf_map,
+        aux: *mut bindings::bpf_prog_aux,
+    ) -> c_int {
+        // SAFETY: the verifier passes a live map of these ops.
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
+        match NonNull::new(aux) {
+            Some(aux) => errno(T::poke_track(map, aux)),
+            None => EINVAL.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Adapter::poke_track`].
+    unsafe extern "C" fn poke_untrack(
+        map: *mut bindings::bpf_map,
+        aux: *mut bindings::bpf_prog_aux,
+    ) {
+        // SAFETY: the BPF core passes a live map of these ops.
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
+        if let Some(aux) = NonNull::new(aux) {
+            T::poke_untrack(map, aux);
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, with its `poke_mutex` held.
+    unsafe extern "C" fn poke_run(
+        map: *mut bindings::bpf_map,
+        key: u32,
+        old: *mut bindings::bpf_prog,
+        new: *mut bindings::bpf_prog,
+    ) {
+        // SAFETY: the BPF core passes a live map of these ops.
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
+        let Some(aux) = ProgArrayAux::of_map(map.as_map_ptr()) else {
+            return;
+        };
+        // SAFETY: the caller holds `poke_mutex` (the contract of `map_poke_run`).
+        let mut guard = unsafe { PokeGuard::assume_held(aux) };
+        T::poke_run(
+            map,
+            &mut guard,
+            key,
+            FdPtr::from_raw(old.cast()),
+            FdPtr::from_raw(new.cast()),
+        );
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops and `map_file` one of its files, being released.
+    unsafe extern "C" fn release(map: *mut bindings::bpf_map, map_file: *mut bindings::file) {
+        // SAFETY: the BPF core passes a live map of these ops.
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
+        T::release(map, MapFile::from_raw(map_file));
+    }
+
     const VTABLE: bindings::bpf_map_ops = bindings::bpf_map_ops {
         map_alloc_check: Some(Self::alloc_check),
         map_alloc: Some(Self::alloc),
@@ -582,6 +811,8 @@ impl<T: MapOps> Adapter<T> {
         map_mem_usage: Some(Self::mem_usage),
         map_lookup_elem: if T::HAS_LOOKUP_ELEM {
             Some(Self::lookup_elem)
+        } else if T::LOOKUP_UNSUPPORTED {
+            Some(Self::lookup_unsupported)
         } else {
             None
         },
@@ -678,6 +909,51 @@ impl<T: MapOps> Adapter<T> {
         },
         map_check_btf: if T::HAS_CHECK_BTF {
             Some(Self::check_btf)
+        } else {
+            None
+        },
+        map_fd_get_ptr: if T::HAS_FD_GET_PTR {
+            Some(Self::fd_get_ptr)
+        } else {
+            None
+        },
+        map_fd_put_ptr: if T::HAS_FD_PUT_PTR {
+            Some(Self::fd_put_ptr)
+        } else {
+            None
+        },
+        map_fd_sys_lookup_elem: if T::HAS_FD_SYS_LOOKUP_ELEM {
+            Some(Self::fd_sys_lookup_elem)
+        } else {
+            None
+        },
+        map_fd_lookup_elem: if T::HAS_FD_LOOKUP_ELEM {
+            Some(Self::fd_lookup_elem)
+        } else {
+            None
+        },
+        map_fd_update_elem: if T::HAS_FD_UPDATE_ELEM {
+            Some(Self::fd_update_elem)
+        } else {
+            None
+        },
+        map_poke_track: if T::HAS_POKE_TRACK {
+            Some(Self::poke_track)
+        } else {
+            None
+        },
+        map_poke_untrack: if T::HAS_POKE_UNTRACK {
+            Some(Self::poke_untrack)
+        } else {
+            None
+        },
+        map_poke_run: if T::HAS_POKE_RUN {
+            Some(Self::poke_run)
+        } else {
+            None
+        },
+        map_release: if T::HAS_RELEASE {
+            Some(Self::release)
         } else {
             None
         },

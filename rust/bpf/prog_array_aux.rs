@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `struct bpf_array_aux` of a PROG_ARRAY: the programs whose JIT-patched direct tail calls
+//! jump through the array (the poke list), the mutex that orders slot updates with the JIT's
+//! patching, and the work item that empties the array when its last user reference goes.
+//!
+//! The x86 JIT takes `array->aux->poke_mutex` while it finishes the direct tail calls of a
+//! program, so the aux is the kernel's own struct and `array->aux` points to it. The list of
+//! programs is private to the map type: the module keeps it in a vector next to the struct,
+//! under the same mutex.
+
+use super::{
+    array::{Array, ArrayBox},
+    fd_array::{FdPtr, Ptrs},
+    ffi,
+};
+use core::{cell::UnsafeCell, marker::PhantomData, ptr::NonNull};
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed, Release},
+    types::Opaque,
+};
+
+/// The module's workqueue for deferred clears, null while the module is not initialised.
+static QUEUE: Atomic<*mut bindings::workqueue_struct> = Atomic::new(core::ptr::null_mut());
+
+/// The module's workqueue, and the end of its deferred work.
+///
+/// Work items that clear a PROG_ARRAY run module code after dropping the reference that kept
+/// the map, and with it the module, alive. Dropping this (at module unload) destroys the queue,
+/// which waits for every such item to return, and waits with `rcu_barrier()` for the RCU
+/// callbacks that free perf event entries. So no module code runs after `rmmod`.
+pub(crate) struct ModuleQueue(NonNull<bindings::workqueue_struct>);
+
+// SAFETY: a workqueue is used from any thread; the handle is only destroyed on drop.
+unsafe impl Send for ModuleQueue {}
+// SAFETY: `ModuleQueue` has no methods that use the queue through `&self`.
+unsafe impl Sync for ModuleQueue {}
+
+impl ModuleQueue {
+    /// Creates the workqueue; PROG_ARRAY maps can only be created while it exists.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: plain call.
+        let wq = NonNull::new(unsafe { ffi::rust_arraymap_alloc_workqueue() }).ok_or(ENOMEM)?;
+        QUEUE.store(wq.as_ptr(), Release);
+        Ok(Self(wq))
+    }
+}
+
+impl Drop for ModuleQueue {
+    fn drop(&mut self) {
+        QUEUE.store(core::ptr::null_mut(), Release);
+        // SAFETY: the queue was allocated in `new`; destroying it drains it first.
+        unsafe { bindings::destroy_workqueue(self.0.as_ptr()) };
+        // SAFETY: plain call; it waits for the callbacks queued with `call_rcu()`.
+        unsafe { bindings::rcu_barrier() };
+    }
+}
+
+/// What the deferred clear of a PROG_ARRAY does: the map type's `bpf_fd_array_map_clear()`.
+pub(crate) trait DeferredClear {
+    /// Empties every slot of `map`, dropping the references with `need_defer`.
+    fn clear(map: &Array<Ptrs>);
+}
+
+/// The aux of a PROG_ARRAY.
+///
+/// # Invariants
+///
+/// `aux` is initialised (empty poke list, mutex, work item running `clear_work::<C>`) and its
+/// `map` points to the array whose `aux` points here; `progs` is only accessed with
+/// `aux.poke_mutex` held. Every pointer in `progs` is the aux of a program that tracks the map
+/// (`map_poke_track`) and has not untracked it yet.
+#[repr(C)]
+pub(crate) struct ProgArrayAux {
+    aux: Opaque<bindings::bpf_array_aux>,
+    progs: UnsafeCell<KVec<NonNull<bindings::bpf_prog_aux>>>,
+}
+
+impl ProgArrayAux {
+    /// `prog_array_map_alloc()`: gives `array` its aux, whose deferred clear runs `C`.
+    pub(crate) fn attach<C: DeferredClear>(array: &mut ArrayBox<Ptrs>) -> Result {
+        let aux = KBox::new(
+            Self {
+                aux: Opaque::zeroed(),
+                progs: UnsafeCell::new(KVec::new()),
+            },
+            GFP_KERNEL_ACCOUNT,
+        )?;
+        let aux = KBox::into_raw(aux);
+        // SAFETY: `aux` is a fresh allocation that will not move; the array is owned by the
+        // caller and not yet visible to anyone else.
+        unsafe {
+            let raw = (*aux).aux.get();
+            ffi::rust_arraymap_array_aux_init(raw, clear_work::<C>);
+            (*raw).map = array.as_map_ptr();
+            (*array.as_array_ptr()).aux = raw;
+        }
+        Ok(())
+    }
+
+    /// `prog_array_map_free()`: frees the aux of an array being freed, with what is left of the
+    /// poke list.
+    pub(crate) fn detach(array: &mut ArrayBox<Ptrs>) {
+        // SAFETY: the array is owned by the caller and nothing uses it any more.
+        let raw =
+            unsafe { core::mem::replace(&mut (*array.as_array_ptr()).aux, core::ptr::null_mut()) };
+        if !raw.is_null() {
+            // SAFETY: a non-null aux was set by `attach` from a `KBox<Self>`, whose first
+            // member it is.
+            drop(unsafe { KBox::from_raw(raw.cast::<Self>()) });
+        }
+    }
+
+    /// The aux of a PROG_ARRAY.
+    pub(crate) fn of(array: &Array<Ptrs>) -> Option<&Self> {
+        Self::of_map(array.as_map_ptr())
+    }
+
+    /// The aux of the array behind `map`, a live array map of this module.
+    pub(super) fn of_map<'a>(map: *mut bindings::bpf_map) -> Option<&'a Self> {
+        // SAFETY: `map` is the header of a live `struct bpf_array` (the callers' promise);
+        // `aux` is set at creation and cleared when the array is freed.
+        let raw = unsafe { (*map.cast::<bindings::bpf_array>()).aux };
+        // SAFETY: a non-null aux was set by `attach` and lives as long as the array.
+        (!raw.is_null()).then(|| unsafe { &*raw.cast::<Self>() })
+    }
+
+    fn raw(&self) -> *mut bindings::bpf_array_aux {
+        self.aux.get()
+    }
+
+    /// Takes `poke_mutex`, which orders slot updates with the JIT's own patching.
+    pub(crate) fn lock(&self) -> PokeGuard<'_> {
+        // SAFETY: the mutex is initialised (type invariant).
+        unsafe { bindings::mutex_lock(&raw mut (*self.raw()).poke_mutex) };
+        PokeGuard {
+            aux: self,
+            unlock: true,
+            _p: PhantomData,
+        }
+    }
+
+    /// `prog_array_map_clear()`: empties the array from the module's workqueue, holding a map
+    /// reference until that is done; called when the last user reference goes.
+    pub(crate) fn schedule_clear(&self) {
+        let wq = QUEUE.load(Relaxed);
+        if kernel::warn_on!(wq.is_null()) {
+            return;
+        }
+        // SAFETY: `map` is the live array of this aux (type invariant); the work item is
+        // initialised and the queue lives until all its items have run (`ModuleQueue`). A map
+        // has one user-reference drop to zero at a time, and the work holds the map reference
+        // it is given here.
+        unsafe {
+            bindings::bpf_map_inc((*self.raw()).map);
+            bindings::queue_work_on(
+                bindings::wq_misc_consts_WORK_CPU_UNBOUND as i32,
+                wq,
+                &raw mut (*self.raw()).work,
+            );
+        }
+    }
+}
+
+/// `prog_array_map_clear_deferred()`.
+///
+/// # Safety
+///
+/// `work` must be the work item of a [`ProgArrayAux`] queued by
+/// [`ProgArrayAux::schedule_clear`].
+unsafe extern "C" fn clear_work<C: DeferredClear>(work: *mut bindings::work_struct) {
+    // SAFETY: `work` is the `work` member of a `bpf_array_aux` whose map holds the reference
+    // taken by `schedule_clear`.
+    let map = unsafe {
+        let aux = work
+            .byte_sub(core::mem::offset_of!(bindings::bpf_array_aux, work))
+            .cast::<bindings::bpf_array_aux>();
+        (*aux).map
+    };
+    // SAFETY: the map is alive (we hold a reference) and is a PROG_ARRAY of this module, an
+    // array of `Ptrs`.
+    C::clear(unsafe { Array::<Ptrs>::from_map(map) });
+    // SAFETY: drops the reference taken by `schedule_clear`. This may free the map and let the
+    // module go; the rest of this function is only a return, which `ModuleQueue` waits for.
+    unsafe { bindings::bpf_map_put(map) };
+}
+
+/// `poke_mutex` held.
+///
+/// # Invariants
+///
+/// The mutex of `aux` is held for the life of the guard; it is released on drop if `unlock`.
+pub(crate) struct PokeGuard<'a> {
+    aux: &'a ProgArrayAux,
+    unlock: bool,
+    _p: PhantomData<*mut ()>,
+}
+
+impl<'a> PokeGuard<'a> {
+    /// Stands for a `poke_mutex` that the caller of an op holds, and leaves it held.
+    ///
+    /// # Safety
+    ///
+    /// The caller must hold the mutex of `aux` for the life of the guard.
+    pub(super) unsafe fn assume_held(aux: &'a ProgArrayAux) -> Self {
+        // INVARIANT: the caller holds the mutex.
+        Self {
+            aux,
+            unlock: false,
+            _p: PhantomData,
+        }
+    }
+
+    fn progs(&mut self) -> &mut KVec<NonNull<bindings::bpf_prog_aux>> {
+        // SAFETY: the mutex is held, which gives exclusive access to the list (type invariants
+        // of `ProgArrayAux` and `PokeGuard`).
+        unsafe { &mut *self.aux.progs.get() }
+    }
+
+    /// `prog_array_map_poke_track()`: remembers a program whose JIT will patch direct tail
+    /// calls through this map (once).
+    pub(crate) fn track(&mut self, prog_aux: NonNull<bindings::bpf_prog_aux>) -> Result {
+        let progs = self.progs();
+        if !progs.contains(&prog_aux) {
+            progs.push(prog_aux, GFP_KERNEL)?;
+        }
+        Ok(())
+    }
+
+    /// `prog_array_map_poke_untrack()`.
+    pub(crate) fn untrack(&mut self, prog_aux: NonNull<bindings::bpf_prog_aux>) {
+        let progs = self.progs();
+        if let Some(i) = progs.iter().position(|p| *p == prog_aux) {
+            progs.remove(i).ok();
+        }
+    }
+
+    /// `prog_array_map_poke_run()`: re-patches every stable direct tail call of a tracked
+    /// program that jumps through `key` of `map`, from `old` to `new`
+    /// (`bpf_arch_poke_desc_update()`).
+    pub(crate) fn update_tail_calls(
+        &mut self,
+        map: &Array<Ptrs>,
+        key: u32,
+        old: Option<FdPtr>,
+        new: Option<FdPtr>,
+    ) {
+        let map = map.as_map_ptr();
+        let as_prog = |p: Option<FdPtr>| {
+            p.map_or(core::ptr::null_mut(), |p| {
+                p.as_ptr().cast::<bindings::bpf_prog>()
+            })
+        };
+        for prog_aux in self.progs().iter() {
+            let prog_aux = prog_aux.as_ptr();
+            // SAFETY: a tracked aux stays alive until it untracks, which takes this mutex
+            // (type invariant). Only the aux is used, never `aux->prog`, which may not be
+            // stable yet; descriptors whose target is not stable are skipped, as the JIT
+            // finishes them itself.
+            unsafe {
+                for i in 0..(*prog_aux).size_poke_tab as usize {
+                    let poke = (*prog_aux).poke_tab.add(i);
+                    // READ_ONCE(poke->tailcall_target_stable): the JIT sets it concurrently.
+                    if !core::ptr::read_volatile(&raw const (*poke).tailcall_target_stable) {
+                        continue;
+                    }
+                    if u32::from((*poke).reason)
+                        != bindings::bpf_jit_poke_reason_BPF_POKE_REASON_TAIL_CALL
+                    {
+                        continue;
+                    }
+                    let tc = (*poke).__bindgen_anon_1.tail_call;
+                    if tc.map != map || tc.key != key {
+                        continue;
+                    }
+                    bindings::bpf_arch_poke_desc_update(poke, as_prog(new), as_prog(old));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for PokeGuard<'_> {
+    fn drop(&mut self) {
+        if self.unlock {
+            // SAFETY: the mutex was taken by `ProgArrayAux::lock` (type invariant).
+            unsafe { bindings::mutex_unlock(&raw mut (*self.aux.raw()).poke_mutex) };
+        }
+    }
+}
