@@ -9,6 +9,8 @@
  *   ambench prog       BPF side through BPF_PROG_TEST_RUN: inlined lookup, update helper,
  *                      for_each over 1 Ki elements, map-in-map lookup; the same on a per-CPU
  *                      array, and bpf_map_lookup_percpu_elem()
+ *   ambench fd         syscall update (replacing the object) and lookup of PROG_ARRAY,
+ *                      ARRAY_OF_MAPS, PERF_EVENT_ARRAY, CGROUP_ARRAY; a tail call from BPF
  *   ambench lifecycle  create + close of a 1 Mi-entry ARRAY and of a 64 Ki-entry PERCPU_ARRAY
  *   ambench xlated     the xlated lookup programs (the inlined instructions), for comparison
  *   ambench pinned PIN syscall lookup and update on an existing (pinned) map, whoever serves it
@@ -20,7 +22,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <linux/bpf.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -206,6 +211,84 @@ static void prog_ops(void)
 	bench__destroy(skel);
 }
 
+/* Syscall update of an fd array with @obj_fd into every slot in turn (each update drops the
+ * object it replaces), then the syscall lookup where the type has one. */
+static void fd_syscall(const char *name, int map_fd, int obj_fd, __u32 entries, int lookup)
+{
+	unsigned int i, iters = 20000;
+	__u32 key, v = obj_fd;
+	double t = now_ns();
+
+	for (i = 0; i < iters; i++) {
+		key = i % entries;
+		if (bpf_map_update_elem(map_fd, &key, &v, BPF_ANY)) {
+			perror(name);
+			exit(1);
+		}
+	}
+	printf("%s syscall update\t%.1f\n", name, (now_ns() - t) / iters);
+	if (!lookup)
+		return;
+	t = now_ns();
+	for (i = 0; i < iters; i++) {
+		key = i % entries;
+		bpf_map_lookup_elem(map_fd, &key, &v);
+	}
+	printf("%s syscall lookup\t%.1f\n", name, (now_ns() - t) / iters);
+}
+
+static void fd_ops(void)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+	};
+	struct bench *skel = bench__open_and_load();
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	int map, obj;
+
+	if (!skel) {
+		perror("bench__open_and_load");
+		exit(1);
+	}
+	map = create_type(BPF_MAP_TYPE_PROG_ARRAY, 4, ENTRIES);
+	fd_syscall("prog_array", map, bpf_program__fd(skel->progs.tail_target), ENTRIES, 1);
+	close(map);
+
+	obj = create(8, 64);
+	o.inner_map_fd = obj;
+	map = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "bench", 4, 4, ENTRIES, &o);
+	if (map < 0) {
+		perror("array_of_maps");
+		exit(1);
+	}
+	fd_syscall("array_of_maps", map, obj, ENTRIES, 1);
+	close(map);
+	close(obj);
+
+	obj = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	map = create_type(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, ENTRIES);
+	fd_syscall("perf_event_array", map, obj, ENTRIES, 0);
+	close(map);
+	close(obj);
+
+	obj = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY);
+	map = create_type(BPF_MAP_TYPE_CGROUP_ARRAY, 4, ENTRIES);
+	fd_syscall("cgroup_array", map, obj, ENTRIES, 0);
+	close(map);
+	close(obj);
+
+	map = bpf_map__fd(skel->maps.jmp);
+	obj = bpf_program__fd(skel->progs.tail_target);
+	if (bpf_map_update_elem(map, &(__u32){ 0 }, &obj, BPF_ANY)) {
+		perror("jmp");
+		exit(1);
+	}
+	printf("bpf tail call\t%.2f\n", test_run(skel->progs.tail_entry, 20000));
+	bench__destroy(skel);
+}
+
 static void lifecycle(void)
 {
 	int i, rounds = 5;
@@ -267,6 +350,8 @@ int main(int argc, char **argv)
 		syscall_ops();
 	else if (!strcmp(cmd, "prog"))
 		prog_ops();
+	else if (!strcmp(cmd, "fd"))
+		fd_ops();
 	else if (!strcmp(cmd, "lifecycle"))
 		lifecycle();
 	else if (!strcmp(cmd, "xlated"))

@@ -12,6 +12,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 KO=$TOP/rust_arraymap.ko
 BENCH=$TOP/tests/build/ambench
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
 dmesg -n 5
 
 loaded() { [ -e /sys/module/rust_arraymap ]; }
@@ -40,7 +41,7 @@ for r in $(seq "$ROUNDS"); do
 	for impl in $order; do
 		echo "# round $r/$ROUNDS: $impl"
 		use_impl $impl || ok=1
-		for what in syscall prog lifecycle; do
+		for what in syscall prog fd lifecycle; do
 			"$BENCH" $what >"$OUT/run.txt" || { ok=1; echo "ambench $what failed"; }
 			sed "s/^/$r\t$impl\t/" "$OUT/run.txt" >>"$OUT/bench.tsv"
 		done

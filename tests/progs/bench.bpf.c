@@ -165,4 +165,27 @@ int pcpu_for_each(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u32);
+} jmp SEC(".maps");
+
+__u32 jmp_key;
+
+/* One tail call per run through slot jmp_key (a variable: no JIT patching). */
+SEC("xdp")
+int tail_entry(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &jmp, jmp_key);
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int tail_target(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";
