@@ -124,6 +124,58 @@ pub(crate) fn update_checks<S: Storage>(map: &Array<S>, key: u32, map_flags: u64
     Ok(locked)
 }
 
+/// The start of every `map_gen_lookup` of the family, with R1 = map and R2 = &key: R1 = the
+/// elements, R0 = the key, a jump to the caller's final `R0 = 0` past `max_entries`, the
+/// Spectre v1 mask unless the creator bypasses it, and R0 = the address of element R0 of
+/// `elem_bytes` bytes. The caller then emits `tail` instructions, `BPF_JA +1` and `R0 = 0`.
+pub(crate) fn gen_elem_addr<S: Storage>(
+    map: &Array<S>,
+    elem_bytes: u32,
+    tail: i16,
+    insns: &mut InsnBuf<'_>,
+) -> Result {
+    // Immediates are s32 in the instruction set; C passes these u32 through the same cast.
+    let max_entries = map.max_entries() as i32;
+
+    insns.push(Insn::alu64_imm(
+        bindings::BPF_ADD,
+        Reg::R1,
+        Array::<S>::VALUE_OFFSET,
+    ))?;
+    insns.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
+    // Past the scaling, the add, the caller's tail and its `BPF_JA`.
+    let skip = 3 + tail;
+    if !map.bypass_spec_v1() {
+        insns.push(Insn::jmp_imm(
+            bindings::BPF_JGE,
+            Reg::R0,
+            max_entries,
+            skip + 1,
+        ))?;
+        insns.push(Insn::alu32_imm(
+            bindings::BPF_AND,
+            Reg::R0,
+            map.index_mask() as i32,
+        ))?;
+    } else {
+        insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, skip))?;
+    }
+    if elem_bytes.is_power_of_two() {
+        insns.push(Insn::alu64_imm(
+            bindings::BPF_LSH,
+            Reg::R0,
+            elem_bytes.trailing_zeros() as i32,
+        ))?;
+    } else {
+        insns.push(Insn::alu64_imm(
+            bindings::BPF_MUL,
+            Reg::R0,
+            elem_bytes as i32,
+        ))?;
+    }
+    insns.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))
+}
+
 /// `array_map_meta_equal()`: with `BPF_F_INNER_MAP`, inner arrays of any size fit.
 pub(crate) fn meta_equal(meta0: &MapHeader, meta1: &MapHeader) -> bool {
     if !meta0.meta_equal(meta1) {
@@ -217,40 +269,7 @@ impl MapOps for ArrayMap {
         if map.map_flags() & flags::INNER_MAP != 0 {
             return Err(EOPNOTSUPP);
         }
-        let elem_size = map.elem_size();
-        // Immediates are s32 in the instruction set; C passes these u32 through the same cast.
-        let max_entries = map.max_entries() as i32;
-
-        insns.push(Insn::alu64_imm(
-            bindings::BPF_ADD,
-            Reg::R1,
-            Array::<Inline>::VALUE_OFFSET,
-        ))?;
-        insns.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
-        if !map.bypass_spec_v1() {
-            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 4))?;
-            insns.push(Insn::alu32_imm(
-                bindings::BPF_AND,
-                Reg::R0,
-                map.index_mask() as i32,
-            ))?;
-        } else {
-            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 3))?;
-        }
-        if elem_size.is_power_of_two() {
-            insns.push(Insn::alu64_imm(
-                bindings::BPF_LSH,
-                Reg::R0,
-                elem_size.trailing_zeros() as i32,
-            ))?;
-        } else {
-            insns.push(Insn::alu64_imm(
-                bindings::BPF_MUL,
-                Reg::R0,
-                elem_size as i32,
-            ))?;
-        }
-        insns.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))?;
+        gen_elem_addr(map, map.elem_size(), 0, insns)?;
         insns.push(Insn::ja(1))?;
         insns.push(Insn::mov64_imm(Reg::R0, 0))
     }

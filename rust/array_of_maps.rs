@@ -15,7 +15,7 @@ use crate::bpf::{
     map_type, Array, ArrayBox, BtfType, FdPtr, InnerMap, Insn, InsnBuf, MapAttr, MapFile, MapMeta,
     MapOps, Ptrs, Reg,
 };
-use crate::fd_array;
+use crate::{array::gen_elem_addr, fd_array};
 
 /// The ops of `BPF_MAP_TYPE_ARRAY_OF_MAPS` (`array_of_maps_map_ops`).
 pub(crate) struct ArrayOfMapsMap;
@@ -92,40 +92,7 @@ impl MapOps for ArrayOfMapsMap {
 
     /// `array_of_map_gen_lookup()`: R1 = map, R2 = key; R0 = the inner map or 0.
     fn gen_lookup(map: &Array<Ptrs>, insns: &mut InsnBuf<'_>) -> Result {
-        let elem_size = map.elem_size();
-        // Immediates are s32 in the instruction set; C passes these u32 through the same cast.
-        let max_entries = map.max_entries() as i32;
-
-        insns.push(Insn::alu64_imm(
-            bindings::BPF_ADD,
-            Reg::R1,
-            Array::<Ptrs>::VALUE_OFFSET,
-        ))?;
-        insns.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
-        if !map.bypass_spec_v1() {
-            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 6))?;
-            insns.push(Insn::alu32_imm(
-                bindings::BPF_AND,
-                Reg::R0,
-                map.index_mask() as i32,
-            ))?;
-        } else {
-            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 5))?;
-        }
-        if elem_size.is_power_of_two() {
-            insns.push(Insn::alu64_imm(
-                bindings::BPF_LSH,
-                Reg::R0,
-                elem_size.trailing_zeros() as i32,
-            ))?;
-        } else {
-            insns.push(Insn::alu64_imm(
-                bindings::BPF_MUL,
-                Reg::R0,
-                elem_size as i32,
-            ))?;
-        }
-        insns.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))?;
+        gen_elem_addr(map, map.elem_size(), 2, insns)?;
         insns.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
         insns.push(Insn::jmp_imm(bindings::BPF_JEQ, Reg::R0, 0, 1))?;
         insns.push(Insn::ja(1))?;

@@ -10,7 +10,9 @@
 use core::ptr::NonNull;
 use kernel::{prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
-use crate::array::{alloc_check, check_btf, get_next_key, layout, meta_equal, update_checks};
+use crate::array::{
+    alloc_check, check_btf, gen_elem_addr, get_next_key, layout, meta_equal, update_checks,
+};
 use crate::bpf::{
     flags, jit_supports_percpu_insn, map_type, num_possible_cpus, possible_cpus, Array, ArrayBox,
     BtfType, Cpu, ForEachCallback, Insn, InsnBuf, MapAttr, MapHeader, MapOps, PerCpu, Reg,
@@ -139,27 +141,8 @@ impl MapOps for PerCpuArrayMap {
         if map.map_flags() & flags::INNER_MAP != 0 {
             return Err(EOPNOTSUPP);
         }
-        // Immediates are s32 in the instruction set; C passes these u32 through the same cast.
-        let max_entries = map.max_entries() as i32;
-
-        insns.push(Insn::alu64_imm(
-            bindings::BPF_ADD,
-            Reg::R1,
-            Array::<PerCpu>::VALUE_OFFSET,
-        ))?;
-        insns.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
-        if !map.bypass_spec_v1() {
-            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 6))?;
-            insns.push(Insn::alu32_imm(
-                bindings::BPF_AND,
-                Reg::R0,
-                map.index_mask() as i32,
-            ))?;
-        } else {
-            insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, 5))?;
-        }
-        insns.push(Insn::alu64_imm(bindings::BPF_LSH, Reg::R0, 3))?;
-        insns.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))?;
+        // `pptrs[]`: pointer-sized elements.
+        gen_elem_addr(map, 8, 2, insns)?;
         insns.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
         insns.push(Insn::mov64_percpu_reg(Reg::R0, Reg::R0))?;
         insns.push(Insn::ja(1))?;
