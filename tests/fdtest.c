@@ -167,15 +167,15 @@ static int tailcall(void)
 	unlink("/sys/fs/bpf/fd_seq_show");
 	if (!bpf_obj_pin(jmp, "/sys/fs/bpf/fd_seq_show")) {
 		FILE *f = fopen("/sys/fs/bpf/fd_seq_show", "r");
-		unsigned int k, v, n = 0, other = 0;
+		unsigned int k, v, n = 0, other = 0, chain_id = prog_id(chain);
 		char line[128];
 
 		while (f && fgets(line, sizeof(line), f)) {
 			if (sscanf(line, "%u: %u", &k, &v) != 2)
 				continue;
-			if (v == prog_id(chain) && n++ < 2)
+			if (v == chain_id && n++ < 2)
 				printf("bpffs: %u: <chain's id>\n", k);
-			else if (v != prog_id(chain))
+			else if (v != chain_id)
 				other++;
 		}
 		printf("bpffs: %u lines with chain's id, %u others\n", n, other);

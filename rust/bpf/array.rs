@@ -625,22 +625,31 @@ impl Elem<'_> {
 
     /// Pretty-prints the value with the map's BTF (`btf_type_seq_show()`).
     pub(crate) fn seq_show(&self, m: &SeqFile) {
-        let map = self.map();
-        // `SeqFile` wraps a `struct seq_file` transparently (see `SeqFile::from_raw`).
-        let seq = core::ptr::from_ref(m)
-            .cast_mut()
-            .cast::<bindings::seq_file>();
-        // SAFETY: `map.btf` and the value type id were checked at creation and live as long as
-        // the map; the value is one of this map's and `seq` a valid seq_file.
-        unsafe {
-            bindings::btf_type_seq_show(
-                (*map).btf,
-                (*map).btf_value_type_id,
-                self.ptr.as_ptr().cast(),
-                seq,
-            )
-        };
+        // SAFETY: the value is one of this map's (type invariant).
+        unsafe { seq_show_value(self.map(), self.ptr.as_ptr().cast_const().cast(), m) };
     }
+}
+
+/// Pretty-prints `value` with the value type of `map`'s BTF (`btf_type_seq_show()`).
+///
+/// # Safety
+///
+/// `map` must be a live map with BTF for its values, and `value` point to a value of that
+/// type, valid for the call.
+pub(super) unsafe fn seq_show_value(
+    map: *mut bindings::bpf_map,
+    value: *const c_void,
+    m: &SeqFile,
+) {
+    // `SeqFile` wraps a `struct seq_file` transparently (see `SeqFile::from_raw`).
+    let seq = core::ptr::from_ref(m)
+        .cast_mut()
+        .cast::<bindings::seq_file>();
+    // SAFETY: `map.btf` and the value type id were checked at creation and live as long as the
+    // map; the caller guarantees the value, and `seq` is a valid seq_file.
+    unsafe {
+        bindings::btf_type_seq_show((*map).btf, (*map).btf_value_type_id, value.cast_mut(), seq)
+    };
 }
 
 /// A kernel buffer that values are copied into or out of: the value buffer of a syscall, or the

@@ -11,7 +11,7 @@
 //! and how its reference is dropped, is told by the object types of this file.
 
 use super::{
-    array::{sealed, Array, ArrayBox, Storage, ValueBuf},
+    array::{sealed, seq_show_value, Array, ArrayBox, Storage, ValueBuf},
     ffi,
 };
 use core::ptr::NonNull;
@@ -130,21 +130,8 @@ impl Array<Ptrs> {
     /// (`prog_array_map_seq_show_elem()`).
     pub(crate) fn seq_show_id(&self, key: u32, id: u32, m: &SeqFile) {
         seq_print!(m, "{}: ", key);
-        let map = self.as_map_ptr();
-        // `SeqFile` wraps a `struct seq_file` transparently (see `SeqFile::from_raw`).
-        let seq = core::ptr::from_ref(m)
-            .cast_mut()
-            .cast::<bindings::seq_file>();
-        // SAFETY: `map.btf` and the value type id were checked at creation and live as long as
-        // the map; `id` is a u32 as the value type, and `seq` a valid seq_file.
-        unsafe {
-            bindings::btf_type_seq_show(
-                (*map).btf,
-                (*map).btf_value_type_id,
-                core::ptr::from_ref(&id).cast_mut().cast(),
-                seq,
-            )
-        };
+        // SAFETY: a live map that bpffs shows with BTF, whose value type is a u32 like `id`.
+        unsafe { seq_show_value(self.as_map_ptr(), core::ptr::from_ref(&id).cast(), m) };
         seq_print!(m, "\n");
     }
 }

@@ -262,6 +262,23 @@ unsafe fn read_key(key: *const c_void) -> u32 {
     unsafe { key.cast::<u32>().read_unaligned() }
 }
 
+/// An op's result as C returns it: the value through the out-parameter `out` and 0, or the
+/// negative errno (and `out` untouched).
+///
+/// # Safety
+///
+/// `out` must be writable for a `V`; it need not be aligned.
+unsafe fn write_out<V>(r: Result<V>, out: *mut V) -> c_int {
+    match r {
+        Ok(v) => {
+            // SAFETY: the caller guarantees that `out` is writable.
+            unsafe { out.write_unaligned(v) };
+            0
+        }
+        Err(e) => e.to_errno(),
+    }
+}
+
 #[inline]
 fn errno(r: Result) -> c_int {
     match r {
@@ -459,14 +476,8 @@ impl<T: MapOps> Adapter<T> {
         let map = unsafe { Array::<T::Storage>::from_map(map) };
         // SAFETY: a non-null `key` points to a 4-byte key.
         let key = (!key.is_null()).then(|| unsafe { read_key(key) });
-        match T::get_next_key(map, key) {
-            Ok(next) => {
-                // SAFETY: `next_key` has room for a 4-byte key.
-                unsafe { next_key.cast::<u32>().write_unaligned(next) };
-                0
-            }
-            Err(e) => e.to_errno(),
-        }
+        // SAFETY: `next_key` has room for a 4-byte key.
+        unsafe { write_out(T::get_next_key(map, key), next_key.cast()) }
     }
 
     /// # Safety
@@ -502,14 +513,8 @@ impl<T: MapOps> Adapter<T> {
     ) -> c_int {
         // SAFETY: the verifier passes a live map of these ops.
         let map = unsafe { Array::<T::Storage>::from_map(map) };
-        match T::direct_value_addr(map, off) {
-            Ok(addr) => {
-                // SAFETY: `imm` is writable.
-                unsafe { imm.write(addr) };
-                0
-            }
-            Err(e) => e.to_errno(),
-        }
+        // SAFETY: `imm` is writable.
+        unsafe { write_out(T::direct_value_addr(map, off), imm) }
     }
 
     /// # Safety
@@ -522,14 +527,8 @@ impl<T: MapOps> Adapter<T> {
     ) -> c_int {
         // SAFETY: the verifier passes a live map of these ops.
         let map = unsafe { Array::<T::Storage>::from_map(map) };
-        match T::direct_value_meta(map, imm) {
-            Ok(o) => {
-                // SAFETY: `off` is writable.
-                unsafe { off.write(o) };
-                0
-            }
-            Err(e) => e.to_errno(),
-        }
+        // SAFETY: `off` is writable.
+        unsafe { write_out(T::direct_value_meta(map, imm), off) }
     }
 
     /// # Safety
@@ -702,14 +701,8 @@ impl<T: MapOps> Adapter<T> {
     ) -> c_int {
         // SAFETY: the syscall layer passes a live map of these ops and a 4-byte key.
         let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
-        match T::fd_lookup_elem(map, key) {
-            Ok(id) => {
-                // SAFETY: `value` is the syscall's buffer of `sizeof(u32)` bytes.
-                unsafe { value.write_unaligned(id) };
-                0
-            }
-            Err(e) => e.to_errno(),
-        }
+        // SAFETY: `value` is the syscall's buffer of `sizeof(u32)` bytes.
+        unsafe { write_out(T::fd_lookup_elem(map, key), value) }
     }
 
     /// # Safety

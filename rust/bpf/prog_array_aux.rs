@@ -18,7 +18,7 @@ use core::{cell::UnsafeCell, marker::PhantomData, ptr::NonNull};
 use kernel::{
     bindings,
     prelude::*,
-    sync::atomic::{Atomic, Relaxed, Release},
+    sync::atomic::{Atomic, Full, Relaxed},
     types::Opaque,
 };
 
@@ -31,28 +31,39 @@ static QUEUE: Atomic<*mut bindings::workqueue_struct> = Atomic::new(core::ptr::n
 /// the map, and with it the module, alive. Dropping this (at module unload) destroys the queue,
 /// which waits for every such item to return, and waits with `rcu_barrier()` for the RCU
 /// callbacks that free perf event entries. So no module code runs after `rmmod`.
-pub(crate) struct ModuleQueue(NonNull<bindings::workqueue_struct>);
-
-// SAFETY: a workqueue is used from any thread; the handle is only destroyed on drop.
-unsafe impl Send for ModuleQueue {}
-// SAFETY: `ModuleQueue` has no methods that use the queue through `&self`.
-unsafe impl Sync for ModuleQueue {}
+///
+/// # Invariants
+///
+/// While a `ModuleQueue` exists, `QUEUE` holds the workqueue it allocated: there is at most
+/// one (the module's init creates it, its exit drops it).
+pub(crate) struct ModuleQueue(());
 
 impl ModuleQueue {
-    /// Creates the workqueue; PROG_ARRAY maps can only be created while it exists.
+    /// Creates the workqueue; PROG_ARRAY maps can only be created while it exists. `EBUSY` if
+    /// one exists already.
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: plain call.
         let wq = NonNull::new(unsafe { ffi::rust_arraymap_alloc_workqueue() }).ok_or(ENOMEM)?;
-        QUEUE.store(wq.as_ptr(), Release);
-        Ok(Self(wq))
+        // INVARIANT: the queue is published for the life of the returned value, unless another
+        // one is.
+        if QUEUE
+            .cmpxchg(core::ptr::null_mut(), wq.as_ptr(), Full)
+            .is_err()
+        {
+            // SAFETY: the queue was allocated above and never published.
+            unsafe { bindings::destroy_workqueue(wq.as_ptr()) };
+            return Err(EBUSY);
+        }
+        Ok(Self(()))
     }
 }
 
 impl Drop for ModuleQueue {
     fn drop(&mut self) {
-        QUEUE.store(core::ptr::null_mut(), Release);
-        // SAFETY: the queue was allocated in `new`; destroying it drains it first.
-        unsafe { bindings::destroy_workqueue(self.0.as_ptr()) };
+        let wq = QUEUE.xchg(core::ptr::null_mut(), Full);
+        // SAFETY: `wq` is the queue allocated in `new` (type invariant); destroying it drains
+        // it first.
+        unsafe { bindings::destroy_workqueue(wq) };
         // SAFETY: plain call; it waits for the callbacks queued with `call_rcu()`.
         unsafe { bindings::rcu_barrier() };
     }
