@@ -5,7 +5,8 @@
 //! Everything here speaks C: the ops table built from a Rust trait ([`MapOps`], [`Registration`]),
 //! the kernel's own `struct bpf_array` ([`Array`]), creation attributes ([`MapAttr`]), BTF types
 //! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]), per-CPU memory ([`Cpu`],
-//! [`PerCpu`] arrays) and the BPF instructions that the verifier inlines ([`InsnBuf`]). All
+//! [`PerCpu`] arrays), the BPF instructions that the verifier inlines ([`InsnBuf`]) and the
+//! per-type counts of created maps that tests read in debugfs ([`CreationCountsFile`]). All
 //! `unsafe` of the crate lives in this module.
 
 mod array;
@@ -19,6 +20,7 @@ mod map;
 mod ops;
 mod percpu;
 mod prog_array_aux;
+mod stats;
 
 pub(crate) use array::{
     page_align, Array, ArrayBox, ArrayLayout, ForEachCallback, Inline, PerCpu, Storage, ValueBuf,
@@ -32,3 +34,4 @@ pub(crate) use map::MapHeader;
 pub(crate) use ops::{MapOps, Registration};
 pub(crate) use percpu::{cond_resched, num_possible_cpus, possible_cpus, Cpu};
 pub(crate) use prog_array_aux::{DeferredClear, ModuleQueue, PokeGuard, ProgArrayAux};
+pub(crate) use stats::{creation_counts_file, CreationCountsFile};

@@ -43,12 +43,15 @@ struct RustArrayMap {
     _cgroup_array: bpf::Registration<cgroup_array::CgroupArrayMap>,
     _array_of_maps: bpf::Registration<array_of_maps::ArrayOfMapsMap>,
     _queue: bpf::ModuleQueue,
+    _maps_created: bpf::CreationCountsFile,
 }
 
 impl kernel::Module for RustArrayMap {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // The queue first: PROG_ARRAY maps need it from their creation on.
         let queue = bpf::ModuleQueue::new()?;
+        // Before the first registration, so that every map the module creates is counted.
+        let maps_created = bpf::creation_counts_file()?;
         let module = Self {
             _array: bpf::Registration::new()?,
             _percpu_array: bpf::Registration::new()?,
@@ -57,6 +60,7 @@ impl kernel::Module for RustArrayMap {
             _cgroup_array: bpf::Registration::new()?,
             _array_of_maps: bpf::Registration::new()?,
             _queue: queue,
+            _maps_created: maps_created,
         };
         pr_info!(
             "serving BPF_MAP_TYPE_ARRAY, PERCPU_ARRAY, PROG_ARRAY, PERF_EVENT_ARRAY, \

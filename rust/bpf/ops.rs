@@ -18,6 +18,7 @@ use super::{
     insn::InsnBuf,
     map::MapHeader,
     prog_array_aux::{PokeGuard, ProgArrayAux},
+    stats,
 };
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{
@@ -306,7 +307,10 @@ impl<T: MapOps> Adapter<T> {
         // SAFETY: the BPF core calls this op with the attributes of `BPF_MAP_CREATE`.
         let attr = unsafe { MapAttr::from_raw(attr) };
         match T::alloc(&attr) {
-            Ok(array) => array.into_map_ptr(),
+            Ok(array) => {
+                stats::record(T::MAP_TYPE);
+                array.into_map_ptr()
+            }
             Err(e) => e.to_ptr(),
         }
     }
