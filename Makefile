@@ -4,7 +4,10 @@
 #
 #   make run     build everything (toolchain root, patched kernel, module) and show the demo in QEMU
 #   make test    the same set-up, then the test suite and the kernel's BPF selftests (tests/selftests.list)
-#                in QEMU, each on the C maps and on the module; last line "N passed, N failed"
+#                in QEMU, each on the C maps and on the module, then the check of the harness
+#                itself; last line "N passed, N failed, N skipped"
+#   make test T=name,...  only those suite tests and selftest entries (no harness check)
+#   make check-harness  only the check of the harness: injected faults must turn it red
 #   make selftests  just build the BPF selftests
 #   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
 #   make bench   C vs Rust, alternating in one boot; table + chart in Documentation/
@@ -21,7 +24,7 @@ IN_ROOT := scripts/in-root.sh
 # the cached kernel is not built.
 export KDIR
 
-.PHONY: all root kernel module tests selftests run test bench check clean
+.PHONY: all root kernel module tests selftests run test check-harness bench check clean
 
 all: module
 
@@ -46,7 +49,10 @@ selftests: kernel
 	@$(IN_ROOT) scripts/build-selftests.sh
 
 test: module tests selftests
-	@$(IN_ROOT) scripts/run-tests.sh
+	@T='$(T)' $(IN_ROOT) scripts/run-tests.sh
+
+check-harness: module tests
+	@$(IN_ROOT) scripts/check-harness.sh
 
 bench: module tests
 	@$(IN_ROOT) scripts/bench.sh

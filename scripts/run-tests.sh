@@ -1,7 +1,21 @@
 #!/usr/bin/env bash
 # make test: the suite in the VM (tests/run-suite.sh), with the kernel's BPF selftests built by
-# scripts/build-selftests.sh. Runs inside the root.
+# scripts/build-selftests.sh, then the check of the harness itself (scripts/check-harness.sh).
+# With T=name,... only those suite tests and selftest entries run, and the harness check does
+# not. Runs inside the root. The last line is the sum: "N passed, N failed, N skipped".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$TOP/scripts/run-vm.sh" "$TOP/tests/run-suite.sh" "${KDIR:-$KBUILD_OUT}/selftests-bpf"
+rc=0
+suite=$("$TOP/scripts/run-vm.sh" "$TOP/tests/run-suite.sh" "${KDIR:-$KBUILD_OUT}/selftests-bpf" ${T:+"$T"} |
+	tee /dev/stderr | tail -n 1) || rc=1
+harness="0 passed, 0 failed"
+if [ -z "${T:-}" ]; then
+	harness=$("$TOP/scripts/check-harness.sh" | tee /dev/stderr | tail -n 1) || rc=1
+fi
+# "P passed, F failed[, S skipped]" of both, added up.
+sum() { sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/' <<<"$1"; }
+read -r p1 f1 s1 <<<"$(sum "$suite")"
+read -r p2 f2 s2 <<<"$(sum "$harness")"
+echo "$((${p1:-0} + ${p2:-0})) passed, $((${f1:-1} + ${f2:-1})) failed, $((${s1:-0} + ${s2:-0})) skipped"
+exit $rc

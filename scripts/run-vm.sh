@@ -3,9 +3,12 @@
 # usage: run-vm.sh GUEST-SCRIPT [ARGS...]   (runs inside the root)
 #
 # The guest script writes its KTAP report to $OUT/result.ktap (a directory
-# shared read-write with the guest) and ends it with "N passed, N failed".
-# vng's own exit status means little in console-fallback mode, so the verdict
-# is that last line; no line (panic, hang, timeout) is a failure.
+# shared read-write with the guest) and may leave the kernel log it followed in
+# $OUT/kernel.log. vng's own exit status means little in console-fallback mode,
+# so the verdict is scripts/ktap-verdict.sh's count of the results, made red by
+# a VM that did not power off in time (a hang, even after the last result) and
+# by any kernel report (scripts/find-splats.sh) on the console or in the log.
+# The last line printed is "N passed, N failed, N skipped"; exit 1 on a failure.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,7 +16,7 @@ script=$1
 shift
 kimg=${KIMG:-$KBUILD_OUT/arch/x86/boot/bzImage}
 [ -e "$kimg" ] || die "no kernel image at $kimg"
-out="$CACHE/vm-out"
+out=${VM_OUT:-$CACHE/vm-out}
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -34,32 +37,44 @@ log "booting $(basename "$kimg") in QEMU (${kvm:+TCG, }${kvm:-KVM}) for $(basena
 # reached the guest script is retried: nothing under test has run by then.
 for attempt in 1 2 3; do
 	rm -f "$out/result.ktap"
-	# Show the guest's output live, without the boot chatter.
+	# Show the guest's output live, without the boot chatter. timeout's status tells a hang
+	# (124); vng's own means little.
+	set +e
 	timeout "${VM_TIMEOUT:-2400}" vng "${vng_args[@]}" $kvm --exec "$script $out $*" 2>&1 |
 		tee "$out/console.log" |
-		awk '/virtme-ng-init: starting script/ { on = 1; next } on && !/^virtme-ng-init:/ { print; fflush() }' || true
+		awk '/virtme-ng-init: starting script/ { on = 1; next } on && !/^virtme-ng-init:/ { print; fflush() }'
+	vm_status=${PIPESTATUS[0]}
+	set -e
 	grep -q 'virtme-ng-init: starting script' "$out/console.log" && break
 	log "attempt $attempt: the VM died before the guest script started:"
 	grep -E 'qemu-system|Kernel panic' "$out/console.log" | head -n 5 >&2 || true
 done
 
-verdict=$(tail -n 1 "$out/result.ktap" 2>/dev/null || true)
-if ! [[ "$verdict" =~ ^[0-9]+\ passed,\ [0-9]+\ failed$ ]]; then
-	log "the guest gave no verdict (panic, hang or timeout); console: $out/console.log"
-	grep -E 'Kernel panic|BUG:|Oops|WARNING:' "$out/console.log" | head -n 20 >&2 || true
-	echo "0 passed, 1 failed"
-	exit 1
+# Each problem of the run as a whole (a hang, kernel reports) is one failure more.
+problems=0
+verdict_ok=1
+verdict=$("$TOP/scripts/ktap-verdict.sh" "$out/result.ktap") || verdict_ok=0
+if [ "$vm_status" = 124 ]; then
+	log "the VM did not power off within ${VM_TIMEOUT:-2400}s (a hang); console: $out/console.log"
+	problems=$((problems + 1))
 fi
-# A splat after the suite's own dmesg check (at power-off) fails the run too.
-splat='WARNING: CPU|cut here|BUG:|Oops|Kernel panic|KASAN|circular locking|detected stall'
-if grep -v '^virtme-ng-init:' "$out/console.log" | grep -qE "$splat"; then
-	log "the kernel complained on the console:"
-	grep -v '^virtme-ng-init:' "$out/console.log" | grep -E "$splat" | head -n 20 >&2
+# Kernel reports: on the console (what the kernel printed until power-off) and in the whole
+# log the guest followed, every level.
+klogs=("$out/console.log")
+[ -e "$out/kernel.log" ] && klogs+=("$out/kernel.log")
+if ! { grep -hv '^virtme-ng-init:' "${klogs[@]}" || true; } | "$TOP/scripts/find-splats.sh" >"$out/splats.txt"; then
+	log "the kernel reported (all in $out/splats.txt):"
+	head -n 20 "$out/splats.txt" >&2
+	problems=$((problems + 1))
+fi
+if [ "$problems" != 0 ]; then
 	passed=${verdict%% passed*}
-	failed=${verdict#*, }
-	failed=${failed%% failed}
-	echo "$passed passed, $((failed + 1)) failed"
+	rest=${verdict#*, }
+	failed=${rest%% failed*}
+	skipped=${verdict##*, }
+	skipped=${skipped%% skipped}
+	echo "${passed:-0} passed, $((${failed:-0} + problems)) failed, ${skipped:-0} skipped"
 	exit 1
 fi
 echo "$verdict"
-[[ "$verdict" =~ \ 0\ failed$ ]]
+[ "$verdict_ok" = 1 ]

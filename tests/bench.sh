@@ -24,13 +24,14 @@ use_impl() {
 	fi
 }
 
-pass=0 fail=0
+pass=0 fail=0 n=0
 result() {
-	if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "ok $2" | tee -a "$OUT/result.ktap"
-	else fail=$((fail + 1)); echo "not ok $2" | tee -a "$OUT/result.ktap"; fi
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "ok $n $2" | tee -a "$OUT/result.ktap"
+	else fail=$((fail + 1)); echo "not ok $n $2" | tee -a "$OUT/result.ktap"; fi
 }
 
-: >"$OUT/result.ktap"
+printf 'KTAP version 1\n' >"$OUT/result.ktap"
 printf 'round\timpl\top\tns\n' >"$OUT/bench.tsv"
 ok=0
 for r in $(seq "$ROUNDS"); do
@@ -76,5 +77,7 @@ use_impl rust && "$BENCH" xlated >"$OUT/xlated.rust"
 use_impl c
 diff -u "$OUT/xlated.c" "$OUT/xlated.rust" >"$OUT/xlated.diff"
 result $? "xlated lookup program identical (C vs Rust)"
-dmesg | grep -qE 'WARNING: CPU|BUG:|Oops|circular locking|Call Trace' && result 1 "dmesg clean" || result 0 "dmesg clean"
-echo "$pass passed, $fail failed" | tee -a "$OUT/result.ktap"
+dmesg | "$TOP/scripts/find-splats.sh"
+result $? "dmesg clean"
+echo "1..$n" | tee -a "$OUT/result.ktap"
+echo "# $pass passed, $fail failed" | tee -a "$OUT/result.ktap"

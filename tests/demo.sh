@@ -12,10 +12,14 @@ mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 # Kernel messages on the console: warnings and worse only (splats still show).
 dmesg -n 5
 
-ok=0 bad=0
+ok=0 bad=0 results=()
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 expect() {
-	if [ "$1" = "$2" ]; then echo "  -> $3: yes"; ok=$((ok + 1)); else echo "  -> $3: NO (got $1)"; bad=$((bad + 1)); fi
+	if [ "$1" = "$2" ]; then
+		echo "  -> $3: yes"; ok=$((ok + 1)); results+=("ok $((${#results[@]} + 1)) $3")
+	else
+		echo "  -> $3: NO (got $1)"; bad=$((bad + 1)); results+=("not ok $((${#results[@]} + 1)) $3")
+	fi
 }
 
 step insmod "$TOP/rust_arraymap.ko"
@@ -40,4 +44,7 @@ expect "$(cat $REFCNT)" 0 "the map is freed, refcount back to 0"
 step rmmod rust_arraymap
 expect "$?" 0 "rmmod succeeds"
 echo
-echo "$ok passed, $bad failed" | tee "$OUT/result.ktap"
+dmesg | "$TOP/scripts/find-splats.sh"
+expect "$?" 0 "the kernel log is clean"
+printf '%s\n' "KTAP version 1" "1..${#results[@]}" "${results[@]}" >"$OUT/result.ktap"
+echo "$ok passed, $bad failed"

@@ -1,95 +1,135 @@
-#!/usr/bin/env bash
+# shellcheck shell=bash
 # The kernel's BPF selftests of tests/selftests.list, each run on the built-in maps and then
-# with rust_arraymap.ko loaded, in this boot. Sourced by tests/run-suite.sh, which provides
-# report(), load(), unload(), wait_refs() and $LOGS.
+# with rust_arraymap.ko loaded, in this boot. Sourced by tests/run-suite.sh after
+# tests/harness.sh, whose harness_point runs each entry.
 #
-# Whether the module served maps in the Rust run is measured, not assumed: a kprobe on the
-# module's rust_arraymap_bypass_spec_v1() (called once per map the module creates) counts them.
+# What counts (one implementation, selftest_counts):
+# - test_progs: its per-subtest lines "#N/M test/sub:OK|SKIP|FAIL" and, for a test without
+#   subtests, "#N test:OK|SKIP|FAIL". A run passes only if it exited 0, at least one subtest
+#   ran, none failed and none was skipped: a skip the list does not name (and exclude with -b)
+#   is a failure, so is a filter that matched nothing ("Summary: 1/0 PASSED").
+# - test_maps_array: its line "test_maps_array NAME: OK, 0 SKIPPED".
+# The Rust run must also show, in the module's per-type counts, that the module created at least
+# one map of every type the entry names.
 
-SELFTESTS_LIST=$TOP/tests/selftests.list
-TRACING=/sys/kernel/tracing
+SELFTESTS_LIST=${SELFTESTS_LIST:-$TOP/tests/selftests.list}
 
-# The list without comments, as "runner|name|expect|why" with the spaces around | trimmed.
+# The list without comments, as "runner|name|expect|types|why", spaces around | trimmed.
 selftests_entries() {
 	sed -e 's/#.*//' -e 's/[[:space:]]*|[[:space:]]*/|/g' -e 's/^[[:space:]]*//' \
 		-e 's/[[:space:]]*$//' "$SELFTESTS_LIST" | grep -v '^$'
 }
 
-selftests_count() { selftests_entries | wc -l; }
-
-# Counting the maps the module creates.
-probe_on() {
-	mountpoint -q $TRACING || mount -t tracefs nodev $TRACING || return 1
-	echo 'p:rust_arraymap_maps rust_arraymap:rust_arraymap_bypass_spec_v1' >>$TRACING/kprobe_events &&
-		echo 1 >$TRACING/events/kprobes/rust_arraymap_maps/enable
-}
-probe_hits() { awk '$1 == "rust_arraymap_maps" { print $2 }' $TRACING/kprobe_profile; }
-probe_off() {
-	echo 0 >$TRACING/events/kprobes/rust_arraymap_maps/enable 2>/dev/null
-	echo '-:rust_arraymap_maps' >>$TRACING/kprobe_events 2>/dev/null
-	true
+# selftest_excluded RUNNER NAME: the -b arguments for the list's skipped subtests of test NAME.
+selftest_excluded() {
+	local runner name expect types why
+	while IFS='|' read -r runner name expect types why; do
+		[ "$runner" = "$1" ] && [ "$expect" = skip ] && [ "${name%%/*}" = "${2%%/*}" ] &&
+			[ "$name" != "$2" ] && printf -- '-b\n%s\n' "$name"
+	done < <(selftests_entries)
 }
 
-# selftest_run RUNNER NAME LOG: 0 if the test ran and passed.
+# selftest_counts RUNNER LOG NAME: "ok skip fail" units of one run's output.
+selftest_counts() {
+	case $1 in
+	test_progs)
+		# A filter naming a subtest counts subtest lines only: "#N test:OK" with every subtest
+		# filtered out is the filter matching nothing.
+		awk -v subtests_only="$([[ $3 == */* ]] && echo 1)" '
+			/^#[0-9]+\/[0-9]+ / && match($0, /:(OK|SKIP|FAIL)$/) {
+				split(substr($1, 2), num, "/"); hassub[num[1]] = 1
+				res[substr($0, RSTART + 1)]++
+				next
+			}
+			/^#[0-9]+ +[^ ]+:/ { line[substr($1, 2)] = $0 }
+			END {
+				for (t in line) {
+					if (t in hassub || subtests_only) continue
+					if (line[t] ~ /:FAIL/) res["FAIL"]++
+					else if (line[t] ~ /SKIP/) res["SKIP"]++
+					else if (line[t] ~ /:OK$/) res["OK"]++
+				}
+				printf "%d %d %d\n", res["OK"], res["SKIP"], res["FAIL"]
+			}' "$2"
+		;;
+	test_maps_array)
+		if grep -qE '^test_maps_array [a-z_]+: OK, 0 SKIPPED$' "$2"; then echo "1 0 0"
+		elif grep -qE '^test_maps_array [a-z_]+: OK, [0-9]+ SKIPPED$' "$2"; then echo "0 1 0"
+		else echo "0 0 1"
+		fi
+		;;
+	esac
+}
+
+# selftest_run RUNNER NAME LOG: runs one side; prints why it does not count as a pass.
 selftest_run() {
-	local runner=$1 name=$2 log=$3 rc
+	local runner=$1 name=$2 log=$3 rc ok skipped failed
+	local -a excluded
+	mapfile -t excluded < <(selftest_excluded "$runner" "$name")
 	(
 		cd "$SELFTESTS" || exit 1
 		case $runner in
-		test_progs) timeout 900 ./test_progs -a "$name" ;;
-		test_maps_array) timeout 900 ./test_maps_array "$name" ;;
+		test_progs) ./test_progs -a "$name" "${excluded[@]}" ;;
+		test_maps_array) ./test_maps_array "$name" ;;
 		*) echo "unknown runner $runner"; exit 2 ;;
 		esac
 	) >"$log" 2>&1
 	rc=$?
-	# A test_progs run in which nothing passed (all skipped) did not test anything.
-	if [ $rc = 0 ] && [ "$runner" = test_progs ] && grep -q '^Summary: 0/' "$log"; then
-		echo "(nothing passed: every subtest was skipped)" >>"$log"
-		return 1
-	fi
-	return $rc
+	read -r ok skipped failed < <(selftest_counts "$runner" "$log" "$name")
+	echo "$ok ok, $skipped skipped, $failed failed" >"$log.counts"
+	[ "$rc" = 0 ] || echo "exit status $rc"
+	[ "$failed" = 0 ] || grep -E ':FAIL|FAIL' "$log" | tail -n 15
+	[ "$skipped" = 0 ] || {
+		echo "$skipped skipped (name each expected skip in tests/selftests.list):"
+		grep -E ':SKIP|SKIPPED' "$log" | head -n 15
+	}
+	[ "$ok" -gt 0 ] || echo "no subtest ran and passed (the filter matched nothing?)"
+	[ "$rc" = 0 ] && [ "$failed" = 0 ] && [ "$skipped" = 0 ] && [ "$ok" -gt 0 ]
 }
 
-# Results: "pass" or "FAIL".
-res() { if [ "$1" = 0 ]; then echo pass; else echo FAIL; fi; }
+# selftest_point RUNNER NAME TYPES: C, then Rust; both must pass and the Rust run must show the
+# module serving TYPES.
+selftest_point() {
+	local runner=$1 name=$2 types=$3 log c r before after delta
+	log=$LOGS/selftest-${runner}-${name//\//_}
+	[ -x "$SELFTESTS/$runner" ] || { echo "the selftests were not built (no $runner in '$SELFTESTS')"; return 1; }
+	unload || { echo "cannot unload rust_arraymap for the C run"; return 1; }
+	selftest_run "$runner" "$name" "$log.c" >"$log.c.verdict"
+	c=$?
+	load || { echo "cannot load rust_arraymap for the Rust run"; return 1; }
+	before=$(maps_created)
+	selftest_run "$runner" "$name" "$log.rust" >"$log.rust.verdict"
+	r=$?
+	after=$(maps_created)
+	delta=$(served_delta "$before" "$after")
+	echo "C $(cat "$log.c.counts"), Rust $(cat "$log.rust.counts"); module created: $(served_summary "$delta")" >"$POINT_SUMMARY"
+	[ $c = 0 ] || { echo "C run:"; sed 's/^/  /' "$log.c.verdict"; }
+	[ $r = 0 ] || { echo "Rust run:"; sed 's/^/  /' "$log.rust.verdict"; }
+	require_served "$types" "$delta" || r=1
+	[ $c = 0 ] && [ $r = 0 ]
+}
 
+# run_selftests [FILTER...]: one point per entry of the list (all, or those FILTER names).
 run_selftests() {
-	local runner name expect why c r maps tag log
-	while IFS='|' read -r runner name expect why; do
-		n=$((n + 1))
-		tag="selftest:$runner:$name"
-		log=$LOGS/selftest-${runner}-${name//\//_}
-		if [ -z "${SELFTESTS:-}" ] || [ ! -x "$SELFTESTS/$runner" ]; then
-			fail=$((fail + 1))
-			report "# $tag: the selftests were not built (no $runner in '${SELFTESTS:-}')"
-			report "not ok $n $tag"
-			continue
-		fi
-		if [ "$expect" = skip ]; then
-			report "ok $n $tag # SKIP $why"
-			continue
-		fi
-		unload
-		selftest_run "$runner" "$name" "$log.c"
-		c=$?
-		load && probe_on
-		selftest_run "$runner" "$name" "$log.rust"
-		r=$?
-		maps=$(probe_hits)
-		probe_off
-		wait_refs 0 >>"$log.rust" 2>&1
-		local summary="C $(res $c), Rust $(res $r), module created ${maps:-?} maps"
-		if [ $c = 0 ] && [ $r = 0 ]; then
-			pass=$((pass + 1))
-			report "ok $n $tag # $summary"
-		elif [ "$expect" = xfail ] && [ $c != 0 ] && [ $r != 0 ]; then
-			report "# $tag fails on C too: $why"
-			report "ok $n $tag # SKIP xfail: $summary"
-		else
-			fail=$((fail + 1))
-			[ $c != 0 ] && { report "# C run:"; grep -E 'FAIL|Summary|test_maps' "$log.c" | tail -n 15 | sed 's/^/#   /' | tee -a "$OUT/result.ktap"; }
-			[ $r != 0 ] && { report "# Rust run:"; grep -E 'FAIL|Summary|test_maps' "$log.rust" | tail -n 15 | sed 's/^/#   /' | tee -a "$OUT/result.ktap"; }
-			report "not ok $n $tag # $summary"
-		fi
+	local runner name expect types why
+	# The unprivileged halves of the verifier tests (Spectre masking of array accesses): the test
+	# kernel boots with unprivileged BPF off (2), which may be changed to 0.
+	sysctl -q kernel.unprivileged_bpf_disabled=0
+	while IFS='|' read -r runner name expect types why; do
+		selected "$name" || continue
+		case $expect in
+		pass) harness_point "selftest:$runner:$name" selftest_point "$runner" "$name" "$types" ;;
+		skip) harness_skip "selftest:$runner:$name" "$why" ;;
+		*) harness_point "selftest:$runner:$name" fail_with "unknown expectation '$expect' in the list" ;;
+		esac
 	done < <(selftests_entries)
+}
+
+# selftests_count [FILTER...]: the number of points run_selftests will report.
+selftests_count() {
+	local runner name rest c=0
+	while IFS='|' read -r runner name rest; do
+		selected "$name" && c=$((c + 1))
+	done < <(selftests_entries)
+	echo $c
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The one kernel-report detector of the project, for the guest (the kernel log of a test, of the
+# whole run) and the host (the console). usage: find-splats.sh [FILE...]   (stdin without FILE)
+#
+# Prints every line that opens a kernel report, each prefixed with its file when given files,
+# and exits 1 if there is one, 0 if the text is clean. Lines that user space wrote into the log
+# (the harness's markers, virtme-ng-init's messages) never match. Forms are 7.3's, read from the source:
+#   kernel/panic.c __warn      WARNING: <file>:<line> at <func>, CPU#<n>: <comm>/<pid>
+#                              WARNING: at <func>, CPU#<n>   (and older "WARNING: CPU: ...")
+#   lib/bug.c                  ------------[ cut here ]------------ (KERN_INFO for a plain WARN_ON)
+#   BUG:, kernel BUG at, Oops, general protection fault, Kernel panic, Unable to handle
+#   lockdep (kernel/locking/lockdep.c): every report's header starts with "WARNING: " (possible
+#     recursive locking / circular locking dependency / irq lock inversion, inconsistent lock
+#     state, bad unlock balance, held lock freed, lock held when returning to user space,
+#     suspicious RCU usage ...), plus "INFO: trying to register non-static key" and
+#     "DEBUG_LOCKS_WARN_ON"
+#   RCU: "rcu: INFO: ... detected stalls", "self-detected stall", "suspicious RCU usage"
+#   "BUG: sleeping function called from invalid context", "BUG: scheduling while atomic"
+#   KASAN ("BUG: KASAN:"), UBSAN ("UBSAN:"), KFENCE ("BUG: KFENCE:"), kmemleak ("kmemleak: N new
+#   suspected memory leaks"), hung tasks ("INFO: task ... blocked for more than"), soft and hard
+#   lockups ("BUG: soft lockup", "watchdog: ... hard LOCKUP"), and any stack dump ("Call Trace:")
+set -uo pipefail
+
+patterns=(
+	'WARNING: '
+	'\[ cut here \]'
+	'BUG: '
+	'kernel BUG at'
+	'Oops'
+	'general protection fault'
+	'Kernel panic'
+	'Unable to handle kernel'
+	'DEBUG_LOCKS_WARN_ON'
+	'INFO: trying to register non-static key'
+	'possible recursive locking'
+	'circular locking dependency'
+	'inconsistent lock state'
+	'lock inversion dependency'
+	'bad unlock balance'
+	'suspicious RCU usage'
+	'detected stall'
+	'self-detected stall'
+	'sleeping function called from invalid context'
+	'scheduling while atomic'
+	'KASAN'
+	'UBSAN'
+	'KFENCE'
+	'kmemleak: .*suspected memory leak'
+	'INFO: task .* blocked for more than'
+	'hard LOCKUP'
+	'soft lockup'
+	'Call Trace:'
+)
+re=$(IFS='|'; echo "${patterns[*]}")
+# A file that cannot be read is an error (2), never a clean log.
+for f in "$@"; do
+	[ -r "$f" ] || { echo "find-splats: cannot read $f" >&2; exit 2; }
+done
+# The harness's markers carry test names, which may contain any of the words above;
+# virtme-ng-init logs its own "WARNING: failed to run ..." through /dev/kmsg.
+user='(rust_arraymap-harness|virtme-ng-init): '
+if [ $# -gt 0 ]; then
+	! grep -E -H -- "$re" "$@" | grep -Ev "$user"
+else
+	! grep -E -- "$re" | grep -Ev "$user"
+fi
