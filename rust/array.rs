@@ -23,8 +23,9 @@ const CREATE_FLAG_MASK: u32 = flags::NUMA_NODE
 /// `PAGE_SIZE`.
 const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 
-/// `PCPU_MIN_UNIT_SIZE` (include/linux/percpu.h): the largest per-CPU value.
-const PCPU_MIN_UNIT_SIZE: u32 = 32 << 10;
+/// `PCPU_MIN_UNIT_SIZE` (include/linux/percpu.h), `PFN_ALIGN(32 << 10)`: the largest per-CPU
+/// value (64 KiB on a kernel with 64 KiB pages).
+const PCPU_MIN_UNIT_SIZE: u32 = page_align(32 << 10) as u32;
 
 /// `round_up(value_size, 8)`, computed in 64 bits: `alloc_check` has bounded `value_size` by
 /// `INT_MAX`, so the result fits in 32 bits.

@@ -96,16 +96,15 @@ unsafe extern "C" fn seq_next<S: Storage>(
 unsafe fn show<S: Storage>(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int {
     // SAFETY: a seq_file of this iterator.
     let (st, map) = unsafe { state::<S>(seq) };
-    // SAFETY: all-zero is a valid `bpf_iter_meta`.
-    let mut meta: bindings::bpf_iter_meta = unsafe { core::mem::zeroed() };
+    let mut meta: bindings::bpf_iter_meta = pin_init::zeroed();
     meta.__bindgen_anon_1.seq = seq;
     // SAFETY: `meta` is valid and refers to the iterator's seq_file.
     let prog = unsafe { bindings::bpf_iter_get_info(&mut meta, v.is_null()) };
     if prog.is_null() {
         return 0;
     }
-    // SAFETY: all-zero (null key and value) is a valid context.
-    let mut ctx: bindings::bpf_iter__bpf_map_elem = unsafe { core::mem::zeroed() };
+    // All-zero: null key and value, the end of the iteration unless set below.
+    let mut ctx: bindings::bpf_iter__bpf_map_elem = pin_init::zeroed();
     ctx.__bindgen_anon_1.meta = &mut meta;
     ctx.__bindgen_anon_2.map = st.map;
     if !v.is_null() {

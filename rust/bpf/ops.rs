@@ -962,8 +962,8 @@ impl<T: MapOps> Adapter<T> {
         // Only the address of the exported id is taken here; the verifier reads it.
         map_btf_id: (&raw const ffi::bpf_array_btf_ids).cast_mut().cast(),
         owner: T::Owner::THIS_MODULE.as_ptr(),
-        // SAFETY: all-zero is a valid `bpf_map_ops`: every other op is absent.
-        ..unsafe { core::mem::zeroed() }
+        // Every other op is absent.
+        ..pin_init::zeroed()
     };
 
     const fn build() -> &'static bindings::bpf_map_ops {
@@ -976,22 +976,43 @@ impl<T: MapOps> Adapter<T> {
 /// New maps of the type are created through `T`'s ops table from [`Registration::new`] until
 /// the registration is dropped; maps pin the module, so the module (and with it the ops table)
 /// outlives every map created through it.
-pub(crate) struct Registration<T: MapOps>(PhantomData<T>);
+///
+/// # Invariants
+///
+/// `ops` is the table registered for [`MapOps::MAP_TYPE`] by `new`. The BPF core unregisters by
+/// pointer, and Rust does not promise one address for two borrows of an associated const, so
+/// `drop` hands back this very pointer.
+pub(crate) struct Registration<T: MapOps> {
+    ops: &'static bindings::bpf_map_ops,
+    _type: PhantomData<T>,
+}
+
+// SAFETY: `Registration` only holds a shared reference to an ops table that nothing writes (a
+// `const` that C reads), so it may be sent to and used from any thread; its `T` is a marker.
+unsafe impl<T: MapOps> Send for Registration<T> {}
+
+// SAFETY: as for `Send`: `&Registration` gives access to nothing but the immutable table.
+unsafe impl<T: MapOps> Sync for Registration<T> {}
 
 impl<T: MapOps> Registration<T> {
     /// Registers `T`'s ops with the BPF core.
     pub(crate) fn new() -> Result<Self> {
+        let ops = Adapter::<T>::build();
         // SAFETY: the table is `'static` and its owner is this module, whose unload drops the
         // registration, and the registration is undone in `drop`.
-        to_result(unsafe { bindings::bpf_map_type_register(T::MAP_TYPE, Adapter::<T>::build()) })?;
-        Ok(Self(PhantomData))
+        to_result(unsafe { bindings::bpf_map_type_register(T::MAP_TYPE, ops) })?;
+        // INVARIANT: `ops` was registered for `T::MAP_TYPE` just above.
+        Ok(Self {
+            ops,
+            _type: PhantomData,
+        })
     }
 }
 
 impl<T: MapOps> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: the same type and table as registered in `new`; this waits for concurrent map
-        // creations that may have seen the table.
-        unsafe { bindings::bpf_map_type_unregister(T::MAP_TYPE, Adapter::<T>::build()) };
+        // SAFETY: by the type invariant, the type and the very table registered in `new`; this
+        // waits for concurrent map creations that may have seen the table.
+        unsafe { bindings::bpf_map_type_unregister(T::MAP_TYPE, self.ops) };
     }
 }
