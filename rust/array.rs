@@ -214,7 +214,6 @@ pub(crate) struct ArrayMap;
 
 #[vtable]
 impl MapOps for ArrayMap {
-    type Owner = crate::RustArrayMap;
     type Storage = Inline;
     const MAP_TYPE: u32 = map_type::ARRAY;
     const GENERIC_BATCH: bool = true;

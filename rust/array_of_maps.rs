@@ -22,7 +22,6 @@ pub(crate) struct ArrayOfMapsMap;
 
 #[vtable]
 impl MapOps for ArrayOfMapsMap {
-    type Owner = crate::RustArrayMap;
     type Storage = Ptrs;
     const MAP_TYPE: u32 = map_type::ARRAY_OF_MAPS;
     const GENERIC_BATCH: bool = true;

@@ -16,7 +16,6 @@ pub(crate) struct CgroupArrayMap;
 
 #[vtable]
 impl MapOps for CgroupArrayMap {
-    type Owner = crate::RustArrayMap;
     type Storage = Ptrs;
     const MAP_TYPE: u32 = map_type::CGROUP_ARRAY;
     const LOOKUP_UNSUPPORTED: bool = true;

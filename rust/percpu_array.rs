@@ -31,7 +31,6 @@ pub(crate) struct PerCpuArrayMap;
 
 #[vtable]
 impl MapOps for PerCpuArrayMap {
-    type Owner = crate::RustArrayMap;
     type Storage = PerCpu;
     const MAP_TYPE: u32 = map_type::PERCPU_ARRAY;
     const GENERIC_BATCH: bool = true;

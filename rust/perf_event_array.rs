@@ -20,7 +20,6 @@ pub(crate) struct PerfEventArrayMap;
 
 #[vtable]
 impl MapOps for PerfEventArrayMap {
-    type Owner = crate::RustArrayMap;
     type Storage = Ptrs;
     const MAP_TYPE: u32 = map_type::PERF_EVENT_ARRAY;
     const LOOKUP_UNSUPPORTED: bool = true;

@@ -23,7 +23,6 @@ pub(crate) struct ProgArrayMap;
 
 #[vtable]
 impl MapOps for ProgArrayMap {
-    type Owner = crate::RustArrayMap;
     type Storage = Ptrs;
     const MAP_TYPE: u32 = map_type::PROG_ARRAY;
     const LOOKUP_UNSUPPORTED: bool = true;

@@ -36,9 +36,6 @@ use kernel::{
 /// Every map these ops receive was allocated by [`MapOps::alloc`] and is alive for the call.
 #[vtable]
 pub(crate) trait MapOps {
-    /// The module that implements the ops; maps pin it.
-    type Owner: ModuleMetadata;
-
     /// Where the maps keep their elements: inline values or per-CPU allocations.
     type Storage: Storage;
 
@@ -961,7 +958,8 @@ impl<T: MapOps> Adapter<T> {
         },
         // Only the address of the exported id is taken here; the verifier reads it.
         map_btf_id: (&raw const ffi::bpf_array_btf_ids).cast_mut().cast(),
-        owner: T::Owner::THIS_MODULE.as_ptr(),
+        // The module that implements the ops (`OwnerModule`, set by `#[vtable]`): maps pin it.
+        owner: T::OwnerModule::THIS_MODULE.as_ptr(),
         // Every other op is absent.
         ..pin_init::zeroed()
     };
