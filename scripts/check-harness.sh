@@ -80,6 +80,7 @@ check "fault: a selftest whose subtests all skip" point "not ok" selftest:test_p
 check "fault: a selftest with an unlisted skip" point "not ok" selftest:test_progs:some_skipped "1 skipped"
 check "fault: a filter that matches no subtest" point "not ok" selftest:test_progs:no_match/nothing "no subtest ran"
 check "fault: a failed subtest" point "not ok" selftest:test_progs:one_failed "exit status 1"
+check "fault: fewer subtests ran on Rust than on C" point "not ok" selftest:test_progs:fewer_with_module "ran different subtests"
 check "fault: a selftest with no proof for its type" point "not ok" selftest:test_progs:all_ok_no_proof "no proof"
 check "fault: the whole kernel log is checked" point "not ok" kernel_log_clean
 check "fault: the taint mask is checked" point "not ok" taint_unchanged "gained taint"

@@ -86,7 +86,7 @@ klog_sync() {
 	echo "the kernel log follower did not write '$1' (pid $KLOG_PID)"
 	return 1
 }
-# klog_segment NAME: the kernel log between the markers of point NAME.
+# klog_segment "N NAME": the kernel log between the markers of point N, NAME.
 klog_segment() {
 	awk -v b="$HARNESS_MARK begin $1" -v e="$HARNESS_MARK end $1" '
 		function ends(s, t) { return length(s) >= length(t) && substr(s, length(s) - length(t) + 1) == t }
@@ -108,7 +108,8 @@ harness_point() {
 	export POINT_SUMMARY=$log.summary
 	rm -f "$POINT_SUMMARY"
 	taint0=$(cat /proc/sys/kernel/tainted)
-	kmark "begin $name"
+	# Markers carry the point's number: unique, and no name is a prefix of another's marker.
+	kmark "begin $n $name"
 	start=$(date +%s.%N)
 	# Its own process group (timeout's), killed whole when the time is up.
 	timeout -k 10 "$POINT_TIMEOUT" bash -c '"$@"' harness_point "$@" </dev/null >"$log" 2>&1
@@ -120,9 +121,9 @@ harness_point() {
 			echo "a reference to rust_arraymap outlived the test"
 			rc=1
 		fi
-		kmark "end $name"
-		klog_sync "end $name" || rc=1
-		if ! klog_segment "$name" | "$TOP/scripts/find-splats.sh" >"$log.splats"; then
+		kmark "end $n $name"
+		klog_sync "end $n $name" || rc=1
+		if ! klog_segment "$n $name" | "$TOP/scripts/find-splats.sh" >"$log.splats"; then
 			echo "the kernel reported (full log: kernel.log):"
 			cat "$log.splats"
 			rc=1

@@ -87,8 +87,8 @@ selftest_run() {
 	[ "$rc" = 0 ] && [ "$failed" = 0 ] && [ "$skipped" = 0 ] && [ "$ok" -gt 0 ]
 }
 
-# selftest_point RUNNER NAME TYPES: C, then Rust; both must pass and the Rust run must show the
-# module serving TYPES.
+# selftest_point RUNNER NAME TYPES: C, then Rust; both must pass with the same subtest counts and
+# the Rust run must show the module serving TYPES.
 selftest_point() {
 	local runner=$1 name=$2 types=$3 log c r before after delta
 	log=$LOGS/selftest-${runner}-${name//\//_}
@@ -105,6 +105,10 @@ selftest_point() {
 	echo "C $(cat "$log.c.counts"), Rust $(cat "$log.rust.counts"); module created: $(served_summary "$delta")" >"$POINT_SUMMARY"
 	[ $c = 0 ] || { echo "C run:"; sed 's/^/  /' "$log.c.verdict"; }
 	[ $r = 0 ] || { echo "Rust run:"; sed 's/^/  /' "$log.rust.verdict"; }
+	if ! cmp -s "$log.c.counts" "$log.rust.counts"; then
+		echo "C and Rust ran different subtests: C $(cat "$log.c.counts"), Rust $(cat "$log.rust.counts")"
+		r=1
+	fi
 	require_served "$types" "$delta" || r=1
 	[ $c = 0 ] && [ $r = 0 ]
 }
