@@ -6,12 +6,16 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# Each part's output is shown as it comes and kept (not re-opened through /dev/stderr, which
+# would truncate a log file that the caller's stderr points to); its last line is its verdict.
 rc=0
-suite=$("$TOP/scripts/run-vm.sh" "$TOP/tests/run-suite.sh" "${KDIR:-$KBUILD_OUT}/selftests-bpf" ${T:+"$T"} |
-	tee /dev/stderr | tail -n 1) || rc=1
+"$TOP/scripts/run-vm.sh" "$TOP/tests/run-suite.sh" "${KDIR:-$KBUILD_OUT}/selftests-bpf" ${T:+"$T"} |
+	tee "$CACHE/make-test-suite.out" || rc=1
+suite=$(tail -n 1 "$CACHE/make-test-suite.out")
 harness="0 passed, 0 failed"
 if [ -z "${T:-}" ]; then
-	harness=$("$TOP/scripts/check-harness.sh" | tee /dev/stderr | tail -n 1) || rc=1
+	"$TOP/scripts/check-harness.sh" | tee "$CACHE/make-test-harness.out" || rc=1
+	harness=$(tail -n 1 "$CACHE/make-test-harness.out")
 fi
 # "P passed, F failed[, S skipped]" of both, added up.
 sum() { sed -E 's/^([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?$/\1 \2 \4/' <<<"$1"; }
