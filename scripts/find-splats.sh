@@ -14,7 +14,8 @@
 #     state, bad unlock balance, held lock freed, lock held when returning to user space,
 #     suspicious RCU usage ...), plus "INFO: trying to register non-static key" and
 #     "DEBUG_LOCKS_WARN_ON"
-#   RCU: "rcu: INFO: ... detected stalls", "self-detected stall", "suspicious RCU usage"
+#   RCU: "rcu: INFO: ... detected stalls", "self-detected stall" (both "detected stall"),
+#     "suspicious RCU usage"
 #   "BUG: sleeping function called from invalid context", "BUG: scheduling while atomic"
 #   KASAN ("BUG: KASAN:"), UBSAN ("UBSAN:"), KFENCE ("BUG: KFENCE:"), kmemleak ("kmemleak: N new
 #   suspected memory leaks"), hung tasks ("INFO: task ... blocked for more than"), soft and hard
@@ -39,7 +40,6 @@ patterns=(
 	'bad unlock balance'
 	'suspicious RCU usage'
 	'detected stall'
-	'self-detected stall'
 	'sleeping function called from invalid context'
 	'scheduling while atomic'
 	'KASAN'
