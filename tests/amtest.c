@@ -367,6 +367,13 @@ static int skel(void)
 	CHECK(skel->bss->bss_counter == 1, "bss_counter %llu",
 	      (unsigned long long)skel->bss->bss_counter);
 
+	/* An element updated from itself (BPF passes the value pointer of the same element). */
+	CHECK(run(bpf_program__fd(skel->progs.prog_update_self)) == 0, "run update_self");
+	k = 3;
+	CHECK(!bpf_map_lookup_elem(fd, &k, &v), "lookup 3");
+	printf("update from itself: %s, value %llu\n", res(skel->data->self_update_err),
+	       (unsigned long long)v);
+
 	/* Errors that BPF programs see from the map ops. */
 	CHECK(run(bpf_program__fd(skel->progs.prog_errors)) == 0, "run errors");
 	CHECK(skel->bss->oob_lookup_null == 1, "oob lookup not NULL");

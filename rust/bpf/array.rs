@@ -560,10 +560,13 @@ impl Elem<'_> {
         if !self.has_record() {
             // SAFETY: `map` is live; its `value_size` is fixed.
             let size = unsafe { (*map).value_size } as usize;
+            // `copy`, not `copy_nonoverlapping`: a BPF program may pass the element itself as
+            // the new value (`bpf_map_update_elem(&m, &k, bpf_map_lookup_elem(&m, &k), 0)`),
+            // and C's `memcpy()` copes with that.
             // SAFETY: `src` holds `value_size` bytes (invariant of `ValueSrc`) and `dst` is a
-            // value of the map, `elem_size >= value_size` bytes (type invariant). They do not
-            // overlap: the syscall layer and BPF programs pass values of their own.
-            unsafe { core::ptr::copy_nonoverlapping(value.0, self.ptr.as_ptr(), size) };
+            // value of the map, `elem_size >= value_size` bytes (type invariant); both are
+            // byte pointers, so any alignment will do.
+            unsafe { core::ptr::copy(value.0, self.ptr.as_ptr(), size) };
             return;
         }
         if locked {

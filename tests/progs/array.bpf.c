@@ -109,6 +109,20 @@ int prog_update(void *ctx)
 	return 0;
 }
 
+long long self_update_err = 1;
+
+/* An update whose value is the element itself: source and destination are the same bytes. */
+SEC("syscall")
+int prog_update_self(void *ctx)
+{
+	__u32 k = 3;
+	__u64 *v = bpf_map_lookup_elem(&vals, &k);
+
+	if (v)
+		self_update_err = bpf_map_update_elem(&vals, &k, v, BPF_ANY);
+	return 0;
+}
+
 SEC("syscall")
 int prog_errors(void *ctx)
 {
