@@ -8,6 +8,10 @@
 #                itself; last line "N passed, N failed, N skipped"
 #   make test T=name,...  only those suite tests and selftest entries (no harness check)
 #   make check-harness  only the check of the harness: injected faults must turn it red
+#   make test-debug  the suite and the selftests on the sanitizer kernel (.config-debug.fragment:
+#                KASAN, UBSAN, kmemleak, debug objects, lockdep) with the fault-injection table;
+#                its own kernel, module and test builds. T=name,... as for make test; SHORT=1
+#                reports the selftests and the long suite tests as skipped (CI's pass)
 #   make selftests  just build the BPF selftests
 #   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
 #   make bench   C vs Rust, alternating in one boot; table + chart in Documentation/
@@ -23,8 +27,10 @@ IN_ROOT := scripts/in-root.sh
 # With KDIR set, the module is built against that (already built and patched) kernel tree and
 # the cached kernel is not built.
 export KDIR
+# The kernel variant (scripts/lib.sh): empty for the test kernel, debug for make test-debug.
+export VARIANT SHORT
 
-.PHONY: all root kernel module tests selftests run test check-harness bench check clean
+.PHONY: all root kernel module tests selftests run test test-debug check-harness bench check clean
 
 all: module
 
@@ -48,8 +54,12 @@ run: module tests
 selftests: kernel
 	@$(IN_ROOT) scripts/build-selftests.sh
 
-test: module tests selftests
+# (SHORT=1 runs no selftest: none is built.)
+test: module tests $(if $(SHORT),,selftests)
 	@T='$(T)' $(IN_ROOT) scripts/run-tests.sh
+
+test-debug:
+	@$(MAKE) --no-print-directory VARIANT=debug test
 
 check-harness: module tests
 	@$(IN_ROOT) scripts/check-harness.sh

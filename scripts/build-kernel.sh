@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Configure (tinyconfig + .config.fragment) and build the patched kernel.
-# The build directory is keyed by the fragment: the same fragment reuses it
+# Configure (tinyconfig + .config.fragment, + .config-debug.fragment for VARIANT=debug) and
+# build the patched kernel. The build directory is keyed by the fragments: the same ones reuse it
 # and make rebuilds only what the patch series changed. Runs inside the root.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +15,7 @@ if [ ! -e "$out/.config-done" ]; then
 	log "configuring the kernel in $out"
 	mkdir -p "$out"
 	"${mk[@]}" -s tinyconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$TOP/.config.fragment" >/dev/null
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${FRAGMENTS[@]}" >/dev/null
 	"${mk[@]}" -s olddefconfig
 	# Kconfig drops options it cannot satisfy without a word: refuse that.
 	missing=0
@@ -25,8 +25,8 @@ if [ ! -e "$out/.config-done" ]; then
 		"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}
 			grep -q "^$opt=" "$out/.config" && { log "config lost: $line"; missing=1; } ;;
 		esac
-	done <"$TOP/.config.fragment"
-	[ "$missing" = 0 ] || die "options of .config.fragment did not survive olddefconfig"
+	done < <(cat "${FRAGMENTS[@]}")
+	[ "$missing" = 0 ] || die "options of ${FRAGMENTS[*]##*/} did not survive olddefconfig"
 	touch "$out/.config-done"
 fi
 

@@ -10,6 +10,14 @@ src=$CACHE/linux-src
 sel=$src/tools/testing/selftests/bpf
 out=$kdir/selftests-bpf
 mkdir -p "$out"
+# The test modules (bpf_testmod.ko...) are built inside the source tree, which both kernel
+# variants share (scripts/lib.sh), and only copied to $out: built for the other kernel, they
+# would be copied as they are (and refused by this one's insmod). Rebuild them on a change.
+stamp=$sel/test_kmods/.rust_arraymap-kdir
+if [ "$(cat "$stamp" 2>/dev/null)" != "$kdir" ]; then
+	rm -f "$sel"/test_kmods/*.ko "$sel"/test_kmods/*.mod.o
+	echo "$kdir" >"$stamp"
+fi
 log "building the BPF selftests (test_progs, test_maps_array; ~2 min the first time)"
 # LLVM=1: the host programs and bpf_testmod.ko with the kernel's clang; clang-21 for the BPF
 # objects (clang 19 crashes on libarena). BPF_STRICT_BUILD=0: BPF objects that need kfuncs or

@@ -15,6 +15,8 @@ done
 mkdir -p "$libbpf"
 make -s -C "$src/tools/lib/bpf" OUTPUT="$libbpf/" DESTDIR="$libbpf/root" prefix=/usr \
 	-j"$(nproc)" "$libbpf/libbpf.a" install_headers
-make -s -C "$TOP/tests" KHDR="$kdir/usr/include" VMLINUX="$kdir/vmlinux" LIBBPF="$libbpf"
-# The harness check's test-only module (tests/harness/harness_fault.c).
-make -C "$kdir" M="$TOP/tests/harness" LLVM=1 ARCH=x86_64 -j"$(nproc)" -s modules
+make -s -C "$TOP/tests" BUILD="$TESTS_OUT" KHDR="$kdir/usr/include" VMLINUX="$kdir/vmlinux" \
+	LIBBPF="$libbpf"
+# The harness check's test-only module (tests/harness/harness_fault.c); the check runs on the
+# test kernel only.
+[ -n "$VARIANT" ] || make -C "$kdir" M="$TOP/tests/harness" LLVM=1 ARCH=x86_64 -j"$(nproc)" -s modules

@@ -46,6 +46,26 @@ for line in \
 	'[ 12.3] kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)'; do
 	check "detector: ${line#*] }" red "$splats" <<<"$line"
 done
+alloc_failure='[ 9.1] failnth: vmalloc error: size 4096, align 0x1, vm_struct allocation failed, mode:0x100dc0(GFP_USER|__GFP_ZERO), nodemask=(null)
+[ 9.1] CPU: 0 UID: 0 PID: 2734 Comm: failnth Tainted: G           O        7.3.4+ #2
+[ 9.1] Call Trace:
+[ 9.1]  <TASK>
+[ 9.1]  warn_alloc+0x10a/0x120
+[ 9.1]  </TASK>'
+check "detector: an allocation failure outside failnth's markers" red "$splats" <<<"$alloc_failure"
+check "detector: an allocation failure that failnth injected passes" "$splats" \
+	<<<"[ 9.0] rust_arraymap-harness: failnth injecting
+$alloc_failure
+[ 9.2] rust_arraymap-harness: failnth done"
+check "detector: a report after an injected allocation failure" red "$splats" \
+	<<<"[ 9.0] rust_arraymap-harness: failnth injecting
+$alloc_failure
+[ 9.2] WARNING: at harness_fault_init+0x1c/0x40, CPU#0
+[ 9.3] rust_arraymap-harness: failnth done"
+check "detector: a KTAP result on the console that names KASAN passes" "$splats" \
+	<<<'ok 94 sanitizer_summary # 3.6s; KASAN reports 0, UBSAN reports 0, kmemleak leaks 0'
+check "detector: a KASAN report" red "$splats" \
+	<<<'[ 12.3] BUG: KASAN: slab-use-after-free in rust_arraymap_main+0x1c/0x40'
 check "detector: a clean log and the harness's markers pass" "$splats" \
 	<<<'[ 1.0] rust_arraymap: serving BPF_MAP_TYPE_ARRAY
 [ 1.1] rust_arraymap-harness: begin fault_warn'

@@ -18,6 +18,25 @@ key() { cat "$@" | sha256sum | cut -c1-12; }
 ROOT_KEY=$(key "$TOP/scripts/make-root.sh" "$TOP/scripts/root-packages.txt")
 ROOT="$CACHE/root-$ROOT_KEY"
 
-# The kernel build directory, keyed by the config fragment (the patch series
+# The kernel variant: "" (the test kernel) or "debug" (the sanitizer kernel of make test-debug,
+# .config-debug.fragment on top). Its config fragments, in the order they are merged.
+VARIANT=${VARIANT:-}
+case "$VARIANT" in
+"") FRAGMENTS=("$TOP/.config.fragment") ;;
+debug) FRAGMENTS=("$TOP/.config.fragment" "$TOP/.config-debug.fragment") ;;
+*) die "unknown VARIANT=$VARIANT (known: debug)" ;;
+esac
+
+# The kernel build directory, keyed by the config fragments (the patch series
 # is tracked by make's own dependencies: git am touches only what it changes).
-KBUILD_OUT="$CACHE/kbuild-$(key "$TOP/.config.fragment")"
+KBUILD_OUT="$CACHE/kbuild-$(key "${FRAGMENTS[@]}")"
+# Where the module and the suite's programs are built for this kernel: in the tree for the
+# test kernel (./rust_arraymap.ko, tests/build), beside the kernel build for another variant,
+# so that building one never replaces the other's.
+if [ -z "$VARIANT" ]; then
+	MODULE_OUT=$TOP
+	TESTS_OUT=$TOP/tests/build
+else
+	MODULE_OUT=$KBUILD_OUT/module
+	TESTS_OUT=$KBUILD_OUT/tests
+fi

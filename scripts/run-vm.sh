@@ -30,6 +30,8 @@ if [ -w /dev/kvm ] && [ "${VM_KVM:-probe}" != no ]; then
 		kvm=
 	fi
 fi
+# What the guest scripts test, for the variant of the kernel that boots (scripts/lib.sh).
+guest_env="env VARIANT=$VARIANT SHORT=${SHORT:-} KO=$MODULE_OUT/rust_arraymap.ko TESTS_BIN=$TESTS_OUT"
 log "booting $(basename "$kimg") in QEMU (${kvm:+TCG, }${kvm:-KVM}) for $(basename "$script")"
 
 # QEMU under TCG on 2 host cores has been seen to abort while the guest boots
@@ -40,7 +42,7 @@ for attempt in 1 2 3; do
 	# Show the guest's output live, without the boot chatter. timeout's status tells a hang
 	# (124); vng's own means little.
 	set +e
-	timeout "${VM_TIMEOUT:-2400}" vng "${vng_args[@]}" $kvm --exec "$script $out $*" 2>&1 |
+	timeout "${VM_TIMEOUT:-2400}" vng "${vng_args[@]}" $kvm --exec "$guest_env $script $out $*" 2>&1 |
 		tee "$out/console.log" |
 		awk '/virtme-ng-init: starting script/ { on = 1; next } on && !/^virtme-ng-init:/ { print; fflush() }'
 	vm_status=${PIPESTATUS[0]}

@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-static int failures;
+static int failures __attribute__((unused));
 
 /* The module's reference count, or -1 when it is not loaded: each map it serves holds one. */
 static inline int module_refs(void)

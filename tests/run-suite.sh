@@ -4,14 +4,22 @@
 # Every comparison runs the same probe on the built-in C map (module unloaded) and on the
 # module, in this one boot. With NAMEs (make test T=...), only those suite tests and selftest
 # entries run, under the same harness. KTAP on stdout and in OUTDIR/result.ktap; the host takes
-# the verdict from its results (scripts/ktap-verdict.sh).
+# the verdict from its results (scripts/ktap-verdict.sh). scripts/run-vm.sh sets KO (the module),
+# TESTS_BIN (the probes) and VARIANT (debug: the sanitizer kernel of make test-debug, which adds
+# the fault-injection table and kmemleak's scans).
 set -uo pipefail
 
 OUT=$1
 SELFTESTS=${2:-}
 ONLY=${3:-}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-KO=$TOP/rust_arraymap.ko
+KO=${KO:-$TOP/rust_arraymap.ko}
+VARIANT=${VARIANT:-}
+# SHORT=1 (make test-debug SHORT=1, CI's pass on the sanitizer kernel): the selftests and the
+# long suite tests are reported as skipped, with this reason.
+SHORT=${SHORT:-}
+SHORT_LONG_TESTS="load_unload_50"
+SHORT_WHY="left out of the short debug pass (SHORT=1)"
 LOGS=$OUT/logs
 BPFFS=/sys/fs/bpf
 mkdir -p "$LOGS"
@@ -21,7 +29,7 @@ mkdir -p "$LOGS"
 mountpoint -q $BPFFS || mount -t bpf bpf $BPFFS
 # The console shows warnings and worse; the harness reads the whole log (tests/harness.sh).
 dmesg -n 5
-export PATH=$TOP/tests/build:$PATH
+export PATH=${TESTS_BIN:-$TOP/tests/build}:$PATH
 
 fail_with() { echo "$*"; return 1; }
 
@@ -169,6 +177,75 @@ test_errno_cases() {
 		{ echo "unexpected errno table"; return 1; }
 }
 
+test_limits() {
+	# The unprivileged half: a creator without CAP_BPF, whose array sizes are rounded up to a
+	# power of two (Spectre v1). The test kernel boots with unprivileged BPF off (2), which may
+	# be changed to 0 (the selftests do the same).
+	sysctl -q kernel.unprivileged_bpf_disabled=0 || return 1
+	compare limits array,percpu_array limits || return 1
+	local log=$LOGS/limits.rust
+	grep -q '^unpriv array entries 2^31+1: E2BIG$' "$log" &&
+		grep -q '^unpriv array entries U32_MAX: E2BIG$' "$log" &&
+		grep -q '^root array value KMALLOC_MAX_SIZE: ok$' "$log" &&
+		grep -q '^root array value INT_MAX: ENOMEM$' "$log" &&
+		grep -q '^root array value INT_MAX+1: E2BIG$' "$log" &&
+		grep -q '^root percpu_array percpu value PCPU_MIN_UNIT_SIZE: ok$' "$log" &&
+		grep -q '^unpriv percpu_array percpu value PCPU_MIN_UNIT_SIZE+1: E2BIG$' "$log" ||
+		{ echo "unexpected results at the limits"; return 1; }
+}
+
+# make test-debug: every allocation of each operation failed in turn (tests/failnth.c). The
+# results must be C's; the number of points per op, C and Rust, goes into the log as a table.
+failnth_side() {
+	local side=c
+	loaded && side=rust
+	FAILNTH_DETAIL=$LOGS/failnth.$side failnth
+}
+
+test_fault_injection() {
+	local cg=/sys/fs/cgroup
+	mountpoint -q $cg || mount -t cgroup2 none $cg || return 1
+	compare fault_injection array,percpu_array,prog_array,perf_event_array,cgroup_array,array_of_maps \
+		failnth_side || return 1
+	# The table, also into the KTAP output (after the point, by the main loop).
+	{
+		echo "operation | failure points C | Rust | results at the failure points (C = Rust); without"
+		paste -d'|' <(sed -n 's/: \([0-9]*\) points:.*/ | \1/p' "$LOGS/failnth.c") \
+			<(sed -n 's/.*: \([0-9]*\) points:.*/ \1 /p' "$LOGS/failnth.rust") \
+			<(sed -n 's/.*: failures return \(.*\); then \(.*\)/ \1; \2/p' \
+				"$LOGS/fault_injection.rust")
+	} | tee "$LOGS/fault_injection.table"
+	echo "$(tail -n 1 "$LOGS/fault_injection.rust"): failure points C" \
+		"$(sed -n 's/.*, \([0-9]*\) failure points$/\1/p' "$LOGS/failnth.c"), Rust" \
+		"$(sed -n 's/.*, \([0-9]*\) failure points$/\1/p' "$LOGS/failnth.rust"); results equal" \
+		>"$POINT_SUMMARY"
+	grep -q '^create array: failures return ENOMEM' "$LOGS/fault_injection.rust" ||
+		{ echo "no failed allocation in the creation of an ARRAY"; return 1; }
+}
+
+# kmemleak (make test-debug): nothing unreferenced since the start of the run. An object is
+# reported once it is 5 s old and no scan found a reference to it; two scans, as syzkaller does.
+kmemleak_scan() {
+	local k=/sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan >$k && echo scan >$k || return 1
+	cat $k >"$LOGS/kmemleak.$1"
+	local leaks
+	leaks=$(grep -c '^unreferenced object' "$LOGS/kmemleak.$1")
+	echo "kmemleak: $leaks unreferenced objects" >"$POINT_SUMMARY"
+	[ "$leaks" = 0 ] || { head -n 60 "$LOGS/kmemleak.$1"; return 1; }
+}
+
+# make test-debug: what the sanitizers reported in the whole run (0 each, or the run failed).
+sanitizer_summary() {
+	local kasan ubsan leaks
+	kasan=$(grep -c 'BUG: KASAN' "$KLOG")
+	ubsan=$(grep -c 'UBSAN:' "$KLOG")
+	leaks=$(cat "$LOGS"/kmemleak.* 2>/dev/null | grep -c '^unreferenced object')
+	echo "KASAN reports $kasan, UBSAN reports $ubsan, kmemleak leaks $leaks" | tee "$POINT_SUMMARY"
+	[ "$kasan$ubsan$leaks" = 000 ]
+}
+
 test_skeleton_prog() {
 	compare skeleton_prog array,array_of_maps amtest skel || return 1
 	# Inlined: no helper call may remain in the lookup program, which starts with
@@ -186,6 +263,8 @@ test_skeleton_prog() {
 		{ echo "the inner lookup was not inlined"; return 1; }
 	grep -q '^outer update with 8-entry inner: EINVAL$' "$LOGS/skeleton_prog.rust" ||
 		{ echo "a mismatching inner map was accepted"; return 1; }
+	grep -q '^update from itself: ok, value 347$' "$LOGS/skeleton_prog.rust" ||
+		{ echo "an element updated from itself changed"; return 1; }
 }
 
 test_batch_ops() {
@@ -549,7 +628,7 @@ test_load_unload_50() {
 TESTS=(
 	module_loads module_serves_array module_serves_percpu_array module_serves_fd_arrays
 	other_types_untouched
-	bpftool_session bpftool_percpu_session errno_cases percpu_values percpu_helpers percpu_batch
+	bpftool_session bpftool_percpu_session errno_cases limits percpu_values percpu_helpers percpu_batch
 	percpu_iter percpu_limits percpu_offline_cpu
 	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd
 	rmmod_refused_pin rmmod_refused_prog
@@ -557,6 +636,8 @@ TESTS=(
 	fd_tailcall fd_prog_array_clear fd_perf_event_array fd_cgroup_array fd_array_of_maps fd_errno
 	maps_across_load load_unload_50
 )
+# The sanitizer kernel: the fault-injection table too.
+[ "$VARIANT" = debug ] && TESTS+=(fault_injection)
 # HARNESS_TESTS: the harness's own check (tests/check-harness.sh) replaces the list.
 if [ -n "${HARNESS_TESTS:-}" ]; then
 	. "$TOP/tests/harness/faults.sh"
@@ -570,7 +651,7 @@ selected() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 # Points run in child shells (harness_point): they get every function and variable.
 export -f $(compgen -A function)
-export OUT SELFTESTS ONLY TOP KO LOGS BPFFS PATH SELFTESTS_LIST FAULT_KO
+export OUT SELFTESTS ONLY TOP KO VARIANT SHORT SHORT_WHY LOGS BPFFS PATH SELFTESTS_LIST FAULT_KO
 
 run=()
 for t in "${TESTS[@]}"; do selected "$t" && run+=("$t"); done
@@ -582,16 +663,28 @@ done
 
 klog_start
 export KLOG_PID TAINT_START
+# kmemleak: what the boot left behind is not ours to report.
+[ "$VARIANT" = debug ] && echo clear >/sys/kernel/debug/kmemleak
 : >"$OUT/result.ktap"
 report "KTAP version 1"
-report "1..$((${#run[@]} + $(selftests_count) + 3 + (${#unknown} > 0)))"
+finals=3
+[ "$VARIANT" = debug ] && finals=6
+report "1..$((${#run[@]} + $(selftests_count) + finals + (${#unknown} > 0)))"
 pass=0 fail=0 skip=0 n=0
 [ -z "$unknown" ] || harness_point only_names_tests fail_with "T names no test or selftest entry:$unknown"
 for t in "${run[@]}"; do
-	harness_point "$t" "test_$t"
+	if [ -n "$SHORT" ] && [[ " $SHORT_LONG_TESTS " == *" $t "* ]]; then
+		harness_skip "$t" "$SHORT_WHY"
+	else
+		harness_point "$t" "test_$t"
+	fi
+	[ ! -e "$LOGS/$t.table" ] || sed 's/^/# /' "$LOGS/$t.table" | tee -a "$OUT/result.ktap"
 done
 run_selftests
+[ "$VARIANT" = debug ] && harness_point kmemleak_after_suite kmemleak_scan suite
 harness_point module_unloads unload
+[ "$VARIANT" = debug ] && harness_point kmemleak_after_rmmod kmemleak_scan rmmod
 harness_point kernel_log_clean check_kernel_log
 harness_point taint_unchanged check_taint
+[ "$VARIANT" = debug ] && harness_point sanitizer_summary sanitizer_summary
 report "# rust_arraymap: $pass passed, $fail failed, $skip skipped"

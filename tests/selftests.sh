@@ -121,8 +121,16 @@ run_selftests() {
 	sysctl -q kernel.unprivileged_bpf_disabled=0
 	while IFS='|' read -r runner name expect types why; do
 		selected "$name" || continue
+		[ -z "${SHORT:-}" ] || expect=short
 		case $expect in
+		short) harness_skip "selftest:$runner:$name" "$SHORT_WHY" ;;
 		pass) harness_point "selftest:$runner:$name" selftest_point "$runner" "$name" "$types" ;;
+		pass-not-debug)
+			if [ "$VARIANT" = debug ]; then
+				harness_skip "selftest:$runner:$name" "on the sanitizer kernel: $why"
+			else
+				harness_point "selftest:$runner:$name" selftest_point "$runner" "$name" "$types"
+			fi ;;
 		skip) harness_skip "selftest:$runner:$name" "$why" ;;
 		*) harness_point "selftest:$runner:$name" fail_with "unknown expectation '$expect' in the list" ;;
 		esac
