@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build rust_arraymap.ko against KDIR (default: the patched kernel of
-# scripts/build-kernel.sh), in $MODULE_OUT (scripts/lib.sh). Runs inside the root. Extra arguments go to make
-# (CLIPPY=1, for instance).
+# scripts/build-kernel.sh), in $MODULE_OUT (scripts/lib.sh). Runs inside the root. Extra
+# arguments go to make (CLIPPY=1, for instance).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

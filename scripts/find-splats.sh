@@ -23,9 +23,10 @@
 #
 # One report is expected, and passed over: an allocation that failed because tests/failnth.c
 # made it fail. Between failnth's markers ("rust_arraymap-harness: failnth injecting" ...
-# "failnth done", or the end of the harness's point), mm/page_alloc.c warn_alloc()'s "<comm>: page allocation failure: ..." or
-# "<comm>: vmalloc error: ..." and its stack dump, up to "</TASK>", are not reports; outside them
-# they are (a "Call Trace:"). The count passed over goes to stderr.
+# "failnth done", or the end of the harness's point), mm/page_alloc.c warn_alloc()'s
+# "<comm>: page allocation failure: ..." or "<comm>: vmalloc error: ..." and its stack dump, up
+# to "</TASK>", are not reports; outside them they are (a "Call Trace:"). The count passed over
+# goes to stderr.
 set -uo pipefail
 
 patterns=(
