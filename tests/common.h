@@ -6,9 +6,12 @@
 #ifndef AMTEST_COMMON_H
 #define AMTEST_COMMON_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -28,6 +31,73 @@ static inline int module_refs(void)
 	return n;
 }
 
+/* A raw bpf() call, without libbpf in between: @attr as given, the result or -errno. */
+static inline int sys_bpf(int cmd, union bpf_attr *attr)
+{
+	int ret = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+
+	return ret < 0 ? -errno : ret;
+}
+
+/* BPF_PROG_LOAD of @cnt raw instructions under the GPL. */
+static inline int prog_load_insns(enum bpf_prog_type type, const struct bpf_insn *insns,
+				  __u32 cnt, enum bpf_attach_type attach, __u32 btf_id)
+{
+	union bpf_attr a = {
+		.prog_type = type,
+		.insns = (unsigned long)insns,
+		.insn_cnt = cnt,
+		.license = (unsigned long)"GPL",
+		.expected_attach_type = attach,
+		.attach_btf_id = btf_id,
+	};
+
+	return sys_bpf(BPF_PROG_LOAD, &a);
+}
+
+/* A program of @type that returns @ret: r0 = ret; exit. */
+static inline int prog_load_ret(int ret, enum bpf_prog_type type, enum bpf_attach_type attach,
+				__u32 btf_id)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = ret },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return prog_load_insns(type, insns, 2, attach, btf_id);
+}
+
+/*
+ * A socket filter doing bpf_tail_call(ctx, @prog_array, 0) and returning 1 if that falls
+ * through: a direct tail call, tracked by the array.
+ */
+static inline int load_tail_caller(int prog_array)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = prog_array },
+		{ 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_tail_call },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return prog_load_insns(BPF_PROG_TYPE_SOCKET_FILTER, insns, 6, 0, 0);
+}
+
+/* A software CPU-clock perf event of @pid on @cpu (perf_event_open's meanings), or -1. */
+static inline int perf_open_clock(int pid, int cpu)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+	};
+
+	return syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
 #define CHECK(cond, ...)                                                   \
 	do {                                                               \
 		if (!(cond)) {                                             \
@@ -38,16 +108,19 @@ static inline int module_refs(void)
 		}                                                          \
 	} while (0)
 
+/* "ok" or the errno's name; the last four results stay valid (one printf may show several). */
 static inline const char *res(int ret)
 {
-	static char buf[64];
+	static char bufs[4][64];
+	static int n;
+	char *buf = bufs[n++ % 4];
 
 	if (ret >= 0)
 		return "ok";
 	if (strerrorname_np(-ret))
-		snprintf(buf, sizeof(buf), "%s", strerrorname_np(-ret));
+		snprintf(buf, sizeof(bufs[0]), "%s", strerrorname_np(-ret));
 	else
-		snprintf(buf, sizeof(buf), "errno %d", -ret);
+		snprintf(buf, sizeof(bufs[0]), "errno %d", -ret);
 	return buf;
 }
 

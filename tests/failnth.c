@@ -63,13 +63,6 @@ static struct {
 
 static int fail_nth_fd;
 
-static int sys_bpf(int cmd, union bpf_attr *attr)
-{
-	int ret = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-
-	return ret < 0 ? -errno : ret;
-}
-
 /* Arms the fault of the @n-th allocation of this task from now (0: disarms). */
 static void fail_nth_set(unsigned int n)
 {
@@ -151,43 +144,6 @@ static int batch(int cmd, int map)
 	};
 
 	return sys_bpf(cmd, &a);
-}
-
-static int prog_load(enum bpf_prog_type type, const struct bpf_insn *insns, __u32 cnt,
-		     enum bpf_attach_type attach, __u32 btf_id)
-{
-	union bpf_attr a = {
-		.prog_type = type,
-		.insns = (unsigned long)insns,
-		.insn_cnt = cnt,
-		.license = (unsigned long)"GPL",
-		.expected_attach_type = attach,
-		.attach_btf_id = btf_id,
-	};
-
-	return sys_bpf(BPF_PROG_LOAD, &a);
-}
-
-/* r0 = 0; exit */
-static const struct bpf_insn ret0[] = {
-	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-	{ .code = BPF_JMP | BPF_EXIT },
-};
-
-/* bpf_tail_call(ctx, @prog_array, 0); return 1: a direct tail call, tracked by the array. */
-static int load_tail_caller(int prog_array)
-{
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
-		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = prog_array },
-		{ 0 },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = 0 },
-		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_tail_call },
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-
-	return prog_load(BPF_PROG_TYPE_SOCKET_FILTER, insns, 6, 0, 0);
 }
 
 static int iter_link(int map)
@@ -476,17 +432,6 @@ static int make_btf(void)
 	return err ? -1 : 0;
 }
 
-static int perf_open(void)
-{
-	struct perf_event_attr attr = {
-		.size = sizeof(attr),
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_CPU_CLOCK,
-	};
-
-	return syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
 static int setup(void)
 {
 	int id, i;
@@ -499,9 +444,9 @@ static int setup(void)
 	if (make_btf())
 		return fprintf(stderr, "BTF load failed\n"), -1;
 	env.inner = create(BPF_MAP_TYPE_ARRAY, 8, 4, 0, 0, 0);
-	env.leaf = prog_load(BPF_PROG_TYPE_SOCKET_FILTER, ret0, 2, 0, 0);
+	env.leaf = prog_load_ret(0, BPF_PROG_TYPE_SOCKET_FILTER, 0, 0);
 	env.cgroup = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY);
-	env.perf = perf_open();
+	env.perf = perf_open_clock(-1, 0);
 	env.prog_array = create_prog_array();
 	env.perf_array = create_perf_array();
 	env.cgroup_array = create_cgroup_array();
@@ -511,7 +456,7 @@ static int setup(void)
 	env.array = create_array();
 	env.percpu = create_percpu();
 	id = libbpf_find_vmlinux_btf_id("bpf_map_elem", BPF_TRACE_ITER);
-	env.iter_prog = id > 0 ? prog_load(BPF_PROG_TYPE_TRACING, ret0, 2, BPF_TRACE_ITER, id) : -1;
+	env.iter_prog = id > 0 ? prog_load_ret(0, BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, id) : -1;
 	env.array_link = env.iter_prog >= 0 ? iter_link(env.array) : -1;
 	env.percpu_link = env.iter_prog >= 0 ? iter_link(env.percpu) : -1;
 	if (env.inner < 0 || env.leaf < 0 || env.cgroup < 0 || env.perf < 0 ||
