@@ -836,7 +836,9 @@ impl<S: Storage> ArrayBox<S> {
 
         let array: *mut bindings::bpf_array = if mmapable {
             let size = page_align(Array::<S>::HEADER_SIZE) + page_align(area);
-            // SAFETY: plain allocation call.
+            // SAFETY: `bpf_map_area_mmapable_alloc()` has no precondition: any size and node
+            // are accepted (an impossible one fails with NULL, checked below), and it may sleep,
+            // which `map_alloc` (process context, no lock held) allows.
             let data = unsafe { bindings::bpf_map_area_mmapable_alloc(size, numa) };
             if data.is_null() {
                 return Err(ENOMEM);
@@ -845,7 +847,8 @@ impl<S: Storage> ArrayBox<S> {
             // SAFETY: `off` is less than a page, inside the allocation.
             unsafe { data.cast::<u8>().add(off as usize).cast() }
         } else {
-            // SAFETY: plain allocation call.
+            // SAFETY: as for `bpf_map_area_mmapable_alloc()` above: no precondition but a
+            // context that may sleep, which `map_alloc` is; NULL on failure, checked below.
             let data =
                 unsafe { bindings::bpf_map_area_alloc(Array::<S>::HEADER_SIZE + area, numa) };
             if data.is_null() {

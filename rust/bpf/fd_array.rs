@@ -181,7 +181,8 @@ pub(crate) struct Prog(NonNull<bindings::bpf_prog>);
 impl Prog {
     /// `bpf_prog_get(fd)`.
     pub(crate) fn get(fd: u32) -> Result<Self> {
-        // SAFETY: plain call; it returns a referenced program or an `ERR_PTR()`.
+        // SAFETY: `bpf_prog_get()` takes any fd number from user space and checks it itself
+        // (`EBADF`/`EINVAL`); it returns a referenced program or an `ERR_PTR()`.
         let prog = from_err_ptr(unsafe { bindings::bpf_prog_get(fd) })?;
         // INVARIANT: `bpf_prog_get()` took a reference; it never returns null.
         NonNull::new(prog).map(Self).ok_or(EBADF)
@@ -296,7 +297,8 @@ impl EventEntry {
     /// `perf_event_fd_array_get_ptr()`: the perf event behind `fd`, if the BPF helpers can read
     /// it locally (`EOPNOTSUPP` otherwise), in an entry that remembers `map_file`.
     pub(crate) fn new(fd: u32, map_file: MapFile) -> Result<Self> {
-        // SAFETY: plain call; it returns a referenced perf event file or an `ERR_PTR()`.
+        // SAFETY: `perf_event_get()` takes any fd number and checks that it is a perf event
+        // file itself (`EBADF`); it returns a referenced file or an `ERR_PTR()`.
         let perf_file = from_err_ptr(unsafe { ffi::perf_event_get(fd) })?;
         let entry = (|| {
             // SAFETY: a perf event file keeps its event in `private_data` while it lives.
@@ -409,7 +411,8 @@ pub(crate) struct Cgroup(NonNull<bindings::cgroup>);
 impl Cgroup {
     /// `cgroup_get_from_fd(fd)`: the cgroup v2 directory behind `fd`.
     pub(crate) fn get(fd: u32) -> Result<Self> {
-        // SAFETY: plain call; it returns a referenced cgroup or an `ERR_PTR()`.
+        // SAFETY: `cgroup_get_from_fd()` takes any fd number and checks that it is a cgroup v2
+        // directory itself (`EBADF`); it returns a referenced cgroup or an `ERR_PTR()`.
         let cgrp = from_err_ptr(unsafe { bindings::cgroup_get_from_fd(fd as c_int) })?;
         // INVARIANT: the call took a reference; it never returns null.
         NonNull::new(cgrp).map(Self).ok_or(EBADF)
@@ -488,7 +491,9 @@ pub(crate) struct MapMeta(NonNull<bindings::bpf_map>);
 impl MapMeta {
     /// `bpf_map_meta_alloc(inner_map_fd)`.
     pub(crate) fn alloc(inner_map_fd: u32) -> Result<Self> {
-        // SAFETY: plain call; it returns a template or an `ERR_PTR()`.
+        // SAFETY: `bpf_map_meta_alloc()` takes any fd number and checks that it names a map
+        // that may be an inner map itself; it returns a new template or an `ERR_PTR()`, and it
+        // may sleep, which `map_alloc` allows.
         let meta = from_err_ptr(unsafe { ffi::bpf_map_meta_alloc(inner_map_fd as c_int) })?;
         // INVARIANT: a template, now ours.
         NonNull::new(meta).map(Self).ok_or(EBADF)

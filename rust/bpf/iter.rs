@@ -152,7 +152,8 @@ unsafe extern "C" fn init<S: Storage>(
     if S::PERCPU {
         // SAFETY: a live map of these ops.
         percpu_value_len = unsafe { Array::<S>::from_map(map) }.all_cpus_len();
-        // SAFETY: plain allocation call.
+        // SAFETY: the allocation wrapper has no precondition but a context that may sleep:
+        // `init_seq_private` runs in process context, from the iterator fd's creation.
         let buf = unsafe { ffi::rust_arraymap_kmalloc_user(percpu_value_len) };
         percpu_value_buf = buf.cast::<u8>();
         if percpu_value_buf.is_null() {
@@ -180,11 +181,16 @@ unsafe extern "C" fn init<S: Storage>(
 unsafe extern "C" fn fini(priv_data: *mut c_void) {
     // SAFETY: `init` stored the map, took the reference dropped here and allocated the buffer
     // (or left it null, which `kfree()` accepts).
-    unsafe {
-        let st = &*priv_data.cast::<IterState>();
-        bindings::bpf_map_put_with_uref(st.map);
-        bindings::kfree(st.percpu_value_buf.cast());
-    }
+    let st = unsafe { &*priv_data.cast::<IterState>() };
+    // SAFETY: as above; the buffer is not used after the iteration.
+    unsafe { bindings::kfree(st.percpu_value_buf.cast()) };
+    // The map's reference may be the last one on the module: dropping it is the last thing
+    // this function does, so that no code of the module runs after it but this epilogue (a
+    // tail call where the compiler makes one). Only the caller of `fini_seq_private` can close
+    // the rest of the window, by holding a reference on the map's owner: not done yet (the
+    // kernel series' work).
+    // SAFETY: `init` took the reference dropped here.
+    unsafe { bindings::bpf_map_put_with_uref(st.map) };
 }
 
 /// The `iter_seq_info` of the array ops of storage `S`.

@@ -42,7 +42,8 @@ impl ModuleQueue {
     /// Creates the workqueue; PROG_ARRAY maps can only be created while it exists. `EBUSY` if
     /// one exists already.
     pub(crate) fn new() -> Result<Self> {
-        // SAFETY: plain call.
+        // SAFETY: the wrapper around `alloc_workqueue()` has no precondition but a context
+        // that may sleep: this runs from the module's init.
         let wq = NonNull::new(unsafe { ffi::rust_arraymap_alloc_workqueue() }).ok_or(ENOMEM)?;
         // INVARIANT: the queue is published for the life of the returned value, unless another
         // one is.
@@ -64,7 +65,9 @@ impl Drop for ModuleQueue {
         // SAFETY: `wq` is the queue allocated in `new` (type invariant); destroying it drains
         // it first.
         unsafe { bindings::destroy_workqueue(wq) };
-        // SAFETY: plain call; it waits for the callbacks queued with `call_rcu()`.
+        // SAFETY: `rcu_barrier()` has no precondition but a context that may sleep: this runs
+        // from the module's exit. It waits for the callbacks queued with `call_rcu()`, which
+        // run module code.
         unsafe { bindings::rcu_barrier() };
     }
 }
