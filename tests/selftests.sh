@@ -13,6 +13,9 @@
 # one map of every type the entry names.
 
 SELFTESTS_LIST=${SELFTESTS_LIST:-$TOP/tests/selftests.list}
+# Expectation "timing": a test racing a short timer, which the TCG guest can lose on either side;
+# each side runs up to this many times (the point's summary says when it took more than one).
+SELFTEST_TIMING_TRIES=3
 
 # The list without comments, as "runner|name|expect|types|why", spaces around | trimmed.
 selftests_entries() {
@@ -87,22 +90,36 @@ selftest_run() {
 	[ "$rc" = 0 ] && [ "$failed" = 0 ] && [ "$skipped" = 0 ] && [ "$ok" -gt 0 ]
 }
 
-# selftest_point RUNNER NAME TYPES: C, then Rust; both must pass with the same subtest counts and
-# the Rust run must show the module serving TYPES.
+# selftest_side RUNNER NAME LOG TRIES: one side, run again after a failure, up to TRIES runs in
+# all; " after N runs" into LOG.tries when it took more than one.
+selftest_side() {
+	local i rc
+	: >"$3.tries"
+	for ((i = 1; ; i++)); do
+		selftest_run "$1" "$2" "$3" >"$3.verdict"
+		rc=$?
+		[ "$rc" != 0 ] && [ "$i" -lt "$4" ] || break
+	done
+	[ "$i" = 1 ] || echo " after $i runs" >"$3.tries"
+	return $rc
+}
+
+# selftest_point RUNNER NAME TYPES [TRIES]: C, then Rust; both must pass with the same subtest
+# counts and the Rust run must show the module serving TYPES. TRIES (1): runs per side.
 selftest_point() {
-	local runner=$1 name=$2 types=$3 log c r before after delta
+	local runner=$1 name=$2 types=$3 tries=${4:-1} log c r before after delta
 	log=$LOGS/selftest-${runner}-${name//\//_}
 	[ -x "$SELFTESTS/$runner" ] || { echo "the selftests were not built (no $runner in '$SELFTESTS')"; return 1; }
 	unload || { echo "cannot unload rust_arraymap for the C run"; return 1; }
-	selftest_run "$runner" "$name" "$log.c" >"$log.c.verdict"
+	selftest_side "$runner" "$name" "$log.c" "$tries"
 	c=$?
 	load || { echo "cannot load rust_arraymap for the Rust run"; return 1; }
 	before=$(maps_created)
-	selftest_run "$runner" "$name" "$log.rust" >"$log.rust.verdict"
+	selftest_side "$runner" "$name" "$log.rust" "$tries"
 	r=$?
 	after=$(maps_created)
 	delta=$(served_delta "$before" "$after")
-	echo "C $(cat "$log.c.counts"), Rust $(cat "$log.rust.counts"); module created: $(served_summary "$delta")" >"$POINT_SUMMARY"
+	echo "C $(cat "$log.c.counts")$(cat "$log.c.tries"), Rust $(cat "$log.rust.counts")$(cat "$log.rust.tries"); module created: $(served_summary "$delta")" >"$POINT_SUMMARY"
 	[ $c = 0 ] || { echo "C run:"; sed 's/^/  /' "$log.c.verdict"; }
 	[ $r = 0 ] || { echo "Rust run:"; sed 's/^/  /' "$log.rust.verdict"; }
 	if ! cmp -s "$log.c.counts" "$log.rust.counts"; then
@@ -125,11 +142,12 @@ run_selftests() {
 		case $expect in
 		short) harness_skip "selftest:$runner:$name" "$SHORT_WHY" ;;
 		pass) harness_point "selftest:$runner:$name" selftest_point "$runner" "$name" "$types" ;;
-		pass-not-debug)
+		timing)
 			if [ "$VARIANT" = debug ]; then
 				harness_skip "selftest:$runner:$name" "on the sanitizer kernel: $why"
 			else
-				harness_point "selftest:$runner:$name" selftest_point "$runner" "$name" "$types"
+				harness_point "selftest:$runner:$name" selftest_point "$runner" "$name" "$types" \
+					"$SELFTEST_TIMING_TRIES"
 			fi ;;
 		skip) harness_skip "selftest:$runner:$name" "$why" ;;
 		*) harness_point "selftest:$runner:$name" fail_with "unknown expectation '$expect' in the list" ;;
