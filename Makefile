@@ -12,6 +12,8 @@
 #                KASAN, UBSAN, kmemleak, debug objects, lockdep) with the fault-injection table;
 #                its own kernel, module and test builds. T=name,... as for make test; SHORT=1
 #                reports the selftests and the long suite tests as skipped (CI's pass)
+#   make fuzz SEED=n OPS=n  the differential fuzzer alone (tests/mapfuzz.c), C maps against their
+#                Rust twins; VARIANT=debug runs it on the sanitizer kernel
 #   make selftests  just build the BPF selftests
 #   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
 #   make bench   C vs Rust, alternating in one boot; table + chart in Documentation/
@@ -30,7 +32,8 @@ export KDIR
 # The kernel variant (scripts/lib.sh): empty for the test kernel, debug for make test-debug.
 export VARIANT SHORT
 
-.PHONY: all root kernel module tests selftests run test test-debug check-harness bench check clean
+.PHONY: all root kernel module tests selftests run test test-debug fuzz check-harness bench check \
+	clean
 
 all: module
 
@@ -60,6 +63,11 @@ test: module tests $(if $(SHORT),,selftests)
 
 test-debug:
 	@$(MAKE) --no-print-directory VARIANT=debug test
+
+# The differential fuzzer alone (tests/mapfuzz.c), no selftests built: SEED and OPS choose the
+# run (default: a random seed, 1,000,000 ops).
+fuzz: module tests
+	@T=fuzz FUZZ_SEED='$(SEED)' FUZZ_OPS='$(OPS)' $(IN_ROOT) scripts/run-tests.sh
 
 check-harness: module tests
 	@$(IN_ROOT) scripts/check-harness.sh

@@ -31,7 +31,9 @@ if [ -w /dev/kvm ] && [ "${VM_KVM:-probe}" != no ]; then
 	fi
 fi
 # What the guest scripts test, for the variant of the kernel that boots (scripts/lib.sh).
-guest_env="env VARIANT=$VARIANT SHORT=${SHORT:-} KO=$MODULE_OUT/rust_arraymap.ko TESTS_BIN=$TESTS_OUT"
+guest_env="env VARIANT=$VARIANT SHORT=${SHORT:-} FUZZ_SEED=${FUZZ_SEED:-} FUZZ_OPS=${FUZZ_OPS:-}"
+guest_env+=" STRESS_SECONDS=${STRESS_SECONDS:-}"
+guest_env+=" KO=$MODULE_OUT/rust_arraymap.ko TESTS_BIN=$TESTS_OUT"
 log "booting $(basename "$kimg") in QEMU (${kvm:+TCG, }${kvm:-KVM}) for $(basename "$script")"
 
 # QEMU under TCG on 2 host cores has been seen to abort while the guest boots

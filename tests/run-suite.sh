@@ -18,6 +18,9 @@ VARIANT=${VARIANT:-}
 # SHORT=1 (make test-debug SHORT=1, CI's pass on the sanitizer kernel): the selftests and the
 # long suite tests are reported as skipped, with this reason.
 SHORT=${SHORT:-}
+FUZZ_SEED=${FUZZ_SEED:-}
+FUZZ_OPS=${FUZZ_OPS:-}
+STRESS_SECONDS=${STRESS_SECONDS:-}
 SHORT_LONG_TESTS="load_unload_50"
 SHORT_WHY="left out of the short debug pass (SHORT=1)"
 LOGS=$OUT/logs
@@ -244,6 +247,43 @@ sanitizer_summary() {
 	leaks=$(cat "$LOGS"/kmemleak.* 2>/dev/null | grep -c '^unreferenced object')
 	echo "KASAN reports $kasan, UBSAN reports $ubsan, kmemleak leaks $leaks" | tee "$POINT_SUMMARY"
 	[ "$kasan$ubsan$leaks" = 000 ]
+}
+
+# The differential fuzzer (tests/mapfuzz.c): C maps and their Rust twins, created side by side
+# in one boot, fed the same random operations. FUZZ_SEED and FUZZ_OPS (make fuzz) choose the
+# run; the sanitizer kernel, about 3 times slower, runs a tenth of the ops, its short pass (CI)
+# a fiftieth.
+test_fuzz() {
+	local cg=/sys/fs/cgroup ops=${FUZZ_OPS:-1000000} rc
+	[ "$VARIANT" = debug ] && ops=${FUZZ_OPS:-100000}
+	[ -n "$SHORT" ] && ops=${FUZZ_OPS:-20000}
+	mountpoint -q $cg || mount -t cgroup2 none $cg || return 1
+	unload || return 1
+	mapfuzz -k "$KO" -n "$ops" ${FUZZ_SEED:+-s "$FUZZ_SEED"} >"$LOGS/fuzz.out" 2>"$LOGS/fuzz.err"
+	rc=$?
+	cat "$LOGS/fuzz.out"
+	head -n 60 "$LOGS/fuzz.err"
+	tail -n 1 "$LOGS/fuzz.out" >"$POINT_SUMMARY"
+	[ "$rc" = 0 ] || return 1
+	awk -v want="$ops" 'END { exit !($1 >= want && $2 == "ops," && $3 == 0) }' "$LOGS/fuzz.out" ||
+		{ echo "fewer than $ops ops, or divergences"; return 1; }
+}
+
+# Racing lifecycles (tests/stress.c) for STRESS_SECONDS (60; 30 in a short pass): writers, BPF programs, fd-array
+# slots under tail calls, perf event files closed while stored, iterators closed last, map
+# churn and an rmmod/insmod racer; every value its last writer's, rmmod after every round.
+test_stress() {
+	local cg=/sys/fs/cgroup rc
+	mountpoint -q $cg || mount -t cgroup2 none $cg || return 1
+	unload || return 1
+	local seconds=${STRESS_SECONDS:-60}
+	[ -n "$SHORT" ] && seconds=${STRESS_SECONDS:-30}
+	stress -k "$KO" -t "$seconds" >"$LOGS/stress.out" 2>"$LOGS/stress.err"
+	rc=$?
+	cat "$LOGS/stress.out"
+	head -n 60 "$LOGS/stress.err"
+	tail -n 1 "$LOGS/stress.out" >"$POINT_SUMMARY"
+	[ "$rc" = 0 ] && grep -q ' 0 errors, 0 lost values$' "$LOGS/stress.out"
 }
 
 test_skeleton_prog() {
@@ -634,7 +674,7 @@ TESTS=(
 	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template
 	fd_tailcall fd_prog_array_clear fd_perf_event_array fd_cgroup_array fd_array_of_maps fd_errno
-	maps_across_load load_unload_50
+	maps_across_load load_unload_50 fuzz stress
 )
 # The sanitizer kernel: the fault-injection table too.
 [ "$VARIANT" = debug ] && TESTS+=(fault_injection)
@@ -651,7 +691,8 @@ selected() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 # Points run in child shells (harness_point): they get every function and variable.
 export -f $(compgen -A function)
-export OUT SELFTESTS ONLY TOP KO VARIANT SHORT SHORT_WHY LOGS BPFFS PATH SELFTESTS_LIST FAULT_KO
+export OUT SELFTESTS ONLY TOP KO VARIANT SHORT SHORT_WHY LOGS BPFFS PATH SELFTESTS_LIST FAULT_KO \
+	FUZZ_SEED FUZZ_OPS STRESS_SECONDS
 
 run=()
 for t in "${TESTS[@]}"; do selected "$t" && run+=("$t"); done

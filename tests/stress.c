@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stress: the module under racing lifecycles, for a fixed time, stopping by itself.
+ *
+ *   stress [-t SECONDS] [-r ROUND_SECONDS] [-k KO]
+ *
+ * In rounds. Each round inserts rust_arraymap (unless a racer already did), creates an ARRAY
+ * and a PERCPU_ARRAY (the survivors), a PROG_ARRAY with a program tail-calling through its
+ * slot 0, a PERF_EVENT_ARRAY, and starts threads that race for the round's time:
+ *   - syscall:  updates and lookups of its own keys of the ARRAY (0..63);
+ *   - batch:    update_batch of its own keys (64..127), lookup_batch of the whole map;
+ *   - bpf:      BPF-side updates of its own keys (128..191) and lookups (BPF_PROG_TEST_RUN);
+ *   - percpu:   updates of all CPUs' copies and lookups of the PERCPU_ARRAY;
+ *   - slots:    replaces and deletes the PROG_ARRAY's slot 0 while...
+ *   - tailcall: ...runs the tail-calling program (it must return 1, 2 or 3);
+ *   - perf:     opens a perf event, stores it in the PERF_EVENT_ARRAY, closes it;
+ *   - iter:     opens an iterator over the ARRAY, reads part of it, closes it;
+ *   - churn:    creates and closes maps of all six types;
+ *   - rmmod:    tries to remove the module (it must refuse while the survivors live).
+ * Then it stops the threads, checks that each element of the survivors holds what its last
+ * writer wrote, closes the survivors and, for the round's last part, lets churn and rmmod race
+ * with nothing else alive: rmmod may win (the racer then inserts the module again) while maps
+ * are being created. The round ends with everything closed and rmmod, which must succeed.
+ * The last line: "N s, T threads, ... 0 lost values"; exit status 1 on any error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common.h"
+#include "fuzz.skel.h"
+
+#define MODULE_NAME "rust_arraymap"
+#define ENTRIES 256
+#define OWN 64			/* keys per writer */
+#define MAX_CPUS 64
+
+enum { W_SYSCALL, W_BATCH, W_BPF, W_PERCPU, W_SLOTS, W_TAILCALL, W_PERF, W_ITER, W_CHURN,
+       W_RMMOD, W_NR };
+static const char *const wname[W_NR] = {
+	"syscall", "batch", "bpf", "percpu", "slots", "tailcall", "perf", "iter", "churn", "rmmod",
+};
+
+static struct {
+	const char *ko;
+	int seconds, round;
+	int ncpus;
+	int array, percpu, prog_array, perf_array;
+	int prog[3];		/* returning 1, 2, 3 */
+	int caller;		/* tail-calls prog_array slot 0, returns 1 if there is nothing */
+	int iter_prog;
+	__u64 last[ENTRIES];	/* what the last writer of each ARRAY key wrote */
+	__u64 plast[OWN];	/* the same for the PERCPU_ARRAY */
+} st;
+
+static atomic_bool stop, survivors_alive;
+static atomic_long ops[W_NR], errors, rmmod_tries, rmmod_wins, rmmod_won_alive, insmods;
+
+static void error(const char *what, long ret)
+{
+	fprintf(stderr, "ERROR %s: %s (%ld)\n", what, res(ret), ret);
+	atomic_fetch_add(&errors, 1);
+}
+
+static int create(enum bpf_map_type type, __u32 value_size, __u32 entries, int inner)
+{
+	union bpf_attr a = {
+		.map_type = type,
+		.key_size = 4,
+		.value_size = value_size,
+		.max_entries = entries,
+		.inner_map_fd = inner,
+	};
+
+	return sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+static bool module_loaded(void)
+{
+	return module_refs() >= 0;
+}
+
+static int module_insert(void)
+{
+	int fd = open(st.ko, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(__NR_finit_module, fd, "", 0);
+	ret = ret ? -errno : 0;
+	close(fd);
+	if (!ret)
+		atomic_fetch_add(&insmods, 1);
+	/* A racer may have inserted it first. */
+	return ret == -EEXIST ? 0 : ret;
+}
+
+static int module_try_remove(void)
+{
+	return syscall(__NR_delete_module, MODULE_NAME, O_NONBLOCK) ? -errno : 0;
+}
+
+static __u64 tag(int who, __u64 n)
+{
+	return (__u64)who << 56 | n;
+}
+
+static __u32 rnd(unsigned int *seed, __u32 n)
+{
+	return rand_r(seed) % n;
+}
+
+/* --- the threads ---------------------------------------------------------------------------- */
+
+static void *w_syscall(void *arg)
+{
+	unsigned int seed = 1;
+	__u64 n = 0, v;
+	__u32 k;
+	int ret;
+
+	while (!stop) {
+		k = rnd(&seed, OWN);
+		v = tag(W_SYSCALL, ++n);
+		ret = bpf_map_update_elem(st.array, &k, &v, BPF_ANY);
+		if (ret)
+			error("syscall update", -errno);
+		else
+			st.last[k] = v;
+		k = rnd(&seed, ENTRIES);
+		if (bpf_map_lookup_elem(st.array, &k, &v))
+			error("syscall lookup", -errno);
+		atomic_fetch_add(&ops[W_SYSCALL], 2);
+	}
+	return NULL;
+}
+
+static void *w_batch(void *arg)
+{
+	static __u32 keys[ENTRIES];
+	static __u64 vals[ENTRIES];
+	unsigned int seed = 2;
+	__u32 i, count, first;
+	__u64 n = 0;
+	int ret;
+
+	while (!stop) {
+		count = 1 + rnd(&seed, 16);
+		first = OWN + rnd(&seed, OWN - count + 1);
+		for (i = 0; i < count; i++) {
+			keys[i] = first + i;
+			vals[i] = tag(W_BATCH, ++n);
+		}
+		ret = bpf_map_update_batch(st.array, keys, vals, &count, NULL);
+		if (ret)
+			error("update_batch", -errno);
+		for (i = 0; !ret && i < count; i++)
+			st.last[keys[i]] = vals[i];
+		count = ENTRIES;
+		ret = bpf_map_lookup_batch(st.array, NULL, &first, keys, vals, &count, NULL);
+		if (ret && errno != ENOENT)
+			error("lookup_batch", -errno);
+		atomic_fetch_add(&ops[W_BATCH], 2);
+	}
+	return NULL;
+}
+
+static void *w_bpf(void *arg)
+{
+	struct fuzz *skel = arg;
+	unsigned int seed = 3;
+	struct {
+		__u32 op, key;
+		__u64 flags;
+		__u32 cpu, vsize, stop, pad;
+		__s64 ret;
+		__u64 count, sum;
+	} a;
+	/* A SYSCALL program's context is copied back to ctx_in (ctx_out is refused). */
+	LIBBPF_OPTS(bpf_test_run_opts, t, .ctx_in = &a, .ctx_size_in = sizeof(a));
+	int fd = bpf_program__fd(skel->progs.fuzz);
+	__u64 n = 0, v;
+
+	while (!stop) {
+		memset(&a, 0, sizeof(a));
+		a.op = 1;	/* update */
+		a.key = 2 * OWN + rnd(&seed, OWN);
+		v = tag(W_BPF, ++n);
+		memcpy(skel->bss->vbuf, &v, sizeof(v));
+		if (bpf_prog_test_run_opts(fd, &t) || a.ret)
+			error("bpf update", a.ret ?: -errno);
+		else
+			st.last[a.key] = v;
+		memset(&a, 0, sizeof(a));
+		a.op = 0;	/* lookup */
+		a.key = rnd(&seed, ENTRIES);
+		a.vsize = 8;
+		if (bpf_prog_test_run_opts(fd, &t) || a.ret)
+			error("bpf lookup", a.ret ?: -errno);
+		atomic_fetch_add(&ops[W_BPF], 2);
+	}
+	return NULL;
+}
+
+static void *w_percpu(void *arg)
+{
+	static __u64 vals[MAX_CPUS];
+	unsigned int seed = 4;
+	__u64 n = 0, v;
+	__u32 k;
+	int c;
+
+	while (!stop) {
+		k = rnd(&seed, OWN);
+		v = tag(W_PERCPU, ++n);
+		for (c = 0; c < st.ncpus; c++)
+			vals[c] = v;
+		if (bpf_map_update_elem(st.percpu, &k, vals, BPF_ANY))
+			error("percpu update", -errno);
+		else
+			st.plast[k] = v;
+		k = rnd(&seed, OWN);
+		if (bpf_map_lookup_elem(st.percpu, &k, vals))
+			error("percpu lookup", -errno);
+		atomic_fetch_add(&ops[W_PERCPU], 2);
+	}
+	return NULL;
+}
+
+static void *w_slots(void *arg)
+{
+	unsigned int seed = 5;
+	__u32 k = 0;
+	int ret;
+
+	while (!stop) {
+		if (rnd(&seed, 3)) {
+			ret = bpf_map_update_elem(st.prog_array, &k, &st.prog[1 + rnd(&seed, 2)],
+						  BPF_ANY);
+			if (ret)
+				error("prog_array update", -errno);
+		} else if (bpf_map_delete_elem(st.prog_array, &k) && errno != ENOENT) {
+			error("prog_array delete", -errno);
+		}
+		atomic_fetch_add(&ops[W_SLOTS], 1);
+	}
+	return NULL;
+}
+
+static void *w_tailcall(void *arg)
+{
+	char pkt[64] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt, .data_size_in = sizeof(pkt));
+
+	while (!stop) {
+		if (bpf_prog_test_run_opts(st.caller, &t))
+			error("tail call run", -errno);
+		else if (t.retval < 1 || t.retval > 3)
+			error("tail call result", t.retval);
+		atomic_fetch_add(&ops[W_TAILCALL], 1);
+	}
+	return NULL;
+}
+
+static void *w_perf(void *arg)
+{
+	__u32 k = 0;
+	int fd;
+
+	while (!stop) {
+		fd = perf_open_clock(-1, 0);
+		if (fd < 0) {
+			error("perf_event_open", -errno);
+			break;
+		}
+		if (bpf_map_update_elem(st.perf_array, &k, &fd, BPF_ANY))
+			error("perf_event_array update", -errno);
+		/* The entry goes with the file: closed while stored. */
+		close(fd);
+		atomic_fetch_add(&ops[W_PERF], 2);
+	}
+	return NULL;
+}
+
+/*
+ * An iterator over a map of its own, closed last: the iterator's release drops the last
+ * reference to the map (and through it to the module) while rmmod loops.
+ */
+static void *w_iter(void *arg)
+{
+	union bpf_iter_link_info info = {};
+	char buf[64];
+	int link, iter, map;
+
+	while (!stop) {
+		map = create(BPF_MAP_TYPE_ARRAY, 8, 16, 0);
+		if (map < 0) {
+			error("iter map", map);
+			break;
+		}
+		info.map.map_fd = map;
+		union bpf_attr a = {
+			.link_create.prog_fd = st.iter_prog,
+			.link_create.attach_type = BPF_TRACE_ITER,
+			.link_create.iter_info = (unsigned long)&info,
+			.link_create.iter_info_len = sizeof(info),
+		};
+
+		link = sys_bpf(BPF_LINK_CREATE, &a);
+		if (link < 0) {
+			error("iter link", link);
+			close(map);
+			break;
+		}
+		iter = bpf_iter_create(link);
+		/* The link and the map go first: the iterator holds the map by itself. */
+		close(link);
+		close(map);
+		if (iter < 0) {
+			error("iter create", -errno);
+			break;
+		}
+		if (read(iter, buf, sizeof(buf)) < 0)
+			error("iter read", -errno);
+		close(iter);
+		atomic_fetch_add(&ops[W_ITER], 1);
+	}
+	return NULL;
+}
+
+/* Maps created and closed, with or without the module (the racer may have removed it). */
+static void *w_churn(void *arg)
+{
+	static const enum bpf_map_type types[] = {
+		BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PROG_ARRAY,
+		BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_CGROUP_ARRAY,
+	};
+	unsigned int seed = 6;
+	int fd, inner, outer;
+
+	while (!stop) {
+		enum bpf_map_type t = types[rnd(&seed, 5)];
+
+		fd = create(t, t == BPF_MAP_TYPE_ARRAY || t == BPF_MAP_TYPE_PERCPU_ARRAY ? 8 : 4,
+			    1 + rnd(&seed, 64), 0);
+		if (fd < 0)
+			error("churn create", fd);
+		else
+			close(fd);
+		inner = create(BPF_MAP_TYPE_ARRAY, 8, 4, 0);
+		outer = inner < 0 ? inner : create(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, inner);
+		if (outer < 0) {
+			error("churn create array_of_maps", outer);
+		} else {
+			__u32 k = rnd(&seed, 4);
+
+			if (bpf_map_update_elem(outer, &k, &inner, BPF_ANY))
+				error("churn array_of_maps update", -errno);
+			close(outer);
+		}
+		if (inner >= 0)
+			close(inner);
+		atomic_fetch_add(&ops[W_CHURN], 3);
+	}
+	return NULL;
+}
+
+/* rmmod while the module serves maps must fail; with none alive it may win: insmod again. */
+static void *w_rmmod(void *arg)
+{
+	int ret;
+
+	while (!stop) {
+		atomic_fetch_add(&rmmod_tries, 1);
+		ret = module_try_remove();
+		if (!ret) {
+			atomic_fetch_add(&rmmod_wins, 1);
+			if (survivors_alive) {
+				fprintf(stderr, "ERROR rmmod succeeded while the module served maps\n");
+				atomic_fetch_add(&rmmod_won_alive, 1);
+				atomic_fetch_add(&errors, 1);
+			}
+			ret = module_insert();
+			if (ret)
+				error("insmod after a won rmmod", ret);
+		} else if (ret != -EWOULDBLOCK && ret != -ENOENT) {
+			error("rmmod", ret);
+		}
+		atomic_fetch_add(&ops[W_RMMOD], 1);
+		usleep(2000);
+	}
+	return NULL;
+}
+
+/* --- rounds ---------------------------------------------------------------------------------- */
+
+static void *(*const fn[W_NR])(void *) = {
+	w_syscall, w_batch, w_bpf, w_percpu, w_slots, w_tailcall, w_perf, w_iter, w_churn, w_rmmod,
+};
+
+static int join(pthread_t *t, int from, int to)
+{
+	int i;
+
+	for (i = from; i < to; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+static int start(pthread_t *t, int i, void *arg)
+{
+	if (pthread_create(&t[i], NULL, fn[i], arg)) {
+		error("pthread_create", -errno);
+		return -1;
+	}
+	return 0;
+}
+
+/* The survivors hold what their last writers wrote: 0 lost values, or the count of others. */
+static long check_values(void)
+{
+	__u64 v, pv[MAX_CPUS];
+	long lost = 0;
+	__u32 k;
+	int c;
+
+	for (k = 0; k < ENTRIES; k++) {
+		if (bpf_map_lookup_elem(st.array, &k, &v) || v != st.last[k]) {
+			fprintf(stderr, "LOST array key %u: %#llx, last written %#llx\n", k,
+				(unsigned long long)v, (unsigned long long)st.last[k]);
+			lost++;
+		}
+	}
+	for (k = 0; k < OWN; k++) {
+		if (bpf_map_lookup_elem(st.percpu, &k, pv)) {
+			lost++;
+			continue;
+		}
+		for (c = 0; c < st.ncpus; c++)
+			if (pv[c] != st.plast[k]) {
+				fprintf(stderr, "LOST percpu key %u cpu %d: %#llx, last written %#llx\n",
+					k, c, (unsigned long long)pv[c],
+					(unsigned long long)st.plast[k]);
+				lost++;
+			}
+	}
+	return lost;
+}
+
+static int round_run(long *lost)
+{
+	struct fuzz *skel = NULL;
+	pthread_t t[W_NR];
+	int i, ret = -1;
+
+	if (!module_loaded() && module_insert())
+		return error("insmod", -errno), -1;
+	memset(st.last, 0, sizeof(st.last));
+	memset(st.plast, 0, sizeof(st.plast));
+	st.array = create(BPF_MAP_TYPE_ARRAY, 8, ENTRIES, 0);
+	st.percpu = create(BPF_MAP_TYPE_PERCPU_ARRAY, 8, OWN, 0);
+	st.prog_array = create(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 0);
+	st.perf_array = create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 0);
+	if (st.array < 0 || st.percpu < 0 || st.prog_array < 0 || st.perf_array < 0)
+		return error("creating the survivors", -1), -1;
+	st.caller = load_tail_caller(st.prog_array);
+	skel = fuzz__open();
+	if (st.caller < 0 || !skel || bpf_map__reuse_fd(skel->maps.target, st.array) ||
+	    bpf_program__set_autoload(skel->progs.fuzz_percpu, false) || fuzz__load(skel))
+		return error("loading the programs", st.caller), -1;
+	if (module_refs() < 4)
+		return error("the module does not serve the survivors", module_refs()), -1;
+	survivors_alive = true;
+	stop = false;
+	for (i = 0; i < W_NR; i++)
+		if (start(t, i, i == W_BPF ? skel : NULL))
+			goto out;
+	sleep(st.round - 1);
+	stop = true;
+	join(t, 0, W_NR);
+	*lost += check_values();
+	ret = 0;
+out:
+	fuzz__destroy(skel);
+	close(st.caller);
+	close(st.array);
+	close(st.percpu);
+	close(st.prog_array);
+	close(st.perf_array);
+	survivors_alive = false;
+	if (ret)
+		return ret;
+	/* Nothing of ours alive: creation against rmmod and insmod. */
+	stop = false;
+	if (start(t, W_ITER, NULL) || start(t, W_CHURN, NULL) || start(t, W_RMMOD, NULL))
+		return -1;
+	sleep(1);
+	stop = true;
+	join(t, W_ITER, W_RMMOD + 1);
+	return 0;
+}
+
+/* Every map closed: rmmod must succeed once they are freed (RCU, work items). */
+static int final_rmmod(void)
+{
+	int i, ret = -ENOENT;
+
+	for (i = 0; i < 1500; i++) {
+		ret = module_try_remove();
+		if (!ret || ret == -ENOENT)
+			return 0;
+		if (ret != -EWOULDBLOCK)
+			break;
+		usleep(20000);
+	}
+	error("rmmod with every map closed", ret);
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	long lost = 0, total = 0;
+	time_t start_time = time(NULL);
+	int c, rounds = 0, final_ok = 0, id;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	st.ko = getenv("KO");
+	st.seconds = 60;
+	st.round = 5;
+	while ((c = getopt(argc, argv, "t:r:k:")) != -1) {
+		switch (c) {
+		case 't': st.seconds = atoi(optarg); break;
+		case 'r': st.round = atoi(optarg); break;
+		case 'k': st.ko = optarg; break;
+		default:
+			fprintf(stderr, "usage: stress [-t SECONDS] [-r ROUND_SECONDS] [-k KO]\n");
+			return 2;
+		}
+	}
+	if (!st.ko || st.round < 2 || st.seconds < st.round) {
+		fprintf(stderr, "stress: needs -k KO (or $KO) and -t >= -r >= 2\n");
+		return 2;
+	}
+	libbpf_set_print(NULL);
+	st.ncpus = libbpf_num_possible_cpus();
+	if (st.ncpus < 1 || st.ncpus > MAX_CPUS)
+		return fprintf(stderr, "%d possible CPUs: not supported\n", st.ncpus), 1;
+	for (c = 0; c < 3; c++)
+		st.prog[c] = prog_load_ret(c + 1, BPF_PROG_TYPE_SOCKET_FILTER, 0, 0);
+	id = libbpf_find_vmlinux_btf_id("bpf_map_elem", BPF_TRACE_ITER);
+	st.iter_prog = id > 0 ? prog_load_ret(0, BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER, id) : -1;
+	if (st.prog[0] < 0 || st.prog[1] < 0 || st.prog[2] < 0 || st.iter_prog < 0)
+		return fprintf(stderr, "loading the programs failed\n"), 1;
+	while (time(NULL) - start_time + st.round <= st.seconds && !errors) {
+		if (round_run(&lost))
+			break;
+		rounds++;
+		final_ok += !final_rmmod();
+	}
+	for (c = 0; c < W_NR; c++)
+		total += ops[c];
+	printf("# ops per kind:");
+	for (c = 0; c < W_NR; c++)
+		printf("%s %s %ld", c ? "," : "", wname[c], (long)ops[c]);
+	printf("\n%lds, %d threads, %d rounds, %ld ops, rmmod tries %ld, won %ld (with maps alive %ld), "
+	       "insmod %ld, rmmod after each round %d/%d, %ld errors, %ld lost values\n",
+	       (long)(time(NULL) - start_time), W_NR, rounds, total, (long)rmmod_tries,
+	       (long)rmmod_wins, (long)rmmod_won_alive, (long)insmods, final_ok, rounds,
+	       (long)errors, lost);
+	return errors || lost || !rounds || final_ok != rounds;
+}
