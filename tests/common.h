@@ -108,11 +108,14 @@ static inline int perf_open_clock(int pid, int cpu)
 		}                                                          \
 	} while (0)
 
-/* "ok" or the errno's name; the last four results stay valid (one printf may show several). */
+/*
+ * "ok" or the errno's name; the last four results of a thread stay valid (one printf may show
+ * several).
+ */
 static inline const char *res(int ret)
 {
-	static char bufs[4][64];
-	static int n;
+	static __thread char bufs[4][64];
+	static __thread int n;
 	char *buf = bufs[n++ % 4];
 
 	if (ret >= 0)

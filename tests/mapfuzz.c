@@ -58,7 +58,8 @@
 #define BATCH_MAX 64
 #define SLACK 16		/* bytes past the expected output, compared too */
 #define OUT_MAX (8u << 20)
-#define SHRINK_RUNS 48
+#define SHRINK_RUNS 32
+#define COVERAGE_OPS 100000	/* from this many ops on, every kind must have succeeded */
 #define CGROUP_SUB "/sys/fs/cgroup/mapfuzz"
 #define NO_NODE 0xffffffffu	/* NUMA_NO_NODE */
 
@@ -697,7 +698,7 @@ static long run_info(const struct op *o, int fd, unsigned char *buf, size_t *len
 	return ret;
 }
 
-static long run_op(const struct op *o, int s, unsigned char *buf, size_t *len)
+static long run_op_raw(const struct op *o, int s, unsigned char *buf, size_t *len)
 {
 	struct pair *p = &pairs[o->pair];
 	struct side *d = &p->side[s];
@@ -754,6 +755,30 @@ static long run_op(const struct op *o, int s, unsigned char *buf, size_t *len)
 	default:
 		return run_prog(o, p, d->skel, buf, len);
 	}
+}
+
+/*
+ * One op on side @s, its output in @buf[0, *len). The SLACK bytes past it are compared too: the
+ * kernel's own writes (lookups, get_next_key, batches) are checked there for overruns; for the
+ * outputs assembled here they are set, so that no byte of an earlier op is compared.
+ */
+static long run_op(const struct op *o, int s, unsigned char *buf, size_t *len)
+{
+	long ret = run_op_raw(o, s, buf, len);
+
+	switch (o->kind) {
+	case K_LOOKUP:
+	case K_LOOKUP_AND_DELETE:
+	case K_GET_NEXT:
+	case K_B_LOOKUP:
+	case K_B_UPDATE:
+	case K_B_DELETE:
+	case K_B_LOOKUP_AND_DELETE:
+		break;
+	default:
+		memset(buf + *len, 0xa5, SLACK);
+	}
+	return ret;
 }
 
 static void hexdump(const char *who, const unsigned char *b, size_t len, size_t at)
@@ -912,7 +937,7 @@ static bool compare_created(int i)
  * op that diverged, -2 for a divergence at creation, -1 for none, -3 for a failure of the
  * run itself. *@ran: the ops run.
  */
-static long run_epoch(__u64 e, const long *only, long *ran, bool loud)
+static long run_epoch(__u64 e, const long *only, long nops, long *ran, bool loud)
 {
 	struct rng r = rng_for(cfg.seed, e, ~0ull);
 	long i, k, result = -1;
@@ -966,7 +991,7 @@ static long run_epoch(__u64 e, const long *only, long *ran, bool loud)
 	}
 	if (!nvalid)
 		goto out;
-	for (k = 0; only ? only[k] >= 0 : k < cfg.ops_per_epoch; k++) {
+	for (k = 0; only ? only[k] >= 0 : k < nops; k++) {
 		i = only ? only[k] : k;
 		draw_op(e, i, &o);
 		(*ran)++;
@@ -1003,7 +1028,7 @@ static void shrink(__u64 e, long bad)
 			try[t] = bad;
 			try[t + 1] = -1;
 			runs++;
-			if (run_epoch(e, try, &ran, false) == bad) {
+			if (run_epoch(e, try, 0, &ran, false) == bad) {
 				memcpy(cur, try, (t + 2) * sizeof(long));
 				n = t;
 			} else {
@@ -1015,16 +1040,41 @@ static void shrink(__u64 e, long bad)
 	}
 	cur[n] = bad;
 	cur[n + 1] = -1;
-	printf("# shrunk to %ld ops in %ld runs; replay: mapfuzz -s %llu -e %llu -o ", n + 1, runs,
-	       (unsigned long long)cfg.seed, (unsigned long long)e);
+	printf("# shrunk to %ld ops in %ld runs; replay (on %d CPUs): mapfuzz -s %llu -m %d -e %llu -o ",
+	       n + 1, runs, cfg.ncpus, (unsigned long long)cfg.seed, cfg.maps, (unsigned long long)e);
 	for (i = 0; i <= n; i++)
 		printf("%s%ld", i ? "," : "", cur[i]);
 	printf("\n");
 	cfg.verbose = true;
-	run_epoch(e, cur, &ran, true);
+	run_epoch(e, cur, 0, &ran, true);
 	cfg.verbose = was_verbose;
 	free(cur);
 	free(try);
+}
+
+/*
+ * Whether every kind that can succeed on valid input did, at least once, in a run long enough
+ * that its absence means the op (or the setup it needs: a program, an mmap) never worked.
+ */
+static bool coverage_ok(void)
+{
+	static const enum kind must[] = {
+		K_LOOKUP, K_UPDATE, K_DELETE, K_GET_NEXT, K_B_LOOKUP, K_B_UPDATE, K_INFO, K_MM_READ,
+		K_MM_WRITE, K_P_LOOKUP, K_P_UPDATE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
+	};
+	bool ok = true;
+	size_t i;
+
+	if (stats.ops < COVERAGE_OPS)
+		return true;
+	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
+		if (stats.per_kind_ok[must[i]])
+			continue;
+		fprintf(stderr, "no %s succeeded in %ld ops: the op or its setup never worked\n",
+			kind_name[must[i]], stats.ops);
+		ok = false;
+	}
+	return ok;
 }
 
 static long *parse_list(const char *s)
@@ -1108,14 +1158,15 @@ int main(int argc, char **argv)
 	       (unsigned long long)cfg.seed, cfg.maps, cfg.ops_per_epoch, cfg.ncpus);
 	if (only) {
 		cfg.verbose = true;
-		ret = run_epoch(epoch, only, &ran, true);
+		ret = run_epoch(epoch, only, 0, &ran, true);
 		stats.ops = ran;
 		divergences = ret >= -2 && ret != -1;
 		if (ret == -3)
 			return 1;
 	}
 	for (e = 0; !only && stats.ops < total; e++) {
-		ret = run_epoch(e, NULL, &ran, true);
+		ret = run_epoch(e, NULL, total - stats.ops < cfg.ops_per_epoch ?
+				total - stats.ops : cfg.ops_per_epoch, &ran, true);
 		stats.ops += ran;
 		stats.epochs++;
 		if (ret == -3)
@@ -1127,8 +1178,9 @@ int main(int argc, char **argv)
 		if (!divergences++ && ret >= 0)
 			shrink(e, ret);
 		else if (ret == -2)
-			printf("# replay: mapfuzz -s %llu -e %llu -o 0 (creation diverges)\n",
-			       (unsigned long long)cfg.seed, (unsigned long long)e);
+			printf("# replay (on %d CPUs): mapfuzz -s %llu -m %d -e %llu -o 0 "
+			       "(creation diverges)\n", cfg.ncpus, (unsigned long long)cfg.seed,
+			       cfg.maps, (unsigned long long)e);
 		/* A broken op diverges everywhere: three epochs tell enough. */
 		if (divergences >= 3)
 			break;
@@ -1149,5 +1201,5 @@ int main(int argc, char **argv)
 	rmdir(CGROUP_SUB);
 	if (stats.run_errors)
 		fprintf(stderr, "%ld BPF_PROG_TEST_RUN calls failed\n", stats.run_errors);
-	return divergences || stats.run_errors ? 1 : 0;
+	return divergences || stats.run_errors || (!only && !coverage_ok()) ? 1 : 0;
 }

@@ -67,7 +67,7 @@ static struct {
 } st;
 
 static atomic_bool stop, survivors_alive;
-static atomic_long ops[W_NR], errors, rmmod_tries, rmmod_wins, rmmod_won_alive, insmods;
+static atomic_long ops[W_NR], errors, tail_taken, rmmod_tries, rmmod_wins, rmmod_won_alive, insmods;
 
 static void error(const char *what, long ret)
 {
@@ -270,6 +270,8 @@ static void *w_tailcall(void *arg)
 			error("tail call run", -errno);
 		else if (t.retval < 1 || t.retval > 3)
 			error("tail call result", t.retval);
+		else if (t.retval > 1)
+			atomic_fetch_add(&tail_taken, 1);
 		atomic_fetch_add(&ops[W_TAILCALL], 1);
 	}
 	return NULL;
@@ -432,7 +434,7 @@ static int start(pthread_t *t, int i, void *arg)
 /* The survivors hold what their last writers wrote: 0 lost values, or the count of others. */
 static long check_values(void)
 {
-	__u64 v, pv[MAX_CPUS];
+	__u64 v = 0, pv[MAX_CPUS];
 	long lost = 0;
 	__u32 k;
 	int c;
@@ -485,9 +487,13 @@ static int round_run(long *lost)
 		return error("the module does not serve the survivors", module_refs()), -1;
 	survivors_alive = true;
 	stop = false;
-	for (i = 0; i < W_NR; i++)
-		if (start(t, i, i == W_BPF ? skel : NULL))
+	for (i = 0; i < W_NR; i++) {
+		if (start(t, i, i == W_BPF ? skel : NULL)) {
+			stop = true;
+			join(t, 0, i);
 			goto out;
+		}
+	}
 	sleep(st.round - 1);
 	stop = true;
 	join(t, 0, W_NR);
@@ -505,8 +511,13 @@ out:
 		return ret;
 	/* Nothing of ours alive: creation against rmmod and insmod. */
 	stop = false;
-	if (start(t, W_ITER, NULL) || start(t, W_CHURN, NULL) || start(t, W_RMMOD, NULL))
-		return -1;
+	for (i = W_ITER; i <= W_RMMOD; i++) {
+		if (start(t, i, NULL)) {
+			stop = true;
+			join(t, W_ITER, i);
+			return -1;
+		}
+	}
 	sleep(1);
 	stop = true;
 	join(t, W_ITER, W_RMMOD + 1);
@@ -575,10 +586,15 @@ int main(int argc, char **argv)
 	printf("# ops per kind:");
 	for (c = 0; c < W_NR; c++)
 		printf("%s %s %ld", c ? "," : "", wname[c], (long)ops[c]);
-	printf("\n%lds, %d threads, %d rounds, %ld ops, rmmod tries %ld, won %ld (with maps alive %ld), "
-	       "insmod %ld, rmmod after each round %d/%d, %ld errors, %ld lost values\n",
-	       (long)(time(NULL) - start_time), W_NR, rounds, total, (long)rmmod_tries,
-	       (long)rmmod_wins, (long)rmmod_won_alive, (long)insmods, final_ok, rounds,
-	       (long)errors, lost);
+	/* A PROG_ARRAY that never dispatched would pass the result check alone. */
+	if (rounds && !tail_taken) {
+		fprintf(stderr, "ERROR no tail call was taken\n");
+		atomic_fetch_add(&errors, 1);
+	}
+	printf("\n%lds, %d threads, %d rounds, %ld ops, tail calls taken %ld, rmmod tries %ld, "
+	       "won %ld (with maps alive %ld), insmod %ld, rmmod after each round %d/%d, "
+	       "%ld errors, %ld lost values\n", (long)(time(NULL) - start_time), W_NR, rounds,
+	       total, (long)tail_taken, (long)rmmod_tries, (long)rmmod_wins,
+	       (long)rmmod_won_alive, (long)insmods, final_ok, rounds, (long)errors, lost);
 	return errors || lost || !rounds || final_ok != rounds;
 }
