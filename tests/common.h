@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the suite's probes (amtest, pcputest) share: the failure counter and CHECK(), the
- * module's reference count, errno names.
+ * What the suite's probes share: the failure counter and CHECK(), the module's reference count
+ * and its insertion and removal, raw bpf() calls, the suite's BTF, errno names.
  */
 #ifndef AMTEST_COMMON_H
 #define AMTEST_COMMON_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+
+#define MODULE_NAME "rust_arraymap"
 
 static int failures __attribute__((unused));
 
@@ -31,12 +35,113 @@ static inline int module_refs(void)
 	return n;
 }
 
+/* finit_module() of the module file @ko: 0 or -errno (-EEXIST when it is loaded). */
+static inline int module_insert_ko(const char *ko)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(__NR_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * delete_module() without waiting: 0, -EWOULDBLOCK while maps hold the module, -ENOENT when it
+ * is not loaded.
+ */
+static inline int module_try_remove(void)
+{
+	return syscall(__NR_delete_module, MODULE_NAME, O_NONBLOCK) ? -errno : 0;
+}
+
+/*
+ * Removes the module once the maps it served are freed (after an RCU grace period and a work
+ * item), trying for 30 s: 0, or -errno of the last try (-ENOENT when it is not loaded).
+ */
+static inline int module_remove_wait(void)
+{
+	int i, ret = -EWOULDBLOCK;
+
+	for (i = 0; i < 1500 && ret == -EWOULDBLOCK; i++) {
+		ret = module_try_remove();
+		if (ret == -EWOULDBLOCK)
+			usleep(20000);
+	}
+	return ret;
+}
+
 /* A raw bpf() call, without libbpf in between: @attr as given, the result or -errno. */
 static inline int sys_bpf(int cmd, union bpf_attr *attr)
 {
 	int ret = syscall(__NR_bpf, cmd, attr, sizeof(*attr));
 
 	return ret < 0 ? -errno : ret;
+}
+
+/* The value types of the suite's BTF (test_btf_load), by type id. */
+enum { T_INT = 1, T_LL, T_LOCK, T_TIMER, T_VAL, T_LOCKVAL };
+
+/*
+ * Loads the suite's BTF: int and long long, bpf_spin_lock, bpf_timer, "val" { lock; int x;
+ * timer } (24 bytes) and "lockval" { long long x; lock; int y; long long z, w, v } (40 bytes, the
+ * lock inside the value). Its fd, or -1.
+ */
+static inline int test_btf_load(void)
+{
+	struct btf *btf = btf__new_empty();
+	int err, fd = -1;
+
+	if (!btf)
+		return -1;
+	err = btf__add_int(btf, "int", 4, BTF_INT_SIGNED) != T_INT ||
+	      btf__add_int(btf, "long long", 8, BTF_INT_SIGNED) != T_LL ||
+	      btf__add_struct(btf, "bpf_spin_lock", 4) != T_LOCK ||
+	      btf__add_field(btf, "val", T_INT, 0, 0) ||
+	      btf__add_struct(btf, "bpf_timer", 16) != T_TIMER ||
+	      btf__add_field(btf, "__opaque0", T_LL, 0, 0) ||
+	      btf__add_field(btf, "__opaque1", T_LL, 64, 0) ||
+	      btf__add_struct(btf, "val", 24) != T_VAL ||
+	      btf__add_field(btf, "lock", T_LOCK, 0, 0) ||
+	      btf__add_field(btf, "x", T_INT, 32, 0) ||
+	      btf__add_field(btf, "timer", T_TIMER, 64, 0) ||
+	      btf__add_struct(btf, "lockval", 40) != T_LOCKVAL ||
+	      btf__add_field(btf, "x", T_LL, 0, 0) ||
+	      btf__add_field(btf, "lock", T_LOCK, 64, 0) ||
+	      btf__add_field(btf, "y", T_INT, 96, 0) ||
+	      btf__add_field(btf, "z", T_LL, 128, 0) ||
+	      btf__add_field(btf, "w", T_LL, 192, 0) ||
+	      btf__add_field(btf, "v", T_LL, 256, 0) ||
+	      btf__load_into_kernel(btf);
+	if (!err)
+		fd = dup(btf__fd(btf));
+	btf__free(btf);
+	return fd;
+}
+
+/*
+ * BPF_MAP_CREATE of a map with a 4-byte key; with @btf_value, its value is that type of the
+ * BTF @btf_fd (the key its int). The fd or -errno.
+ */
+static inline int create_map(enum bpf_map_type type, __u32 value_size, __u32 entries,
+			     __u32 flags, int inner, int btf_fd, __u32 btf_value)
+{
+	union bpf_attr a = {
+		.map_type = type,
+		.key_size = 4,
+		.value_size = value_size,
+		.max_entries = entries,
+		.map_flags = flags,
+		.inner_map_fd = inner,
+	};
+
+	if (btf_value) {
+		a.btf_fd = btf_fd;
+		a.btf_key_type_id = T_INT;
+		a.btf_value_type_id = btf_value;
+	}
+	return sys_bpf(BPF_MAP_CREATE, &a);
 }
 
 /* BPF_PROG_LOAD of @cnt raw instructions under the GPL. */

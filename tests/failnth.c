@@ -42,7 +42,7 @@
 
 /* What the operations use; made before any fault is injected. */
 static struct {
-	int btf;		/* int (1), long long (2), bpf_spin_lock (3), bpf_timer (4), val (5) */
+	int btf;		/* the suite's BTF (test_btf_load) */
 	int inner;		/* ARRAY, value 8, 4 entries: inner map and its template */
 	int leaf;		/* a socket filter returning 0 */
 	int cgroup;		/* the cgroup2 root */
@@ -90,21 +90,7 @@ static int fail_nth_fired(void)
 static int create(enum bpf_map_type type, __u32 value_size, __u32 entries, __u32 flags,
 		  __u32 btf_value, int inner)
 {
-	union bpf_attr a = {
-		.map_type = type,
-		.key_size = 4,
-		.value_size = value_size,
-		.max_entries = entries,
-		.map_flags = flags,
-		.inner_map_fd = inner,
-	};
-
-	if (btf_value) {
-		a.btf_fd = env.btf;
-		a.btf_key_type_id = 1;
-		a.btf_value_type_id = btf_value;
-	}
-	return sys_bpf(BPF_MAP_CREATE, &a);
+	return create_map(type, value_size, entries, flags, inner, env.btf, btf_value);
 }
 
 static int update(int map, __u32 key, void *value, __u64 flags)
@@ -407,31 +393,6 @@ static int kmsg(const char *line)
 	return write_file("/dev/kmsg", line);
 }
 
-static int make_btf(void)
-{
-	struct btf *btf = btf__new_empty();
-	int err;
-
-	if (!btf)
-		return -1;
-	err = btf__add_int(btf, "int", 4, BTF_INT_SIGNED) != 1 ||
-	      btf__add_int(btf, "long long", 8, BTF_INT_SIGNED) != 2 ||
-	      btf__add_struct(btf, "bpf_spin_lock", 4) != 3 ||
-	      btf__add_field(btf, "val", 1, 0, 0) ||
-	      btf__add_struct(btf, "bpf_timer", 16) != 4 ||
-	      btf__add_field(btf, "__opaque0", 2, 0, 0) ||
-	      btf__add_field(btf, "__opaque1", 2, 64, 0) ||
-	      btf__add_struct(btf, "val", 24) != 5 ||
-	      btf__add_field(btf, "lock", 3, 0, 0) ||
-	      btf__add_field(btf, "x", 1, 32, 0) ||
-	      btf__add_field(btf, "timer", 4, 64, 0) ||
-	      btf__load_into_kernel(btf);
-	if (!err)
-		env.btf = dup(btf__fd(btf));
-	btf__free(btf);
-	return err ? -1 : 0;
-}
-
 static int setup(void)
 {
 	int id, i;
@@ -441,7 +402,8 @@ static int setup(void)
 		return fprintf(stderr, "%d possible CPUs: not supported\n", env.ncpus), -1;
 	for (i = 0; i < ENTRIES; i++)
 		env.keys[i] = i;
-	if (make_btf())
+	env.btf = test_btf_load();
+	if (env.btf < 0)
 		return fprintf(stderr, "BTF load failed\n"), -1;
 	env.inner = create(BPF_MAP_TYPE_ARRAY, 8, 4, 0, 0, 0);
 	env.leaf = prog_load_ret(0, BPF_PROG_TYPE_SOCKET_FILTER, 0, 0);

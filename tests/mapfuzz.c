@@ -50,7 +50,6 @@
 #include "common.h"
 #include "fuzz.skel.h"
 
-#define MODULE_NAME "rust_arraymap"
 #define MAX_MAPS 64
 #define MAX_CPUS 64
 #define VMAX 4096		/* largest value the BPF side handles (fuzz.bpf.c) */
@@ -115,8 +114,7 @@ static const char *const pool_name[P_NR] = {
 
 static int pool[P_NR];
 
-/* BTF value types (make_btf). */
-enum { T_INT = 1, T_LL, T_LOCK, T_TIMER, T_VAL, T_LOCKVAL };
+/* Sizes of the BTF value types (T_* of common.h's test_btf_load), by type id. */
 static const __u32 btf_size[] = { 0, 4, 8, 4, 16, 24, 40 };
 
 struct spec {
@@ -233,16 +231,10 @@ static void fill(__u64 seed, void *buf, size_t len)
 
 static int module_insert(void)
 {
-	int fd = open(cfg.ko, O_RDONLY | O_CLOEXEC), ret;
+	int ret = module_insert_ko(cfg.ko);
 
-	if (fd < 0) {
-		fprintf(stderr, "%s: %m\n", cfg.ko);
-		return -1;
-	}
-	ret = syscall(__NR_finit_module, fd, "", 0);
-	close(fd);
 	if (ret) {
-		fprintf(stderr, "insmod %s: %m\n", cfg.ko);
+		fprintf(stderr, "insmod %s: %s\n", cfg.ko, res(ret));
 		return -1;
 	}
 	stats.insmods++;
@@ -252,58 +244,22 @@ static int module_insert(void)
 /* Removes the module once the maps it served are freed (after RCU and a work item). */
 static int module_remove(void)
 {
-	int i;
+	int ret;
 
 	if (module_refs() < 0)
 		return 0;
-	for (i = 0; i < 1500; i++) {
-		if (!syscall(__NR_delete_module, MODULE_NAME, O_NONBLOCK)) {
-			stats.rmmods++;
-			return 0;
-		}
-		if (errno != EWOULDBLOCK)
-			break;
-		usleep(20000);
+	ret = module_remove_wait();
+	if (ret) {
+		fprintf(stderr, "rmmod %s: %s (refcnt %d)\n", MODULE_NAME, res(ret), module_refs());
+		return -1;
 	}
-	fprintf(stderr, "rmmod %s: %m (refcnt %d)\n", MODULE_NAME, module_refs());
-	return -1;
+	stats.rmmods++;
+	return 0;
 }
 
 /* --- the shared objects -------------------------------------------------------------------- */
 
-static int make_btf(void)
-{
-	struct btf *btf = btf__new_empty();
-	int err;
-
-	if (!btf)
-		return -1;
-	err = btf__add_int(btf, "int", 4, BTF_INT_SIGNED) != T_INT ||
-	      btf__add_int(btf, "long long", 8, BTF_INT_SIGNED) != T_LL ||
-	      btf__add_struct(btf, "bpf_spin_lock", 4) != T_LOCK ||
-	      btf__add_field(btf, "val", T_INT, 0, 0) ||
-	      btf__add_struct(btf, "bpf_timer", 16) != T_TIMER ||
-	      btf__add_field(btf, "__opaque0", T_LL, 0, 0) ||
-	      btf__add_field(btf, "__opaque1", T_LL, 64, 0) ||
-	      btf__add_struct(btf, "val", 24) != T_VAL ||
-	      btf__add_field(btf, "lock", T_LOCK, 0, 0) ||
-	      btf__add_field(btf, "x", T_INT, 32, 0) ||
-	      btf__add_field(btf, "timer", T_TIMER, 64, 0) ||
-	      btf__add_struct(btf, "lockval", 40) != T_LOCKVAL ||
-	      btf__add_field(btf, "x", T_LL, 0, 0) ||
-	      btf__add_field(btf, "lock", T_LOCK, 64, 0) ||
-	      btf__add_field(btf, "y", T_INT, 96, 0) ||
-	      btf__add_field(btf, "z", T_LL, 128, 0) ||
-	      btf__add_field(btf, "w", T_LL, 192, 0) ||
-	      btf__add_field(btf, "v", T_LL, 256, 0) ||
-	      btf__load_into_kernel(btf);
-	if (!err)
-		cfg.btf = dup(btf__fd(btf));
-	btf__free(btf);
-	return err ? -1 : 0;
-}
-
-static int map_create(const struct spec *s, const char *name)
+static int spec_create(const struct spec *s, const char *name)
 {
 	union bpf_attr a = {
 		.map_type = s->type,
@@ -330,14 +286,15 @@ static int small_array(enum bpf_map_type type, __u32 value_size)
 	const struct spec s = { .type = type, .key_size = 4, .value_size = value_size,
 				.max_entries = 4, .inner = -1 };
 
-	return map_create(&s, "fz_pool");
+	return spec_create(&s, "fz_pool");
 }
 
 static int pool_setup(void)
 {
 	int i;
 
-	if (make_btf())
+	cfg.btf = test_btf_load();
+	if (cfg.btf < 0)
 		return fprintf(stderr, "BTF load failed\n"), -1;
 	if (mkdir(CGROUP_SUB, 0755) && errno != EEXIST)
 		return fprintf(stderr, "mkdir %s: %m\n", CGROUP_SUB), -1;
@@ -863,7 +820,7 @@ static void side_open(struct pair *p, int i, int s)
 	int err;
 
 	snprintf(name, sizeof(name), "fz%d", i);
-	d->fd = map_create(&p->s, name);
+	d->fd = spec_create(&p->s, name);
 	d->mm = NULL;
 	d->skel = NULL;
 	if (d->fd < 0)

@@ -43,7 +43,6 @@
 #include "common.h"
 #include "fuzz.skel.h"
 
-#define MODULE_NAME "rust_arraymap"
 #define ENTRIES 256
 #define OWN 64			/* keys per writer */
 #define MAX_CPUS 64
@@ -77,15 +76,7 @@ static void error(const char *what, long ret)
 
 static int create(enum bpf_map_type type, __u32 value_size, __u32 entries, int inner)
 {
-	union bpf_attr a = {
-		.map_type = type,
-		.key_size = 4,
-		.value_size = value_size,
-		.max_entries = entries,
-		.inner_map_fd = inner,
-	};
-
-	return sys_bpf(BPF_MAP_CREATE, &a);
+	return create_map(type, value_size, entries, 0, inner, -1, 0);
 }
 
 static bool module_loaded(void)
@@ -95,22 +86,12 @@ static bool module_loaded(void)
 
 static int module_insert(void)
 {
-	int fd = open(st.ko, O_RDONLY | O_CLOEXEC), ret;
+	int ret = module_insert_ko(st.ko);
 
-	if (fd < 0)
-		return -errno;
-	ret = syscall(__NR_finit_module, fd, "", 0);
-	ret = ret ? -errno : 0;
-	close(fd);
 	if (!ret)
 		atomic_fetch_add(&insmods, 1);
 	/* A racer may have inserted it first. */
 	return ret == -EEXIST ? 0 : ret;
-}
-
-static int module_try_remove(void)
-{
-	return syscall(__NR_delete_module, MODULE_NAME, O_NONBLOCK) ? -errno : 0;
 }
 
 static __u64 tag(int who, __u64 n)
@@ -527,16 +508,10 @@ out:
 /* Every map closed: rmmod must succeed once they are freed (RCU, work items). */
 static int final_rmmod(void)
 {
-	int i, ret = -ENOENT;
+	int ret = module_remove_wait();
 
-	for (i = 0; i < 1500; i++) {
-		ret = module_try_remove();
-		if (!ret || ret == -ENOENT)
-			return 0;
-		if (ret != -EWOULDBLOCK)
-			break;
-		usleep(20000);
-	}
+	if (!ret || ret == -ENOENT)
+		return 0;
 	error("rmmod with every map closed", ret);
 	return -1;
 }
