@@ -269,9 +269,10 @@ test_fuzz() {
 		{ echo "fewer than $ops ops, or divergences"; return 1; }
 }
 
-# Racing lifecycles (tests/stress.c) for STRESS_SECONDS (60; 30 in a short pass): writers, BPF programs, fd-array
-# slots under tail calls, perf event files closed while stored, iterators closed last, map
-# churn and an rmmod/insmod racer; every value its last writer's, rmmod after every round.
+# Racing lifecycles (tests/stress.c) for STRESS_SECONDS (60; 30 in a short pass): writers (also
+# under BPF_F_LOCK), BPF programs, fd-array slots under tail calls, perf events stored, closed and
+# cleared while a program outputs to them, iterators closed last, map churn and an rmmod/insmod
+# racer; every value its last writer's, rmmod after every round.
 test_stress() {
 	local cg=/sys/fs/cgroup rc
 	mountpoint -q $cg || mount -t cgroup2 none $cg || return 1

@@ -11,9 +11,16 @@
  *   - batch:    update_batch of its own keys (64..127), lookup_batch of the whole map;
  *   - bpf:      BPF-side updates of its own keys (128..191) and lookups (BPF_PROG_TEST_RUN);
  *   - percpu:   updates of all CPUs' copies and lookups of the PERCPU_ARRAY;
+ *   - lockw:    BPF_F_LOCK updates of an ARRAY whose values hold a bpf_spin_lock, all fields
+ *               of a value equal, while...
+ *   - lockr:    ...BPF_F_LOCK lookups of it must never see a value half written;
  *   - slots:    replaces and deletes the PROG_ARRAY's slot 0 while...
  *   - tailcall: ...runs the tail-calling program (it must return 1, 2 or 3);
- *   - perf:     opens a perf event, stores it in the PERF_EVENT_ARRAY, closes it;
+ *   - perf:     opens a BPF output perf event on a CPU (with a ring buffer), stores it in the
+ *               PERF_EVENT_ARRAY at that CPU's index and closes it; every fourth through a map
+ *               file of its own (BPF_MAP_GET_FD_BY_ID), closed at once, which clears what it
+ *               stored, while...
+ *   - output:   ...a program does bpf_perf_event_output() to the current CPU's event;
  *   - iter:     opens an iterator over the ARRAY, reads part of it, closes it;
  *   - churn:    creates and closes maps of all six types;
  *   - rmmod:    tries to remove the module (it must refuse while the survivors live).
@@ -34,6 +41,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <linux/perf_event.h>
@@ -45,28 +53,44 @@
 
 #define ENTRIES 256
 #define OWN 64			/* keys per writer */
+#define LOCKED 16		/* entries of the BPF_F_LOCK map */
 #define MAX_CPUS 64
 
-enum { W_SYSCALL, W_BATCH, W_BPF, W_PERCPU, W_SLOTS, W_TAILCALL, W_PERF, W_ITER, W_CHURN,
-       W_RMMOD, W_NR };
+/* The threads; iter, churn and rmmod, last, also run alone at the end of a round. */
+enum { W_SYSCALL, W_BATCH, W_BPF, W_PERCPU, W_LOCKW, W_LOCKR, W_SLOTS, W_TAILCALL, W_PERF,
+       W_OUTPUT, W_ITER, W_CHURN, W_RMMOD, W_NR };
 static const char *const wname[W_NR] = {
-	"syscall", "batch", "bpf", "percpu", "slots", "tailcall", "perf", "iter", "churn", "rmmod",
+	"syscall", "batch", "bpf", "percpu", "lockw", "lockr", "slots", "tailcall", "perf",
+	"output", "iter", "churn", "rmmod",
+};
+
+/* The BTF "lockval" of common.h: the lock inside the value, x == y == z == w == v. */
+struct lockval {
+	__u64 x;
+	__u32 lock;
+	__u32 y;
+	__u64 z, w, v;
 };
 
 static struct {
 	const char *ko;
 	int seconds, round;
 	int ncpus;
-	int array, percpu, prog_array, perf_array;
+	int btf;
+	int array, percpu, locked, prog_array, perf_array;
+	__u32 perf_id;		/* the PERF_EVENT_ARRAY's id */
+	int output;		/* bpf_perf_event_output() to perf_array's current CPU index */
 	int prog[3];		/* returning 1, 2, 3 */
 	int caller;		/* tail-calls prog_array slot 0, returns 1 if there is nothing */
 	int iter_prog;
 	__u64 last[ENTRIES];	/* what the last writer of each ARRAY key wrote */
 	__u64 plast[OWN];	/* the same for the PERCPU_ARRAY */
+	__u64 llast[LOCKED];	/* and for the BPF_F_LOCK map */
 } st;
 
 static atomic_bool stop, survivors_alive;
-static atomic_long ops[W_NR], errors, tail_taken, rmmod_tries, rmmod_wins, rmmod_won_alive, insmods;
+static atomic_long ops[W_NR], errors, tail_taken, outputs, rmmod_tries, rmmod_wins, rmmod_won_alive,
+	insmods;
 
 static void error(const char *what, long ret)
 {
@@ -221,6 +245,58 @@ static void *w_percpu(void *arg)
 	return NULL;
 }
 
+static void lockval_set(struct lockval *l, __u64 v)
+{
+	*l = (struct lockval){ .x = v, .y = (__u32)v, .z = v, .w = v, .v = v };
+}
+
+static bool lockval_whole(const struct lockval *l)
+{
+	return l->y == (__u32)l->x && l->z == l->x && l->w == l->x && l->v == l->x;
+}
+
+static void *w_lockw(void *arg)
+{
+	unsigned int seed = 8;
+	struct lockval l;
+	__u64 n = 0, v;
+	__u32 k;
+
+	while (!stop) {
+		k = rnd(&seed, LOCKED);
+		v = tag(W_LOCKW, ++n);
+		lockval_set(&l, v);
+		if (bpf_map_update_elem(st.locked, &k, &l, BPF_F_LOCK))
+			error("BPF_F_LOCK update", -errno);
+		else
+			st.llast[k] = v;
+		atomic_fetch_add(&ops[W_LOCKW], 1);
+	}
+	return NULL;
+}
+
+static void *w_lockr(void *arg)
+{
+	unsigned int seed = 9;
+	struct lockval l;
+	__u32 k;
+
+	while (!stop) {
+		k = rnd(&seed, LOCKED);
+		if (bpf_map_lookup_elem_flags(st.locked, &k, &l, BPF_F_LOCK)) {
+			error("BPF_F_LOCK lookup", -errno);
+		} else if (!lockval_whole(&l)) {
+			fprintf(stderr, "ERROR key %u half written under BPF_F_LOCK: x %#llx y %#x z %#llx "
+				"w %#llx v %#llx\n", k, (unsigned long long)l.x, l.y,
+				(unsigned long long)l.z, (unsigned long long)l.w,
+				(unsigned long long)l.v);
+			atomic_fetch_add(&errors, 1);
+		}
+		atomic_fetch_add(&ops[W_LOCKR], 1);
+	}
+	return NULL;
+}
+
 static void *w_slots(void *arg)
 {
 	unsigned int seed = 5;
@@ -258,24 +334,111 @@ static void *w_tailcall(void *arg)
 	return NULL;
 }
 
+/* A BPF output event of every task on @cpu (perf_event_open's meaning), or -1. */
+static int perf_open_output(int cpu)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_BPF_OUTPUT,
+		.sample_type = PERF_SAMPLE_RAW,
+		.sample_period = 1,
+		.wakeup_events = 1,
+	};
+
+	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
 static void *w_perf(void *arg)
 {
-	__u32 k = 0;
-	int fd;
+	size_t len = 2 * sysconf(_SC_PAGESIZE);
+	unsigned int seed = 7;
+	void *ring = NULL;
+	int fd, map;
+	__u32 k;
 
 	while (!stop) {
-		fd = perf_open_clock(-1, 0);
+		k = rnd(&seed, st.ncpus);
+		fd = perf_open_output(k);
+		/* A CPU the suite took offline (percpu_offline_cpu) has no events. */
+		if (fd < 0 && errno == ENODEV)
+			continue;
 		if (fd < 0) {
 			error("perf_event_open", -errno);
 			break;
 		}
-		if (bpf_map_update_elem(st.perf_array, &k, &fd, BPF_ANY))
+		/* The previous event's buffer goes now: until then, outputs to it may land. */
+		if (ring)
+			munmap(ring, len);
+		ring = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (ring == MAP_FAILED) {
+			error("perf ring buffer mmap", -errno);
+			ring = NULL;
+		}
+		map = rnd(&seed, 4) ? st.perf_array : bpf_map_get_fd_by_id(st.perf_id);
+		if (map < 0)
+			error("perf_event_array fd by id", -errno);
+		else if (bpf_map_update_elem(map, &k, &fd, BPF_ANY))
 			error("perf_event_array update", -errno);
-		/* The entry goes with the file: closed while stored. */
+		/* The entry holds the event: its file closes while stored. */
 		close(fd);
+		/* A map file of its own: its release clears the entries stored through it. */
+		if (map >= 0 && map != st.perf_array)
+			close(map);
 		atomic_fetch_add(&ops[W_PERF], 2);
 	}
+	if (ring)
+		munmap(ring, len);
 	return NULL;
+}
+
+/*
+ * bpf_perf_event_output() to the current CPU's index: 0 when it landed in a ring buffer;
+ * -ENOENT (no event there), -EOPNOTSUPP (another CPU's event: the slot changed) and -ENOSPC
+ * (no buffer or a full one) are the races' outcomes; anything else is an error.
+ */
+static void *w_output(void *arg)
+{
+	char pkt[64] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt, .data_size_in = sizeof(pkt));
+	int ret;
+
+	while (!stop) {
+		if (bpf_prog_test_run_opts(st.output, &t)) {
+			error("perf output run", -errno);
+		} else {
+			ret = (int)t.retval;
+			if (!ret)
+				atomic_fetch_add(&outputs, 1);
+			else if (ret != -ENOENT && ret != -EOPNOTSUPP && ret != -ENOSPC)
+				error("bpf_perf_event_output", ret);
+		}
+		atomic_fetch_add(&ops[W_OUTPUT], 1);
+	}
+	return NULL;
+}
+
+/*
+ * A socket filter doing bpf_perf_event_output(ctx, @perf_array, BPF_F_CURRENT_CPU, &42, 8) and
+ * returning its result.
+ */
+static int load_output(int perf_array)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -8, .imm = 42 },
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = perf_array },
+		{ 0 },
+		/* 32-bit: BPF_F_CURRENT_CPU is 0xffffffff, not -1. */
+		{ .code = BPF_ALU | BPF_MOV | BPF_K, .dst_reg = BPF_REG_3, .imm = -1 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = BPF_REG_4, .src_reg = BPF_REG_10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = BPF_REG_4, .imm = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_5, .imm = 8 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_perf_event_output },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return prog_load_insns(BPF_PROG_TYPE_SOCKET_FILTER, insns, 9, 0, 0);
 }
 
 /*
@@ -391,7 +554,8 @@ static void *w_rmmod(void *arg)
 /* --- rounds ---------------------------------------------------------------------------------- */
 
 static void *(*const fn[W_NR])(void *) = {
-	w_syscall, w_batch, w_bpf, w_percpu, w_slots, w_tailcall, w_perf, w_iter, w_churn, w_rmmod,
+	w_syscall, w_batch, w_bpf, w_percpu, w_lockw, w_lockr, w_slots, w_tailcall, w_perf,
+	w_output, w_iter, w_churn, w_rmmod,
 };
 
 static int join(pthread_t *t, int from, int to)
@@ -416,6 +580,7 @@ static int start(pthread_t *t, int i, void *arg)
 static long check_values(void)
 {
 	__u64 v = 0, pv[MAX_CPUS];
+	struct lockval l;
 	long lost = 0;
 	__u32 k;
 	int c;
@@ -440,11 +605,21 @@ static long check_values(void)
 				lost++;
 			}
 	}
+	for (k = 0; k < LOCKED; k++) {
+		if (bpf_map_lookup_elem_flags(st.locked, &k, &l, BPF_F_LOCK) || l.x != st.llast[k] ||
+		    !lockval_whole(&l)) {
+			fprintf(stderr, "LOST locked key %u: %#llx, last written %#llx\n", k,
+				(unsigned long long)l.x, (unsigned long long)st.llast[k]);
+			lost++;
+		}
+	}
 	return lost;
 }
 
 static int round_run(long *lost)
 {
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
 	struct fuzz *skel = NULL;
 	pthread_t t[W_NR];
 	int i, ret = -1;
@@ -453,18 +628,27 @@ static int round_run(long *lost)
 		return error("insmod", -errno), -1;
 	memset(st.last, 0, sizeof(st.last));
 	memset(st.plast, 0, sizeof(st.plast));
+	memset(st.llast, 0, sizeof(st.llast));
 	st.array = create(BPF_MAP_TYPE_ARRAY, 8, ENTRIES, 0);
 	st.percpu = create(BPF_MAP_TYPE_PERCPU_ARRAY, 8, OWN, 0);
+	st.locked = create_map(BPF_MAP_TYPE_ARRAY, sizeof(struct lockval), LOCKED, 0, 0, st.btf,
+			       T_LOCKVAL);
 	st.prog_array = create(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 0);
-	st.perf_array = create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 0);
-	if (st.array < 0 || st.percpu < 0 || st.prog_array < 0 || st.perf_array < 0)
+	st.perf_array = create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, st.ncpus, 0);
+	if (st.array < 0 || st.percpu < 0 || st.locked < 0 || st.prog_array < 0 ||
+	    st.perf_array < 0)
 		return error("creating the survivors", -1), -1;
+	if (bpf_map_get_info_by_fd(st.perf_array, &info, &info_len))
+		return error("perf_event_array info", -errno), -1;
+	st.perf_id = info.id;
 	st.caller = load_tail_caller(st.prog_array);
+	st.output = load_output(st.perf_array);
 	skel = fuzz__open();
-	if (st.caller < 0 || !skel || bpf_map__reuse_fd(skel->maps.target, st.array) ||
+	if (st.caller < 0 || st.output < 0 || !skel ||
+	    bpf_map__reuse_fd(skel->maps.target, st.array) ||
 	    bpf_program__set_autoload(skel->progs.fuzz_percpu, false) || fuzz__load(skel))
-		return error("loading the programs", st.caller), -1;
-	if (module_refs() < 4)
+		return error("loading the programs", st.caller < 0 ? st.caller : st.output), -1;
+	if (module_refs() < 5)
 		return error("the module does not serve the survivors", module_refs()), -1;
 	survivors_alive = true;
 	stop = false;
@@ -483,8 +667,10 @@ static int round_run(long *lost)
 out:
 	fuzz__destroy(skel);
 	close(st.caller);
+	close(st.output);
 	close(st.array);
 	close(st.percpu);
+	close(st.locked);
 	close(st.prog_array);
 	close(st.perf_array);
 	survivors_alive = false;
@@ -544,6 +730,9 @@ int main(int argc, char **argv)
 	st.ncpus = libbpf_num_possible_cpus();
 	if (st.ncpus < 1 || st.ncpus > MAX_CPUS)
 		return fprintf(stderr, "%d possible CPUs: not supported\n", st.ncpus), 1;
+	st.btf = test_btf_load();
+	if (st.btf < 0)
+		return fprintf(stderr, "BTF load failed\n"), 1;
 	for (c = 0; c < 3; c++)
 		st.prog[c] = prog_load_ret(c + 1, BPF_PROG_TYPE_SOCKET_FILTER, 0, 0);
 	id = libbpf_find_vmlinux_btf_id("bpf_map_elem", BPF_TRACE_ITER);
@@ -561,15 +750,22 @@ int main(int argc, char **argv)
 	printf("# ops per kind:");
 	for (c = 0; c < W_NR; c++)
 		printf("%s %s %ld", c ? "," : "", wname[c], (long)ops[c]);
-	/* A PROG_ARRAY that never dispatched would pass the result check alone. */
+	/* A PROG_ARRAY that never dispatched would pass the result check alone, and so would a
+	 * PERF_EVENT_ARRAY whose events were never found.
+	 */
 	if (rounds && !tail_taken) {
 		fprintf(stderr, "ERROR no tail call was taken\n");
 		atomic_fetch_add(&errors, 1);
 	}
-	printf("\n%lds, %d threads, %d rounds, %ld ops, tail calls taken %ld, rmmod tries %ld, "
-	       "won %ld (with maps alive %ld), insmod %ld, rmmod after each round %d/%d, "
-	       "%ld errors, %ld lost values\n", (long)(time(NULL) - start_time), W_NR, rounds,
-	       total, (long)tail_taken, (long)rmmod_tries, (long)rmmod_wins,
+	if (rounds && !outputs) {
+		fprintf(stderr, "ERROR no perf output landed\n");
+		atomic_fetch_add(&errors, 1);
+	}
+	printf("\n%lds, %d threads, %d rounds, %ld ops, tail calls taken %ld, perf outputs %ld, "
+	       "rmmod tries %ld, won %ld (with maps alive %ld), insmod %ld, "
+	       "rmmod after each round %d/%d, %ld errors, %ld lost values\n",
+	       (long)(time(NULL) - start_time), W_NR, rounds, total, (long)tail_taken,
+	       (long)outputs, (long)rmmod_tries, (long)rmmod_wins,
 	       (long)rmmod_won_alive, (long)insmods, final_ok, rounds, (long)errors, lost);
 	return errors || lost || !rounds || final_ok != rounds;
 }
