@@ -244,7 +244,8 @@ sanitizer_summary() {
 	local kasan ubsan leaks
 	kasan=$(grep -c 'BUG: KASAN' "$KLOG")
 	ubsan=$(grep -c 'UBSAN:' "$KLOG")
-	leaks=$(cat "$LOGS"/kmemleak.* 2>/dev/null | grep -c '^unreferenced object')
+	# An object both scans report is one leak.
+	leaks=$(cat "$LOGS"/kmemleak.* 2>/dev/null | grep '^unreferenced object' | sort -u | wc -l)
 	echo "KASAN reports $kasan, UBSAN reports $ubsan, kmemleak leaks $leaks" | tee "$POINT_SUMMARY"
 	[ "$kasan$ubsan$leaks" = 000 ]
 }
