@@ -246,6 +246,20 @@ unsafe fn free_pptrs(pptrs: *mut *mut c_void, n: u32) {
 #[repr(transparent)]
 pub(crate) struct Array<S: Storage>(Opaque<bindings::bpf_array>, PhantomData<S>);
 
+/// Reads field `$field` of the `struct bpf_map` header of `$array`, one that is set at creation
+/// and never written again. Through the raw pointer: other fields of the header (the refcounts,
+/// `frozen`, `free_after_rcu_gp`) change concurrently, so no reference to the whole header may
+/// exist while they do.
+macro_rules! creation_field {
+    ($array:expr, $field:ident) => {{
+        let map = $array.as_map_ptr();
+        // SAFETY: the header is initialised (type invariant) and the place expression reads
+        // this one field, which is written before the map is published and never again: the
+        // read races with no write.
+        unsafe { (*map).$field }
+    }};
+}
+
 impl<S: Storage> Array<S> {
     /// Size of the header, `sizeof(struct bpf_array)`.
     pub(crate) const HEADER_SIZE: u64 = size_of::<bindings::bpf_array>() as u64;
@@ -289,35 +303,29 @@ impl<S: Storage> Array<S> {
         unsafe { &raw mut (*self.raw()).map }
     }
 
-    fn map(&self) -> &bindings::bpf_map {
-        // SAFETY: the header is initialised (type invariant), and the fields read through this
-        // reference are set at creation and never written again.
-        unsafe { &*self.as_map_ptr() }
-    }
-
     /// `map.max_entries`, as the user asked for it.
     pub(crate) fn max_entries(&self) -> u32 {
-        self.map().max_entries
+        creation_field!(self, max_entries)
     }
 
     /// `map.value_size`.
     pub(crate) fn value_size(&self) -> u32 {
-        self.map().value_size
+        creation_field!(self, value_size)
     }
 
     /// `map.map_flags`.
     pub(crate) fn map_flags(&self) -> u32 {
-        self.map().map_flags
+        creation_field!(self, map_flags)
     }
 
     /// `map.map_type`.
     pub(crate) fn map_type(&self) -> u32 {
-        self.map().map_type
+        creation_field!(self, map_type)
     }
 
     /// Whether the creator may skip Spectre v1 index masking.
     pub(crate) fn bypass_spec_v1(&self) -> bool {
-        self.map().bypass_spec_v1
+        creation_field!(self, bypass_spec_v1)
     }
 
     /// Size of one element: `value_size` rounded up to 8.
@@ -340,7 +348,7 @@ impl<S: Storage> Array<S> {
 
     /// `map.btf_key_type_id`: non-zero when the map was created with BTF for its key.
     pub(crate) fn btf_key_type_id(&self) -> u32 {
-        self.map().btf_key_type_id
+        creation_field!(self, btf_key_type_id)
     }
 
     /// Bytes of the values of all possible CPUs side by side, `elem_size` each: how the
