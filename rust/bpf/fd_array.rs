@@ -22,7 +22,10 @@ use kernel::{
     prelude::*,
     seq_file::SeqFile,
     seq_print,
-    sync::atomic::{Atomic, Full, Relaxed},
+    sync::{
+        atomic::{Atomic, Full, Relaxed},
+        Mutex,
+    },
 };
 
 /// One pointer per element, `array->ptrs[]` (the fd arrays).
@@ -210,32 +213,38 @@ impl Prog {
     /// unless freplace has extended it: then `EBUSY`, so that no loop through freplace and tail
     /// calls can form.
     pub(crate) fn enter_prog_array(&self) -> Result {
-        // SAFETY: the program is alive (type invariant), and so is its aux; `ext_mutex` guards
-        // `is_extended` and `prog_array_member_cnt`.
+        let aux = self.aux();
+        let _guard = self.ext_mutex().lock();
+        // SAFETY: the aux is alive (type invariant), and `ext_mutex`, held, guards both fields.
         unsafe {
-            let aux = (*self.raw()).aux;
-            bindings::mutex_lock(&raw mut (*aux).ext_mutex);
-            let extended = (*aux).is_extended;
-            if !extended {
-                (*aux).prog_array_member_cnt += 1;
-            }
-            bindings::mutex_unlock(&raw mut (*aux).ext_mutex);
-            if extended {
+            if (*aux).is_extended {
                 return Err(EBUSY);
             }
+            (*aux).prog_array_member_cnt += 1;
         }
         Ok(())
     }
 
     /// Undoes [`Prog::enter_prog_array`].
     pub(crate) fn leave_prog_array(&self) {
+        let aux = self.aux();
+        let _guard = self.ext_mutex().lock();
         // SAFETY: as in `enter_prog_array`.
-        unsafe {
-            let aux = (*self.raw()).aux;
-            bindings::mutex_lock(&raw mut (*aux).ext_mutex);
-            (*aux).prog_array_member_cnt -= 1;
-            bindings::mutex_unlock(&raw mut (*aux).ext_mutex);
-        }
+        unsafe { (*aux).prog_array_member_cnt -= 1 };
+    }
+
+    /// `prog->aux`, alive as long as the program.
+    fn aux(&self) -> *mut bindings::bpf_prog_aux {
+        // SAFETY: the program is alive (type invariant); its aux is set at allocation.
+        unsafe { (*self.raw()).aux }
+    }
+
+    /// The aux's `ext_mutex`, which guards `is_extended` and `prog_array_member_cnt`.
+    fn ext_mutex(&self) -> &Mutex<()> {
+        // SAFETY: the aux lives as long as the program, which is alive while `self` is borrowed
+        // (type invariant); its `ext_mutex` was initialised with it (`bpf_prog_alloc_no_stats()`)
+        // and is only ever taken and released as a mutex.
+        unsafe { Mutex::from_raw(&raw mut (*self.aux()).ext_mutex) }
     }
 
     /// The program's id (`prog->aux->id`).
