@@ -105,6 +105,7 @@ extern "C" {
     /// `bpf_map_fd_sys_lookup_elem()`: the id of an inner map.
     pub(crate) fn bpf_map_fd_sys_lookup_elem(ptr: *mut kernel::ffi::c_void) -> u32;
 
-    /// The vmlinux BTF id of `struct bpf_array` (`BTF_ID_LIST_GLOBAL_SINGLE` in arraymap.c).
-    pub(crate) static bpf_array_btf_ids: [kernel::ffi::c_int; 1];
+    /// The vmlinux BTF id of `struct bpf_array` (`BTF_ID_LIST_GLOBAL_SINGLE` in arraymap.c: a
+    /// `u32[]`, which `bpf_map_ops.map_btf_id` points to as an `int *`).
+    pub(crate) static bpf_array_btf_ids: [u32; 1];
 }
