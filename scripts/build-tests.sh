@@ -17,6 +17,11 @@ make -s -C "$src/tools/lib/bpf" OUTPUT="$libbpf/" DESTDIR="$libbpf/root" prefix=
 	-j"$(nproc)" "$libbpf/libbpf.a" install_headers
 make -s -C "$TOP/tests" BUILD="$TESTS_OUT" KHDR="$kdir/usr/include" VMLINUX="$kdir/vmlinux" \
 	LIBBPF="$libbpf"
+# The suite's test-only kernel module (tests/kmod), for every variant: built from a copy beside
+# the variant's probes, as build-module.sh does for another variant's module.
+mkdir -p "$TESTS_OUT/kmod"
+cp -a "$TOP/tests/kmod/." "$TESTS_OUT/kmod/"
+make -C "$kdir" M="$TESTS_OUT/kmod" LLVM=1 ARCH=x86_64 -j"$(nproc)" -s modules
 # The harness check's test-only module (tests/harness/harness_fault.c); the check runs on the
 # test kernel only.
 [ -n "$VARIANT" ] || make -C "$kdir" M="$TOP/tests/harness" LLVM=1 ARCH=x86_64 -j"$(nproc)" -s modules

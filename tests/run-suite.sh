@@ -129,6 +129,36 @@ test_module_serves_fd_arrays() {
 	wait_refs 0
 }
 
+# /proc/PID/fdinfo of a map names the module that serves it ("ops_owner:", patch 8): the
+# module for each of the six types when it is loaded, nothing for the built-in maps.
+test_fdinfo_ops_owner() {
+	local t
+	unload || return 1
+	amtest ops-owner >"$LOGS/fdinfo_ops_owner.c" || return 1
+	load || return 1
+	amtest ops-owner >"$LOGS/fdinfo_ops_owner.rust" || return 1
+	paste "$LOGS/fdinfo_ops_owner.c" "$LOGS/fdinfo_ops_owner.rust"
+	for t in array percpu_array prog_array perf_event_array cgroup_array array_of_maps; do
+		grep -qx "$t -" "$LOGS/fdinfo_ops_owner.c" ||
+			{ echo "a built-in $t map shows an ops_owner"; return 1; }
+		grep -qx "$t rust_arraymap" "$LOGS/fdinfo_ops_owner.rust" ||
+			{ echo "a $t map served by the module does not name it"; return 1; }
+	done
+	grep -qx "hash -" "$LOGS/fdinfo_ops_owner.rust" ||
+		{ echo "a HASH map shows an ops_owner"; return 1; }
+	wait_refs 0
+}
+
+# The rules of bpf_map_type_register() (tests/kmod/bpf_regtest.c, whose init fails if one is
+# broken): ops the verifier's s32 call offset cannot reach are refused (-ERANGE); a map created
+# while a module is still in its init is not served by that module's ops.
+test_register_rules() {
+	unload || return 1
+	insmod "${TESTS_BIN:-$TOP/tests/build}/kmod/bpf_regtest.ko" ||
+		{ dmesg | grep bpf_regtest | tail -n 3; return 1; }
+	rmmod bpf_regtest
+}
+
 test_other_types_untouched() {
 	load || return 1
 	bpftool map create $BPFFS/h type hash key 4 value 8 entries 4 name h || return 1
@@ -672,7 +702,7 @@ test_load_unload_50() {
 
 TESTS=(
 	module_loads module_serves_array module_serves_percpu_array module_serves_fd_arrays
-	other_types_untouched
+	other_types_untouched fdinfo_ops_owner register_rules
 	bpftool_session bpftool_percpu_session errno_cases limits percpu_values percpu_helpers percpu_batch
 	percpu_iter percpu_limits percpu_offline_cpu
 	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf_regtest: the suite's check of bpf_map_type_register()'s rules, from a module's init.
+ *
+ * try_module_get() succeeds on a module that is still in its init (MODULE_STATE_COMING), and
+ * when that init fails, do_init_module() frees the module whatever references its maps hold.
+ * So no map may be created through the ops of a module before its init has returned. This
+ * module's init registers ops for BPF_MAP_TYPE_ARRAY, creates an ARRAY through the syscall
+ * path (kern_sys_bpf()) and unregisters: the map must have been served by the built-in ops.
+ * Its init fails with -EPROTO if its own map_alloc was called.
+ *
+ * The verifier turns helper calls on a map into direct calls of its ops, as an s32 offset from
+ * __bpf_call_base: registration must refuse ops that such an offset cannot reach (-ERANGE).
+ * Init registers ops whose map_lookup_elem is a vmalloc address, terabytes away from the
+ * kernel text (never called), and fails with -EPROTO unless they are refused.
+ *
+ * So "insmod bpf_regtest.ko" succeeding is the test (rust_arraymap must not be loaded: ARRAY
+ * would be taken, -EBUSY).
+ */
+#include <linux/bpf.h>
+#include <linux/fdtable.h>
+#include <linux/module.h>
+#include <linux/vmalloc.h>
+
+/* tools/lib/bpf/skel_internal.h declares it for the kernel's light skeletons. */
+int kern_sys_bpf(int cmd, union bpf_attr *attr, unsigned int size);
+
+static atomic_t regtest_allocs = ATOMIC_INIT(0);
+
+static struct bpf_map *regtest_alloc(union bpf_attr *attr)
+{
+	atomic_inc(&regtest_allocs);
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+/* Never called: regtest_alloc() creates no map. */
+static void regtest_free(struct bpf_map *map)
+{
+}
+
+static u64 regtest_mem_usage(const struct bpf_map *map)
+{
+	return 0;
+}
+
+static const struct bpf_map_ops regtest_ops = {
+	.map_alloc = regtest_alloc,
+	.map_free = regtest_free,
+	.map_mem_usage = regtest_mem_usage,
+	.owner = THIS_MODULE,
+};
+
+/* Filled like regtest_ops, with a map_lookup_elem out of the verifier's reach. */
+static struct bpf_map_ops regtest_far_ops = {
+	.map_alloc = regtest_alloc,
+	.map_free = regtest_free,
+	.map_mem_usage = regtest_mem_usage,
+	.owner = THIS_MODULE,
+};
+
+static int bpf_regtest_far(void)
+{
+	void *far = vmalloc(PAGE_SIZE);
+	int err;
+
+	if (!far)
+		return -ENOMEM;
+	regtest_far_ops.map_lookup_elem = (void *(*)(struct bpf_map *, void *))far;
+	err = bpf_map_type_register(BPF_MAP_TYPE_ARRAY, &regtest_far_ops);
+	if (!err)
+		bpf_map_type_unregister(BPF_MAP_TYPE_ARRAY, &regtest_far_ops);
+	vfree(far);
+	if (err != -ERANGE) {
+		pr_err("bpf_regtest: ops out of the verifier's call range: register returned %d\n",
+		       err);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Registers ops for ARRAY and creates an ARRAY: the built-in ops must have served it. */
+static int bpf_regtest_coming(void)
+{
+	union bpf_attr attr = {
+		.map_type = BPF_MAP_TYPE_ARRAY,
+		.key_size = 4,
+		.value_size = 8,
+		.max_entries = 1,
+	};
+	int err, fd;
+
+	err = bpf_map_type_register(BPF_MAP_TYPE_ARRAY, &regtest_ops);
+	if (err) {
+		pr_err("bpf_regtest: bpf_map_type_register: %d\n", err);
+		return err;
+	}
+	fd = kern_sys_bpf(BPF_MAP_CREATE, &attr, sizeof(attr));
+	bpf_map_type_unregister(BPF_MAP_TYPE_ARRAY, &regtest_ops);
+	if (fd >= 0)
+		close_fd(fd);
+	if (atomic_read(&regtest_allocs)) {
+		pr_err("bpf_regtest: a map was created through the ops of a module in its init\n");
+		return -EPROTO;
+	}
+	if (fd < 0) {
+		pr_err("bpf_regtest: the built-in ARRAY was not created: %d\n", fd);
+		return fd;
+	}
+	return 0;
+}
+
+/* Both checks, each reporting its own failure. */
+static int __init bpf_regtest_init(void)
+{
+	int far = bpf_regtest_far(), coming = bpf_regtest_coming();
+
+	if (far || coming)
+		return far ?: coming;
+	pr_info("bpf_regtest: far ops refused; during init, the built-in ops served the new map\n");
+	return 0;
+}
+
+static void __exit bpf_regtest_exit(void)
+{
+}
+
+module_init(bpf_regtest_init);
+module_exit(bpf_regtest_exit);
+MODULE_IMPORT_NS("BPF_INTERNAL");
+MODULE_DESCRIPTION("rust_arraymap suite: the rules of map type registration");
+MODULE_LICENSE("GPL");
