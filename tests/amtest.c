@@ -21,6 +21,8 @@
  *   amtest task-work           a bpf_task_work in a value: runs; pending on a sleeping task when
  *                              the map goes
  *   amtest pin-skel DIR        load array.skel.h, fill its maps and pin them in DIR (bpffs)
+ *   amtest ops-owner           a map of each array type and a HASH: "TYPE MODULE" from the
+ *                              "ops_owner:" line of the map's /proc/self/fdinfo, "-" without one
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -955,6 +957,56 @@ static int task_work(void)
 	return failures ? 1 : 0;
 }
 
+/* "@name MODULE" from the "ops_owner:" line of @fd's fdinfo, or "@name -" without one. */
+static void print_ops_owner(const char *name, int fd)
+{
+	char path[64], line[256], owner[64] = "-";
+	FILE *f;
+
+	if (fd < 0) {
+		printf("%s: create %s\n", name, res(fd));
+		failures++;
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f) {
+		printf("%s: %s: %s\n", name, path, res(-errno));
+		failures++;
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "ops_owner: %63s", owner) == 1)
+			break;
+	fclose(f);
+	printf("%s %s\n", name, owner);
+}
+
+static int ops_owner(void)
+{
+	int inner = create(BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0, 0);
+	const struct {
+		const char *name;
+		int fd;
+	} maps[] = {
+		{ "array", inner },
+		{ "percpu_array", create(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4, 0, 0) },
+		{ "prog_array", create(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 4, 0, 0) },
+		{ "perf_event_array", create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, 4, 0, 0) },
+		{ "cgroup_array", create(BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 4, 0, 0) },
+		{ "array_of_maps", create_map(BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 0, inner, -1, 0) },
+		{ "hash", create(BPF_MAP_TYPE_HASH, 4, 8, 4, 0, 0) },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		print_ops_owner(maps[i].name, maps[i].fd);
+		if (maps[i].fd >= 0)
+			close(maps[i].fd);
+	}
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -992,6 +1044,8 @@ int main(int argc, char **argv)
 		return hash();
 	if (!strcmp(cmd, "pin-skel") && argc == 3)
 		return pin_skel(argv[2]);
+	if (!strcmp(cmd, "ops-owner"))
+		return ops_owner();
 	fprintf(stderr, "usage: see the comment at the top of amtest.c\n");
 	return 2;
 }

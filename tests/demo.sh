@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: a short bpftool session in the VM showing an ARRAY map served by
 # rust_arraymap.ko: the module's refcount rises while the map lives and falls
-# when it is gone. Runs as root inside the VM: demo.sh OUTDIR
+# when it is gone; each map's fdinfo names the module. Runs as root inside the VM:
+# demo.sh OUTDIR
 set -uo pipefail
 
 OUT=$1
@@ -34,6 +35,10 @@ step bpftool map update pinned $PIN key 1 0 0 0 value 0x2a 0 0 0 0 0 0 0
 step bpftool map update pinned $PIN key 4 0 0 0 value 1 0 0 0 0 0 0 0
 step bpftool map dump pinned $PIN
 step bpftool map show pinned $PIN
+# fdinfo names the module that serves a map (patch 8): one map of each array type and a HASH.
+step "${TESTS_BIN:-$TOP/tests/build}/amtest" ops-owner | tee "$OUT/ops-owner"
+expect "$(grep -c ' rust_arraymap$' "$OUT/ops-owner")" 6 "fdinfo: ops_owner rust_arraymap for all six array types"
+expect "$(grep -c '^hash -$' "$OUT/ops-owner")" 1 "fdinfo: no ops_owner for a built-in HASH map"
 step rmmod rust_arraymap
 expect "$?" 1 "rmmod is refused while the map exists"
 
