@@ -47,7 +47,8 @@ if [ "$(cat "$src/.git/series" 2>/dev/null)" != "$series" ]; then
 	done < <(git -C "$src" diff --name-only pristine HEAD)
 	git -C "$src" reset -q --hard pristine
 	if compgen -G "$TOP/patches/*.patch" >/dev/null; then
-		git -C "$src" am -q "$TOP"/patches/*.patch
+		# 0000-cover-letter.patch has no diff: dropped.
+		git -C "$src" am -q --empty=drop "$TOP"/patches/*.patch
 	fi
 	for f in "${!blob[@]}"; do
 		[ -e "$src/$f" ] && [ "$(git -C "$src" hash-object "$f")" = "${blob[$f]}" ] &&
