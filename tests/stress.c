@@ -438,7 +438,8 @@ static int load_output(int perf_array)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
-	return prog_load_insns(BPF_PROG_TYPE_SOCKET_FILTER, insns, 9, 0, 0);
+	return prog_load_insns(BPF_PROG_TYPE_SOCKET_FILTER, insns, sizeof(insns) / sizeof(insns[0]),
+			       0, 0);
 }
 
 /*
@@ -606,6 +607,7 @@ static long check_values(void)
 			}
 	}
 	for (k = 0; k < LOCKED; k++) {
+		memset(&l, 0, sizeof(l));
 		if (bpf_map_lookup_elem_flags(st.locked, &k, &l, BPF_F_LOCK) || l.x != st.llast[k] ||
 		    !lockval_whole(&l)) {
 			fprintf(stderr, "LOST locked key %u: %#llx, last written %#llx\n", k,
@@ -624,8 +626,10 @@ static int round_run(long *lost)
 	pthread_t t[W_NR];
 	int i, ret = -1;
 
-	if (!module_loaded() && module_insert())
-		return error("insmod", -errno), -1;
+	ret = module_loaded() ? 0 : module_insert();
+	if (ret)
+		return error("insmod", ret), -1;
+	ret = -1;
 	memset(st.last, 0, sizeof(st.last));
 	memset(st.plast, 0, sizeof(st.plast));
 	memset(st.llast, 0, sizeof(st.llast));
@@ -642,12 +646,18 @@ static int round_run(long *lost)
 		return error("perf_event_array info", -errno), -1;
 	st.perf_id = info.id;
 	st.caller = load_tail_caller(st.prog_array);
+	if (st.caller < 0)
+		return error("loading the tail caller", st.caller), -1;
 	st.output = load_output(st.perf_array);
+	if (st.output < 0)
+		return error("loading the perf output program", st.output), -1;
 	skel = fuzz__open();
-	if (st.caller < 0 || st.output < 0 || !skel ||
-	    bpf_map__reuse_fd(skel->maps.target, st.array) ||
-	    bpf_program__set_autoload(skel->progs.fuzz_percpu, false) || fuzz__load(skel))
-		return error("loading the programs", st.caller < 0 ? st.caller : st.output), -1;
+	if (!skel)
+		return error("opening the fuzz skeleton", -errno), -1;
+	i = bpf_map__reuse_fd(skel->maps.target, st.array) ?:
+	    bpf_program__set_autoload(skel->progs.fuzz_percpu, false) ?: fuzz__load(skel);
+	if (i)
+		return error("loading the fuzz skeleton", i), -1;
 	if (module_refs() < 5)
 		return error("the module does not serve the survivors", module_refs()), -1;
 	survivors_alive = true;
