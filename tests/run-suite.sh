@@ -140,9 +140,9 @@ test_fdinfo_ops_owner() {
 	paste "$LOGS/fdinfo_ops_owner.c" "$LOGS/fdinfo_ops_owner.rust"
 	for t in array percpu_array prog_array perf_event_array cgroup_array array_of_maps; do
 		grep -qx "$t -" "$LOGS/fdinfo_ops_owner.c" ||
-			{ echo "a built-in $t map shows an ops_owner"; return 1; }
+			{ echo "the built-in $t map shows an ops_owner"; return 1; }
 		grep -qx "$t rust_arraymap" "$LOGS/fdinfo_ops_owner.rust" ||
-			{ echo "a $t map served by the module does not name it"; return 1; }
+			{ echo "the $t map served by the module does not name it"; return 1; }
 	done
 	grep -qx "hash -" "$LOGS/fdinfo_ops_owner.rust" ||
 		{ echo "a HASH map shows an ops_owner"; return 1; }
