@@ -11,7 +11,8 @@
 #   make test-debug  the suite and the selftests on the sanitizer kernel (.config-debug.fragment:
 #                KASAN, UBSAN, kmemleak, debug objects, lockdep) with the fault-injection table;
 #                its own kernel, module and test builds. T=name,... as for make test; SHORT=1
-#                reports the selftests and the long suite tests as skipped (CI's pass)
+#                runs only the suite tests of SHORT_TESTS (tests/run-suite.sh) and reports the
+#                other suite tests and the selftests as skipped (CI's pass)
 #   make fuzz SEED=n OPS=n  the differential fuzzer alone (tests/mapfuzz.c), C maps against their
 #                Rust twins; VARIANT=debug runs it on the sanitizer kernel
 #   make selftests  just build the BPF selftests
