@@ -251,7 +251,7 @@ impl Prog {
     pub(crate) fn id(&self) -> u32 {
         // SAFETY: the program and its aux are alive (type invariant); the id is set when the
         // program gets its first fd.
-        unsafe { (*(*self.raw()).aux).id }
+        unsafe { (*self.aux()).id }
     }
 
     /// Gives the reference to a slot.
