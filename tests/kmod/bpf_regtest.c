@@ -50,13 +50,8 @@ static const struct bpf_map_ops regtest_ops = {
 	.owner = THIS_MODULE,
 };
 
-/* Filled like regtest_ops, with a map_lookup_elem out of the verifier's reach. */
-static struct bpf_map_ops regtest_far_ops = {
-	.map_alloc = regtest_alloc,
-	.map_free = regtest_free,
-	.map_mem_usage = regtest_mem_usage,
-	.owner = THIS_MODULE,
-};
+/* regtest_ops with a map_lookup_elem out of the verifier's reach (bpf_regtest_far()). */
+static struct bpf_map_ops regtest_far_ops;
 
 static int bpf_regtest_far(void)
 {
@@ -65,6 +60,7 @@ static int bpf_regtest_far(void)
 
 	if (!far)
 		return -ENOMEM;
+	regtest_far_ops = regtest_ops;
 	regtest_far_ops.map_lookup_elem = (void *(*)(struct bpf_map *, void *))far;
 	err = bpf_map_type_register(BPF_MAP_TYPE_ARRAY, &regtest_far_ops);
 	if (!err)
