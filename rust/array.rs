@@ -9,8 +9,8 @@ use core::ptr::NonNull;
 use kernel::{bindings, mm::virt::VmaNew, prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
 use crate::bpf::{
-    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, BtfType, ForEachCallback, Inline,
-    Insn, InsnBuf, MapAttr, MapHeader, MapOps, Reg, Storage, ValueSrc,
+    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, Batch, BtfType, ForEachCallback,
+    Inline, Insn, InsnBuf, MapAttr, MapHeader, MapOps, Reg, Storage, ValueSrc,
 };
 
 /// Creation flags the array family accepts (`ARRAY_CREATE_FLAG_MASK`).
@@ -216,7 +216,6 @@ pub(crate) struct ArrayMap;
 impl MapOps for ArrayMap {
     type Storage = Inline;
     const MAP_TYPE: u32 = map_type::ARRAY;
-    const GENERIC_BATCH: bool = true;
     const ITERATOR: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {
@@ -252,6 +251,23 @@ impl MapOps for ArrayMap {
             elem.store(value, locked);
         }
         Ok(())
+    }
+
+    /// `generic_map_lookup_batch()`, a chunk at a time: each value as `bpf_map_copy_value()`
+    /// copies it, without its special fields.
+    fn lookup_batch(map: &Array<Inline>, batch: &Batch<'_>) -> Result {
+        batch.lookup(map, |key, out| {
+            map.elem(key).ok_or(ENOENT)?.load(out, 0, false)
+        })
+    }
+
+    /// `generic_map_update_batch()`, a chunk at a time: each element as a syscall update
+    /// without flags stores it.
+    fn update_batch(map: &Array<Inline>, batch: &Batch<'_>) -> Result {
+        batch.update(map, |key, value| {
+            let src = value.src(0, map.value_size()).ok_or(EFAULT)?;
+            Self::update_elem(map, key, &src, 0)
+        })
     }
 
     /// `array_map_delete_elem()`: array elements cannot be deleted.

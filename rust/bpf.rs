@@ -11,6 +11,7 @@
 
 mod array;
 mod attr;
+mod batch;
 mod btf;
 mod fd_array;
 mod ffi;
@@ -27,6 +28,7 @@ pub(crate) use array::{
     ValueSrc,
 };
 pub(crate) use attr::{flags, map_type, MapAttr};
+pub(crate) use batch::Batch;
 pub(crate) use btf::BtfType;
 pub(crate) use fd_array::{Cgroup, EventEntry, FdPtr, InnerMap, MapFile, MapMeta, Prog, Ptrs};
 pub(crate) use insn::{jit_supports_percpu_insn, Insn, InsnBuf, Reg};

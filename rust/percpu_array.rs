@@ -15,7 +15,7 @@ use crate::array::{
 };
 use crate::bpf::{
     flags, jit_supports_percpu_insn, map_type, num_possible_cpus, possible_cpus, Array, ArrayBox,
-    BtfType, Cpu, ForEachCallback, Insn, InsnBuf, MapAttr, MapHeader, MapOps, PerCpu, Reg,
+    Batch, BtfType, Cpu, ForEachCallback, Insn, InsnBuf, MapAttr, MapHeader, MapOps, PerCpu, Reg,
     ValueBuf, ValueSrc,
 };
 use kernel::bindings;
@@ -33,7 +33,6 @@ pub(crate) struct PerCpuArrayMap;
 impl MapOps for PerCpuArrayMap {
     type Storage = PerCpu;
     const MAP_TYPE: u32 = map_type::PERCPU_ARRAY;
-    const GENERIC_BATCH: bool = true;
     const ITERATOR: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {
@@ -76,6 +75,18 @@ impl MapOps for PerCpuArrayMap {
             return elem.on(flags_cpu(f)?).load(values, 0, false);
         }
         elem.load_all(values)
+    }
+
+    /// `generic_map_lookup_batch()`, a chunk at a time: each element as
+    /// [`MapOps::percpu_copy`] copies it for a syscall lookup without flags.
+    fn lookup_batch(map: &Array<PerCpu>, batch: &Batch<'_>) -> Result {
+        batch.lookup(map, |key, out| Self::percpu_copy(map, key, out, 0))
+    }
+
+    /// `generic_map_update_batch()`, a chunk at a time: each element as
+    /// [`MapOps::percpu_update`] stores it for a syscall update without flags.
+    fn update_batch(map: &Array<PerCpu>, batch: &Batch<'_>) -> Result {
+        batch.update(map, |key, values| Self::percpu_update(map, key, values, 0))
     }
 
     /// `bpf_percpu_array_update()`: with `BPF_F_CPU` the value of one CPU, with

@@ -676,7 +676,7 @@ pub(crate) struct ValueBuf<'a> {
     _p: PhantomData<&'a mut [u8]>,
 }
 
-impl ValueBuf<'_> {
+impl<'a> ValueBuf<'a> {
     /// Wraps a buffer of `len` bytes.
     ///
     /// # Safety
@@ -688,6 +688,17 @@ impl ValueBuf<'_> {
         Self {
             ptr,
             len,
+            _p: PhantomData,
+        }
+    }
+
+    /// Wraps a buffer that the caller holds exclusively.
+    pub(crate) fn from_slice(buf: &'a mut [u8]) -> Self {
+        // INVARIANT: a mutable slice is valid for reads and writes of its length, and nothing
+        // else accesses it while it is borrowed for `'a`.
+        Self {
+            len: buf.len(),
+            ptr: NonNull::from(buf).cast(),
             _p: PhantomData,
         }
     }

@@ -12,6 +12,7 @@ use super::{
     array::{Array, ArrayBox, ForEachCallback, Storage, ValueBuf, ValueSrc},
     attr::flags,
     attr::MapAttr,
+    batch::Batch,
     btf::BtfType,
     fd_array::{FdPtr, MapFile},
     ffi,
@@ -43,7 +44,8 @@ pub(crate) trait MapOps {
     const MAP_TYPE: u32;
 
     /// Whether the map takes the kernel's generic batch operations
-    /// (`generic_map_lookup_batch()`, `generic_map_update_batch()`), as the C array maps do.
+    /// (`generic_map_lookup_batch()`, `generic_map_update_batch()`), as the C array maps do,
+    /// where it has no [`MapOps::lookup_batch`] and [`MapOps::update_batch`] of its own.
     const GENERIC_BATCH: bool = false;
 
     /// Whether `iter/bpf_map_elem` programs can iterate over the map's values.
@@ -112,6 +114,16 @@ pub(crate) trait MapOps {
         _values: &ValueBuf<'_>,
         _flags: u64,
     ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `BPF_MAP_LOOKUP_BATCH` (`map_lookup_batch`), usually [`Batch::lookup`].
+    fn lookup_batch(_map: &Array<Self::Storage>, _batch: &Batch<'_>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `BPF_MAP_UPDATE_BATCH` (`map_update_batch`), usually [`Batch::update`].
+    fn update_batch(_map: &Array<Self::Storage>, _batch: &Batch<'_>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -373,6 +385,48 @@ impl<T: MapOps> Adapter<T> {
             )
         };
         errno(T::update_elem(map, key, &value, flags)) as c_long
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, `attr` the kernel's copy of the attributes of a
+    /// `BPF_MAP_LOOKUP_BATCH` on it and `uattr` their user address.
+    unsafe extern "C" fn lookup_batch(
+        map: *mut bindings::bpf_map,
+        attr: *const bindings::bpf_attr,
+        uattr: *mut bindings::bpf_attr,
+    ) -> c_int {
+        // SAFETY: the BPF core passes a live map of these ops and the attributes of the
+        // command, both valid during the call.
+        let (array, batch) = unsafe {
+            (
+                Array::<T::Storage>::from_map(map),
+                Batch::from_raw(map, attr, uattr, core::ptr::null_mut()),
+            )
+        };
+        errno(T::lookup_batch(array, &batch))
+    }
+
+    /// # Safety
+    ///
+    /// `map` must be a live map of these ops, `map_file` the file the command came through,
+    /// `attr` the kernel's copy of the attributes of a `BPF_MAP_UPDATE_BATCH` on it and `uattr`
+    /// their user address.
+    unsafe extern "C" fn update_batch(
+        map: *mut bindings::bpf_map,
+        map_file: *mut bindings::file,
+        attr: *const bindings::bpf_attr,
+        uattr: *mut bindings::bpf_attr,
+    ) -> c_int {
+        // SAFETY: the BPF core passes a live map of these ops, its file and the attributes of
+        // the command, all valid during the call.
+        let (array, batch) = unsafe {
+            (
+                Array::<T::Storage>::from_map(map),
+                Batch::from_raw(map, attr, uattr, map_file),
+            )
+        };
+        errno(T::update_batch(array, &batch))
     }
 
     /// # Safety
@@ -870,12 +924,16 @@ impl<T: MapOps> Adapter<T> {
         } else {
             None
         },
-        map_lookup_batch: if T::GENERIC_BATCH {
+        map_lookup_batch: if T::HAS_LOOKUP_BATCH {
+            Some(Self::lookup_batch)
+        } else if T::GENERIC_BATCH {
             Some(bindings::generic_map_lookup_batch)
         } else {
             None
         },
-        map_update_batch: if T::GENERIC_BATCH {
+        map_update_batch: if T::HAS_UPDATE_BATCH {
+            Some(Self::update_batch)
+        } else if T::GENERIC_BATCH {
             Some(bindings::generic_map_update_batch)
         } else {
             None

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `BPF_MAP_LOOKUP_BATCH` and `BPF_MAP_UPDATE_BATCH` for arrays.
+//!
+//! The kernel's generic batch operations (`generic_map_lookup_batch()` and
+//! `generic_map_update_batch()` in kernel/bpf/syscall.c) move one element at a time: per
+//! element an indirect `map_get_next_key`, an indirect lookup or update, and two user copies
+//! (its key and its value). The keys of an array's lookup batch are consecutive indices, and
+//! the keys and values of a batch are consecutive in the user's buffers, so [`Batch`] moves up
+//! to [`CHUNK`] elements with one user copy of their keys and one of their values, through
+//! buffers on the stack. Each element is still copied in or out by the map type's own op, as
+//! the generic functions have it done, so that special fields are zeroed on the way out and
+//! left alone on the way in.
+//!
+//! What user space sees is the generic functions': the same errno for the same input, the
+//! same `count` and `out_batch` on success, at the end of the array (`ENOENT`) and on a fault
+//! (`EFAULT`, for an update after the elements before the faulting one), and the same two
+//! allocations, so that an allocation that fails fails the batch as in C. Where that cannot be
+//! promised the generic functions run instead: element flags (`BPF_F_LOCK`, `BPF_F_CPU`,
+//! `BPF_F_ALL_CPUS`, and the errno of bad ones) or batch flags, `BPF_F_MMAPABLE` maps (whose
+//! own memory can be the user's buffer, where the order of the copies shows), and lookups whose
+//! key and value buffers overlap. What user space cannot rely on either way: the bytes of a
+//! buffer past the first fault, and, for a kprobe program on a function that copies an element,
+//! that it is not run: the generic functions keep BPF programs off during each element
+//! (`bpf_disable_instrumentation()`, whose counter is not exported), and neither path calls such
+//! a function for an array without special fields.
+
+use super::{
+    array::{Array, Storage, ValueBuf},
+    attr::flags,
+    percpu,
+};
+use core::{marker::PhantomData, num::NonZeroUsize, ptr};
+use kernel::{
+    alloc::Flags,
+    bindings,
+    error::to_result,
+    prelude::*,
+    sync::rcu,
+    uaccess::{UserPtr, UserSlice},
+};
+
+/// Elements moved by one user copy of keys or of values.
+const CHUNK: usize = 64;
+
+/// Bytes of the stack buffer that the values of a chunk pass through; values larger than this
+/// go one at a time through the value buffer that the generic functions allocate too.
+const BOUNCE: usize = 512;
+
+/// The key of every array map.
+const KEY_SIZE: usize = 4;
+
+/// The flags of the generic functions' allocations, `GFP_USER | __GFP_NOWARN` (the kernel crate
+/// has no `GFP_USER`; its `__GFP_HARDWALL` only keeps the allocation in the task's cpuset).
+fn gfp() -> Flags {
+    GFP_KERNEL | __GFP_NOWARN
+}
+
+/// The arguments of a batch command, as the BPF core passes them to `map_lookup_batch` and
+/// `map_update_batch`.
+///
+/// # Invariants
+///
+/// `map` is a live array map and `attr` the kernel's copy of the attributes of a batch command
+/// on it, both valid for `'a`; `uattr` is the user address the attributes came from, and
+/// `map_file` the map's file for an update, null for a lookup. The other fields are those of
+/// `attr.batch`, and `count_at` the user address of `uattr.batch.count`.
+pub(crate) struct Batch<'a> {
+    map: *mut bindings::bpf_map,
+    attr: *const bindings::bpf_attr,
+    uattr: *mut bindings::bpf_attr,
+    map_file: *mut bindings::file,
+    in_batch: usize,
+    out_batch: usize,
+    keys: usize,
+    values: usize,
+    count: u32,
+    elem_flags: u64,
+    flags: u64,
+    count_at: usize,
+    _p: PhantomData<&'a bindings::bpf_attr>,
+}
+
+/// Copies `data` to the user address `addr + off`; `EFAULT` if any byte of it is not writable.
+fn write_user(addr: usize, off: usize, data: &[u8]) -> Result {
+    UserSlice::new(UserPtr::from_addr(addr.wrapping_add(off)), data.len())
+        .writer()
+        .write_slice(data)
+}
+
+/// Fills `out` from the user address `addr + off`; `EFAULT` if any byte of it is not readable.
+fn read_user(addr: usize, off: usize, out: &mut [u8]) -> Result {
+    UserSlice::new(UserPtr::from_addr(addr.wrapping_add(off)), out.len())
+        .reader()
+        .read_slice(out)
+}
+
+/// Do the user ranges `[a, a + a_len)` and `[b, b + b_len)` overlap (or wrap around)?
+fn overlap(a: usize, a_len: usize, b: usize, b_len: usize) -> bool {
+    match (a.checked_add(a_len), b.checked_add(b_len)) {
+        (Some(a_end), Some(b_end)) => a_len != 0 && b_len != 0 && a < b_end && b < a_end,
+        _ => true,
+    }
+}
+
+/// Bytes of one element in the user's value buffer (`bpf_map_value_size()` without element
+/// flags): the value, or the values of all possible CPUs of a per-CPU array, 8-byte aligned.
+/// Never zero: creation refuses a zero `value_size`.
+fn user_value_len<S: Storage>(map: &Array<S>) -> Option<NonZeroUsize> {
+    NonZeroUsize::new(if S::PERCPU {
+        map.all_cpus_len()
+    } else {
+        map.value_size() as usize
+    })
+}
+
+impl<'a> Batch<'a> {
+    /// Wraps the arguments of `map_lookup_batch` (`map_file` null) or `map_update_batch`.
+    ///
+    /// # Safety
+    ///
+    /// `map` must be a live array map and `attr` the kernel's copy of the attributes of a batch
+    /// command on it, both valid for `'a`; `uattr` the user address of the attributes and
+    /// `map_file` the file the update came through, or null for a lookup.
+    pub(super) unsafe fn from_raw(
+        map: *mut bindings::bpf_map,
+        attr: *const bindings::bpf_attr,
+        uattr: *mut bindings::bpf_attr,
+        map_file: *mut bindings::file,
+    ) -> Self {
+        // SAFETY: `attr` is valid (the caller guarantees it) and `batch` is the member that a
+        // batch command fills; its fields are integers, which any bytes are.
+        let b = unsafe { &(*attr).batch };
+        // SAFETY: only the address of a field of the valid `attr`.
+        let count_off = unsafe { ptr::addr_of!((*attr).batch.count) } as usize - attr as usize;
+        // INVARIANT: the caller guarantees the pointers; the rest is read from `attr.batch`.
+        Self {
+            map,
+            attr,
+            uattr,
+            map_file,
+            in_batch: b.in_batch as usize,
+            out_batch: b.out_batch as usize,
+            keys: b.keys as usize,
+            values: b.values as usize,
+            count: b.count,
+            elem_flags: b.elem_flags,
+            flags: b.flags,
+            count_at: (uattr as usize).wrapping_add(count_off),
+            _p: PhantomData,
+        }
+    }
+
+    /// `generic_map_lookup_batch()`, on the arguments as received.
+    fn generic_lookup(&self) -> Result {
+        // SAFETY: the arguments that `map_lookup_batch` received (type invariant), unchanged.
+        to_result(unsafe { bindings::generic_map_lookup_batch(self.map, self.attr, self.uattr) })
+    }
+
+    /// `generic_map_update_batch()`, on the arguments as received.
+    fn generic_update(&self) -> Result {
+        // SAFETY: the arguments that `map_update_batch` received (type invariant), unchanged.
+        to_result(unsafe {
+            bindings::generic_map_update_batch(self.map, self.map_file, self.attr, self.uattr)
+        })
+    }
+
+    /// Writes `uattr.batch.count`.
+    fn put_count(&self, count: u32) -> Result {
+        write_user(self.count_at, 0, count.as_bytes())
+    }
+
+    /// Whether the chunked path keeps every promise of the generic one for `map` (see the
+    /// module's documentation).
+    fn chunked<S: Storage>(&self, map: &Array<S>) -> bool {
+        self.elem_flags == 0 && self.flags == 0 && map.map_flags() & flags::MMAPABLE == 0
+    }
+
+    /// `BPF_MAP_LOOKUP_BATCH` on `map`: the elements after `in_batch` (from the first without
+    /// it), at most `count`; `load` copies the element at an index below `max_entries` into a
+    /// buffer of [`user_value_len()`] bytes, as `bpf_map_copy_value()` does.
+    pub(crate) fn lookup<S: Storage>(
+        &self,
+        map: &Array<S>,
+        load: impl Fn(u32, &mut ValueBuf<'_>) -> Result,
+    ) -> Result {
+        let max = map.max_entries();
+        let most = self.count.min(max) as usize;
+        let Some(stride) = user_value_len(map) else {
+            return self.generic_lookup();
+        };
+        if !self.chunked(map)
+            || overlap(self.keys, KEY_SIZE * most, self.values, stride.get() * most)
+        {
+            return self.generic_lookup();
+        }
+        let (stride_nz, stride) = (stride, stride.get());
+        if self.count == 0 {
+            return Ok(());
+        }
+        self.put_count(0)?;
+        let mut prev_key = KVVec::from_elem(0u8, KEY_SIZE, gfp())?;
+        let mut buf = KVVec::from_elem(0u8, KEY_SIZE + stride, gfp())?;
+        let start = if self.in_batch != 0 {
+            read_user(self.in_batch, 0, &mut prev_key)?;
+            // `bpf_array_get_next_key()`: after the last index there is none, after one past
+            // the end the first.
+            match u32::from_ne_bytes([prev_key[0], prev_key[1], prev_key[2], prev_key[3]]) {
+                cursor if cursor >= max => 0,
+                cursor => cursor + 1,
+            }
+        } else {
+            0
+        };
+        let n = self.count.min(max - start);
+
+        let mut keys = [0u32; CHUNK];
+        let mut bounce = [0u64; BOUNCE / 8];
+        let (vbuf, per_chunk) = if stride <= BOUNCE {
+            (bounce.as_mut_bytes(), CHUNK.min(BOUNCE / stride_nz))
+        } else {
+            (&mut buf[KEY_SIZE..], 1)
+        };
+        let mut done = 0;
+        while done < n as usize {
+            let k = per_chunk.min(n as usize - done);
+            {
+                let _rcu = rcu::read_lock();
+                for (j, key) in keys.iter_mut().enumerate().take(k) {
+                    *key = start + (done + j) as u32;
+                    let value = &mut vbuf[j * stride..(j + 1) * stride];
+                    load(*key, &mut ValueBuf::from_slice(value))?;
+                }
+            }
+            write_user(self.keys, done * KEY_SIZE, keys[..k].as_bytes())?;
+            write_user(self.values, done * stride, &vbuf[..k * stride])?;
+            done += k;
+            percpu::cond_resched();
+        }
+
+        // Fewer than `count` elements: the walk ran past the last one, as `map_get_next_key`
+        // says with `ENOENT` in the generic function.
+        let ret = if n < self.count { Err(ENOENT) } else { Ok(()) };
+        self.put_count(n)?;
+        if n > 0 {
+            write_user(self.out_batch, 0, (start + n - 1).as_bytes())?;
+        }
+        ret
+    }
+
+    /// `BPF_MAP_UPDATE_BATCH` on `map`: `count` keys and values, stored in order by `store`
+    /// (the update of one element with no flags, as `bpf_map_update_value()` makes it) until
+    /// one fails; `count` says how many were stored.
+    pub(crate) fn update<S: Storage>(
+        &self,
+        map: &Array<S>,
+        store: impl Fn(u32, &ValueBuf<'_>) -> Result,
+    ) -> Result {
+        if !self.chunked(map) {
+            return self.generic_update();
+        }
+        if self.count == 0 {
+            return Ok(());
+        }
+        let Some(stride_nz) = user_value_len(map) else {
+            return self.generic_update();
+        };
+        let stride = stride_nz.get();
+        self.put_count(0)?;
+        let mut key = KVVec::from_elem(0u8, KEY_SIZE, gfp())?;
+        let mut value = KVVec::from_elem(0u8, stride, gfp())?;
+
+        let mut keys = [0u32; CHUNK];
+        let mut bounce = [0u64; BOUNCE / 8];
+        let (vbuf, per_chunk) = if stride <= BOUNCE {
+            (bounce.as_mut_bytes(), CHUNK.min(BOUNCE / stride_nz))
+        } else {
+            (&mut value[..], 1)
+        };
+        let n = self.count as usize;
+        let mut done = 0;
+        let ret = (|| -> Result {
+            while done < n {
+                let k = per_chunk.min(n - done);
+                let read = read_user(self.keys, done * KEY_SIZE, keys[..k].as_mut_bytes())
+                    .and_then(|()| read_user(self.values, done * stride, &mut vbuf[..k * stride]));
+                if read.is_err() {
+                    // A byte of the chunk is not readable: element by element as the generic
+                    // function reads them, so that those before it are stored and counted.
+                    for _ in 0..k {
+                        read_user(self.keys, done * KEY_SIZE, &mut key)?;
+                        read_user(self.values, done * stride, &mut vbuf[..stride])?;
+                        let index = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
+                        {
+                            let _rcu = rcu::read_lock();
+                            store(index, &ValueBuf::from_slice(&mut vbuf[..stride]))?;
+                        }
+                        done += 1;
+                    }
+                    continue;
+                }
+                {
+                    let _rcu = rcu::read_lock();
+                    for (j, index) in keys[..k].iter().enumerate() {
+                        let value = &mut vbuf[j * stride..(j + 1) * stride];
+                        store(*index, &ValueBuf::from_slice(value))?;
+                        done += 1;
+                    }
+                }
+                percpu::cond_resched();
+            }
+            Ok(())
+        })();
+        self.put_count(done as u32)?;
+        ret
+    }
+}
