@@ -23,7 +23,7 @@ SHORT=${SHORT:-}
 FUZZ_SEED=${FUZZ_SEED:-}
 FUZZ_OPS=${FUZZ_OPS:-}
 STRESS_SECONDS=${STRESS_SECONDS:-}
-SHORT_TESTS="module_loads module_serves_fd_arrays register_rules limits timers kptr
+SHORT_TESTS="module_loads module_serves_fd_arrays register_rules limits batch_differential timers kptr
 	rmmod_refused_inner_template fd_prog_array_clear maps_across_load fuzz stress fault_injection"
 SHORT_WHY="left out of the short debug pass (SHORT=1)"
 LOGS=$OUT/logs
@@ -346,6 +346,14 @@ test_batch_ops() {
 	compare batch_ops array amtest batch || return 1
 	grep -q '^lookup_batch round 2: ENOENT count=2 token=' "$LOGS/batch_ops.rust" ||
 		{ echo "the last batch does not end with ENOENT and 2 elements"; return 1; }
+}
+
+# The module's chunked batches against the generic functions, case by case (tests/batchtest.c).
+test_batch_differential() {
+	compare batch_differential array,percpu_array batchtest || return 1
+	grep -q '^array8 all: ok count=1024 out=1023 ' "$LOGS/batch_differential.rust" &&
+		grep -q '^percpu8 page 146: ENOENT count=2 out=1023 ' "$LOGS/batch_differential.rust" ||
+		{ echo "unexpected batch results"; return 1; }
 }
 
 test_map_hash() {
@@ -705,7 +713,7 @@ TESTS=(
 	other_types_untouched fdinfo_ops_owner register_rules
 	bpftool_session bpftool_percpu_session errno_cases limits percpu_values percpu_helpers percpu_batch
 	percpu_iter percpu_limits percpu_offline_cpu
-	skeleton_prog batch_ops map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd
+	skeleton_prog batch_ops batch_differential map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd
 	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template
 	fd_tailcall fd_prog_array_clear fd_perf_event_array fd_cgroup_array fd_array_of_maps fd_errno
