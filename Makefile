@@ -17,7 +17,9 @@
 #                Rust twins; VARIANT=debug runs it on the sanitizer kernel
 #   make selftests  just build the BPF selftests
 #   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
-#   make bench   C vs Rust, alternating in one boot; table + chart in Documentation/
+#   make bench   C vs Rust, alternating in one boot; table + chart in Documentation/. Every timed
+#                operation checked, every sample's map shown served by its side (fdinfo);
+#                BENCH_MODES="wall icount" adds the instruction-counting boot (-icount)
 #   make check   rustfmt --check and the module built with CLIPPY=1
 #   make clean   remove the module's build products (the caches stay, see README.md)
 #

@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""Turn the bench.tsv of tests/bench.sh into a table, Documentation/performance.rst and a PNG
-bar chart of the Rust/C ratios. Runs inside the root (matplotlib).
+"""Turn the bench.tsv files of tests/bench.sh (one per mode of scripts/bench.sh) into a table,
+Documentation/performance.rst and a PNG bar chart of the Rust/C ratios. Runs inside the root
+(matplotlib).
 
-usage: bench-report.py BENCH.TSV DOCDIR KERNEL-RELEASE
+usage: bench-report.py [--check] DOCDIR KERNEL-RELEASE MODE=BENCH.TSV...
+
+Every sample must be a time (not FAIL) taken on a map served by its side (builtin for the C
+rounds, rust_arraymap for the Rust rounds), and every row must have both sides in every mode:
+otherwise the problems are listed, nothing is written, and the exit status is 1. --check only
+prints the table and the problems.
 """
 import csv
 import datetime
@@ -14,9 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# Rows for map types the module does not serve (none since the fd arrays).
-NOT_SERVED = []
-
+SERVER = {"c": "builtin", "rust": "rust_arraymap"}
 
 NOTES = """
 Notes from profiling
@@ -66,78 +70,137 @@ def iqr(xs):
     return q[2] - q[0]
 
 
-def main():
-    tsv, docdir, release = sys.argv[1:4]
-    samples = {}
-    order = []
+def load(tsv, mode, problems):
+    """{op: {"c": [ns...], "rust": [ns...]}} and the ops in order; problems appended."""
+    samples, order = {}, []
     with open(tsv) as f:
         for row in csv.DictReader(f, delimiter="\t"):
-            key = row["op"]
-            if key not in samples:
-                samples[key] = {"c": [], "rust": []}
-                order.append(key)
-            samples[key][row["impl"]].append(float(row["ns"]))
+            op, impl = row["op"], row["impl"]
+            if op not in samples:
+                samples[op] = {"c": [], "rust": []}
+                order.append(op)
+            if row["ns"] == "FAIL":
+                problems.append(f"{mode}: {op}: an operation failed ({impl}, round {row['round']})")
+                continue
+            if row.get("server") != SERVER[impl]:
+                problems.append(
+                    f"{mode}: {op}: the {impl} round {row['round']} measured a map served by "
+                    f"{row.get('server')}"
+                )
+                continue
+            samples[op][impl].append(float(row["ns"]))
+    return samples, order
 
+
+def stats(s):
+    """(C median, Rust median, ratio, spread, rounds) of one row of one mode."""
+    c, r = s["c"], s["rust"]
+    cm, rm = statistics.median(c), statistics.median(r)
+    spread = max(iqr(c) / cm if cm else 0.0, iqr(r) / rm if rm else 0.0)
+    return cm, rm, rm / cm if cm else float("nan"), spread, len(c)
+
+
+def main():
+    args = sys.argv[1:]
+    check = args[:1] == ["--check"]
+    if check:
+        args = args[1:]
+    docdir, release = args[:2]
+    modes = [a.split("=", 1) for a in args[2:]]
+    problems, order, data = [], [], {}
+    for mode, tsv in modes:
+        try:
+            samples, ops = load(tsv, mode, problems)
+        except OSError as e:
+            problems.append(f"{mode}: no results ({e})")
+            samples, ops = {}, []
+        data[mode] = samples
+        order += [op for op in ops if op not in order]
+    names = [m for m, _ in modes]
     rows = []
     for op in order:
-        c, r = samples[op]["c"], samples[op]["rust"]
-        if not c or not r:
-            continue
-        cm, rm = statistics.median(c), statistics.median(r)
-        spread = max(iqr(c) / cm if cm else 0.0, iqr(r) / rm if rm else 0.0)
-        rows.append((op, cm, rm, rm / cm if cm else float("nan"), spread, len(c)))
+        per = {}
+        for mode in names:
+            s = data[mode].get(op)
+            missing = [i for i in ("c", "rust") if not s or not s[i]]
+            if missing:
+                problems.append(f"{mode}: {op}: no {' and no '.join(missing)} sample")
+                continue
+            per[mode] = stats(s)
+        rows.append((op, per))
 
-    head = f"{'operation':34} {'C median':>12} {'Rust median':>12} {'Rust/C':>7} {'spread':>7}"
+    head = f"{'operation':40}" + "".join(
+        f" {'C ' + m:>12} {'Rust ' + m:>12} {'ratio':>6} {'spread':>6}" for m in names
+    )
     print(head)
     print("-" * len(head))
-    for op, cm, rm, ratio, spread, _ in rows:
-        print(f"{op:34} {cm:12.1f} {rm:12.1f} {ratio:7.3f} {spread * 100:6.1f}%")
-    for op, why in NOT_SERVED:
-        print(f"{op:34} {why}")
+    for op, per in rows:
+        line = f"{op:40}"
+        for m in names:
+            if m in per:
+                cm, rm, ratio, spread, _ = per[m]
+                line += f" {cm:12.1f} {rm:12.1f} {ratio:6.3f} {spread * 100:5.1f}%"
+            else:
+                line += f" {'missing':>12} {'':12} {'':6} {'':6}"
+        print(line)
+    for p in problems:
+        print(f"problem: {p}")
+    if problems or check:
+        sys.exit(1 if problems else 0)
 
-    # Chart
-    fig, ax = plt.subplots(figsize=(9, 0.38 * len(rows) + 1.5))
-    names = [r[0] for r in rows]
-    ratios = [r[3] for r in rows]
-    colors = ["#2a9d8f" if x <= 1.03 else "#e76f51" for x in ratios]
-    ax.barh(names, ratios, color=colors)
+    # Chart: one bar per mode and row.
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) * max(1, len(names)) / 1.5 + 1.5))
+    height = 0.8 / len(names)
+    for k, m in enumerate(names):
+        ys = [i + k * height for i in range(len(rows))]
+        xs = [per[m][2] for _, per in rows]
+        ax.barh(ys, xs, height=height, label=m)
+    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(rows))])
+    ax.set_yticklabels([op for op, _ in rows], fontsize=7)
     ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.axvline(1.03, color="grey", linewidth=0.8, linestyle="--")
     ax.invert_yaxis()
-    ax.set_xlabel("Rust median / C median (lower is faster; dashed: 1.03)")
-    ax.set_title(f"rust_arraymap / built-in C, Linux {release}, QEMU TCG, one boot", fontsize=10)
-    ax.set_xlim(0, max([1.2] + [x + 0.05 for x in ratios]))
+    ax.legend()
+    ax.set_xlabel("Rust median / C median (lower is faster)")
+    ax.set_title(f"rust_arraymap / built-in C, Linux {release}, QEMU TCG, one boot per mode",
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(f"{docdir}/performance.png", dpi=100)
 
     today = datetime.date.today().isoformat()
-    rounds = rows[0][5] if rows else 0
+    rounds = min(per[m][4] for _, per in rows for m in names) if rows else 0
     with open(f"{docdir}/performance.rst", "w") as f:
         f.write(".. SPDX-License-Identifier: GPL-2.0\n\n")
         f.write("===========\nPerformance\n===========\n\n")
         f.write(
-            f"Measured by ``make bench`` on {today}, kernel {release}, in one boot of QEMU under\n"
-            "TCG (2 vCPUs; these machines have no working KVM), alternating the built-in C map\n"
-            f"and the module for {rounds} rounds. Absolute times under TCG mean little; the\n"
-            "ratio within one boot is the figure. Syscall rows are ns per element, BPF rows ns\n"
-            "per map operation (BPF_PROG_TEST_RUN, 64 operations a run; ``bpf tail call``\n"
-            "is ns per run, one tail call each); the fd array syscall updates replace the\n"
-            "stored object each time; spread is the larger interquartile range / median of\n"
-            "the two.\n\n"
+            f"Measured by ``make bench`` on {today}, kernel {release}, in QEMU under TCG (2 vCPUs;\n"
+            "these machines have no working KVM), alternating the built-in C map and the module\n"
+            f"for {rounds} rounds in one boot per mode. ``wall``: multi-threaded TCG, guest time\n"
+            "is host time. ``icount``: single-threaded TCG with ``-icount shift=0,sleep=off``,\n"
+            "the guest clock advances 1 ns per executed instruction, so its ratio is an\n"
+            "instruction-count ratio that repeats from run to run (caches and branches are not\n"
+            "modelled). Syscall rows are per element, BPF rows per map operation\n"
+            "(BPF_PROG_TEST_RUN, 64 operations a run; ``bpf tail call`` per run, one tail call\n"
+            "each); the fd array syscall updates replace the stored object each time. Spread is\n"
+            "the larger interquartile range / median of the two sides. Every timed operation's\n"
+            "result is checked, and every sample was taken on a map that its fdinfo shows served\n"
+            "by its side (``ops_owner: rust_arraymap`` in the Rust rounds, none in the C ones).\n\n"
             ".. image:: performance.png\n\n"
         )
-        w = max(len(r[0]) for r in rows) if rows else 10
-        sep = f"{'=' * w} {'=' * 10} {'=' * 11} {'=' * 7} {'=' * 7}\n"
+        w = max(len(op) for op, _ in rows) if rows else 10
+        cols = [(f"C {m} (ns)", 14) for m in names[:1]] + [(f"Rust {m} (ns)", 15) for m in names[:1]]
+        for m in names:
+            cols += [(f"Rust/C {m}", 13), (f"spread {m}", 13)]
+        sep = f"{'=' * w} " + " ".join("=" * n for _, n in cols) + "\n"
         f.write(sep)
-        f.write(f"{'operation':{w}} {'C (ns)':>10} {'Rust (ns)':>11} {'Rust/C':>7} {'spread':>7}\n")
+        f.write(f"{'operation':{w}} " + " ".join(f"{t:>{n}}" for t, n in cols) + "\n")
         f.write(sep)
-        for op, cm, rm, ratio, spread, _ in rows:
-            f.write(f"{op:{w}} {cm:10.1f} {rm:11.1f} {ratio:7.3f} {spread * 100:6.1f}%\n")
+        for op, per in rows:
+            first = per[names[0]]
+            cells = [f"{first[0]:14.1f}", f"{first[1]:15.1f}"]
+            for m in names:
+                cells += [f"{per[m][2]:13.3f}", f"{per[m][3] * 100:12.1f}%"]
+            f.write(f"{op:{w}} " + " ".join(cells) + "\n")
         f.write(sep)
-        if NOT_SERVED:
-            f.write("\nNot measured yet, because the module does not serve the type:\n\n")
-            for op, why in NOT_SERVED:
-                f.write(f"- {op}: {why}\n")
         f.write(NOTES)
 
 

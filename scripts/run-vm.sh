@@ -22,6 +22,8 @@ mkdir -p "$out"
 
 vng_args=(--verbose --run "$kimg" --cpus "${VM_CPUS:-2}" --memory "${VM_MEM:-2G}"
 	--append root=/dev/root --rwdir "$out")
+# Extra QEMU options (make bench's deterministic mode: instruction counting).
+[ -z "${VM_QEMU_OPTS:-}" ] || vng_args+=(--qemu-opts "$VM_QEMU_OPTS")
 
 # KVM where it works; these machines have /dev/kvm but guests die there.
 kvm=--disable-kvm

@@ -2,10 +2,15 @@
 /*
  * ambench: the measurements of `make bench`, on whatever serves BPF_MAP_TYPE_ARRAY and
  * BPF_MAP_TYPE_PERCPU_ARRAY right now (the built-in C maps, or rust_arraymap.ko when it is
- * loaded). One line per measurement: "<operation>\t<nanoseconds per element or run>".
+ * loaded). One line per measurement: "<operation>\t<nanoseconds per element or run>\t<server>",
+ * the server being what the map's fdinfo says serves it ("rust_arraymap" from its ops_owner
+ * line, else "builtin"), so that a Rust round that measured a C map shows. Every timed
+ * operation's result is checked: a row with a failed operation says FAIL instead of a time, and
+ * ambench exits 1 (a failing operation is not timed as a fast one).
  *
- *   ambench syscall    lookup, update, get_next_key walk, batch lookup/update at 8 B, 64 B, 4 KiB;
- *                      per-CPU: lookup/update of all CPUs' values and of one (BPF_F_CPU), batch
+ *   ambench syscall    lookup, update, get_next_key walk, batch lookup/update of 1024 elements
+ *                      at 8 B, 64 B, 4 KiB, and of 1 element at 8 B; per-CPU: lookup/update of
+ *                      all CPUs' values and of one (BPF_F_CPU), batch lookup/update
  *   ambench prog       BPF side through BPF_PROG_TEST_RUN: inlined lookup, update helper,
  *                      for_each over 1 Ki elements, map-in-map lookup; the same on a per-CPU
  *                      array, and bpf_map_lookup_percpu_elem()
@@ -43,6 +48,48 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/* Set when a timed operation fails: its row prints FAIL, and ambench exits 1. */
+static int row_failed, any_failed;
+
+#define OK(expr)                                                                   \
+	do {                                                                       \
+		if (__builtin_expect(!!(expr), 0) && !row_failed++)                \
+			fprintf(stderr, "%s:%d: %s failed: %s\n", __func__, __LINE__,  \
+				#expr, strerror(errno));                           \
+	} while (0)
+
+/* What serves the map behind @fd: its fdinfo's ops_owner, else the kernel itself. */
+static const char *server(int fd)
+{
+	static char owner[64];
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	strcpy(owner, "builtin");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "ops_owner: %63s", owner) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return owner;
+}
+
+/* One row: per-op time, or FAIL if an operation of the row failed; who served map @fd. */
+static void row(const char *fmt_name, unsigned int arg, double ns, int fd)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), fmt_name, arg);
+	if (row_failed)
+		printf("%s\tFAIL\t%s\n", name, server(fd));
+	else
+		printf("%s\t%.2f\t%s\n", name, ns, server(fd));
+	any_failed |= row_failed;
+	row_failed = 0;
+}
+
 static int create_type(enum bpf_map_type type, __u32 value_size, __u32 entries)
 {
 	int fd = bpf_map_create(type, "bench", 4, value_size, entries, NULL);
@@ -59,6 +106,22 @@ static int create(__u32 value_size, __u32 entries)
 	return create_type(BPF_MAP_TYPE_ARRAY, value_size, entries);
 }
 
+/* A batch lookup of @count elements from the first: all of them, without error. */
+static void lookup_all(int fd, void *keys, void *vals, __u32 count)
+{
+	__u32 n = count, token;
+
+	OK(bpf_map_lookup_batch(fd, NULL, &token, keys, vals, &n, NULL) || n != count);
+}
+
+/* A batch update of @count elements: all of them, without error. */
+static void update_all(int fd, void *keys, void *vals, __u32 count)
+{
+	__u32 n = count;
+
+	OK(bpf_map_update_batch(fd, keys, vals, &n, NULL) || n != count);
+}
+
 /* Per-CPU arrays: a syscall moves the values of all possible CPUs, or one with BPF_F_CPU. */
 static void percpu_syscall_ops(void)
 {
@@ -67,7 +130,7 @@ static void percpu_syscall_ops(void)
 	unsigned int s, i, iters = 20000;
 
 	for (s = 0; s < 2; s++) {
-		__u32 size = sizes[s], key, count, token;
+		__u32 size = sizes[s], key;
 		char *val = calloc((size_t)ENTRIES * ncpus, size);
 		__u32 *keys = calloc(ENTRIES, sizeof(*keys));
 		int fd = create_type(BPF_MAP_TYPE_PERCPU_ARRAY, size, ENTRIES);
@@ -78,34 +141,38 @@ static void percpu_syscall_ops(void)
 		t = now_ns();
 		for (i = 0; i < iters; i++) {
 			key = i % ENTRIES;
-			bpf_map_update_elem(fd, &key, val, BPF_ANY);
+			OK(bpf_map_update_elem(fd, &key, val, BPF_ANY));
 		}
-		printf("percpu syscall update %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		row("percpu syscall update %uB", size, (now_ns() - t) / iters, fd);
 		t = now_ns();
 		for (i = 0; i < iters; i++) {
 			key = i % ENTRIES;
-			bpf_map_lookup_elem(fd, &key, val);
+			OK(bpf_map_lookup_elem(fd, &key, val));
 		}
-		printf("percpu syscall lookup %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		row("percpu syscall lookup %uB", size, (now_ns() - t) / iters, fd);
 		t = now_ns();
 		for (i = 0; i < iters; i++) {
 			key = i % ENTRIES;
-			bpf_map_update_elem(fd, &key, val, BPF_F_ALL_CPUS);
+			OK(bpf_map_update_elem(fd, &key, val, BPF_F_ALL_CPUS));
 		}
-		printf("percpu syscall update ALL_CPUS %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		row("percpu syscall update ALL_CPUS %uB", size, (now_ns() - t) / iters, fd);
 		t = now_ns();
 		for (i = 0; i < iters; i++) {
 			key = i % ENTRIES;
-			bpf_map_lookup_elem_flags(fd, &key, val, BPF_F_CPU | (__u64)(i % ncpus) << 32);
+			OK(bpf_map_lookup_elem_flags(fd, &key, val,
+						     BPF_F_CPU | (__u64)(i % ncpus) << 32));
 		}
-		printf("percpu syscall lookup F_CPU %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		row("percpu syscall lookup F_CPU %uB", size, (now_ns() - t) / iters, fd);
 		t = now_ns();
-		for (i = 0; i < iters / ENTRIES; i++) {
-			count = ENTRIES;
-			bpf_map_lookup_batch(fd, NULL, &token, keys, val, &count, NULL);
-		}
-		printf("percpu syscall batch lookup %uB\t%.1f\n", size,
-		       (now_ns() - t) / (iters / ENTRIES * ENTRIES));
+		for (i = 0; i < iters / ENTRIES; i++)
+			lookup_all(fd, keys, val, ENTRIES);
+		row("percpu syscall batch lookup %uB", size,
+		    (now_ns() - t) / (iters / ENTRIES * ENTRIES), fd);
+		t = now_ns();
+		for (i = 0; i < iters / ENTRIES; i++)
+			update_all(fd, keys, val, ENTRIES);
+		row("percpu syscall batch update %uB", size,
+		    (now_ns() - t) / (iters / ENTRIES * ENTRIES), fd);
 		close(fd);
 		free(val);
 		free(keys);
@@ -118,10 +185,10 @@ static void syscall_ops(void)
 	unsigned int s, i, iters;
 
 	for (s = 0; s < 3; s++) {
-		__u32 size = sizes[s], key, next, count, token;
+		__u32 size = sizes[s], key, next, walked;
 		char *val = calloc(ENTRIES, size);
 		__u32 *keys = calloc(ENTRIES, sizeof(*keys));
-		int fd = create(size, ENTRIES);
+		int fd = create(size, ENTRIES), ret;
 		double t;
 
 		iters = size > 64 ? 20000 : 50000;
@@ -131,44 +198,53 @@ static void syscall_ops(void)
 		t = now_ns();
 		for (i = 0; i < iters; i++) {
 			key = i % ENTRIES;
-			bpf_map_update_elem(fd, &key, val, BPF_ANY);
+			OK(bpf_map_update_elem(fd, &key, val, BPF_ANY));
 		}
-		printf("syscall update %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		row("syscall update %uB", size, (now_ns() - t) / iters, fd);
 
 		t = now_ns();
 		for (i = 0; i < iters; i++) {
 			key = i % ENTRIES;
-			bpf_map_lookup_elem(fd, &key, val);
+			OK(bpf_map_lookup_elem(fd, &key, val));
 		}
-		printf("syscall lookup %uB\t%.1f\n", size, (now_ns() - t) / iters);
+		row("syscall lookup %uB", size, (now_ns() - t) / iters, fd);
 
 		t = now_ns();
 		for (i = 0; i < iters / ENTRIES; i++) {
-			int ret = bpf_map_get_next_key(fd, NULL, &next);
-
-			while (!ret) {
+			ret = bpf_map_get_next_key(fd, NULL, &next);
+			for (walked = 1; !ret; walked++) {
 				key = next;
 				ret = bpf_map_get_next_key(fd, &key, &next);
 			}
+			/* ENTRIES keys, then ENOENT after the last. */
+			OK(ret != -ENOENT || walked != ENTRIES + 1);
 		}
-		printf("syscall get_next_key walk %uB\t%.1f\n", size,
-		       (now_ns() - t) / (iters / ENTRIES * ENTRIES));
+		row("syscall get_next_key walk %uB", size,
+		    (now_ns() - t) / (iters / ENTRIES * ENTRIES), fd);
 
 		t = now_ns();
-		for (i = 0; i < iters / ENTRIES; i++) {
-			count = ENTRIES;
-			bpf_map_lookup_batch(fd, NULL, &token, keys, val, &count, NULL);
-		}
-		printf("syscall batch lookup %uB\t%.1f\n", size,
-		       (now_ns() - t) / (iters / ENTRIES * ENTRIES));
+		for (i = 0; i < iters / ENTRIES; i++)
+			lookup_all(fd, keys, val, ENTRIES);
+		row("syscall batch lookup %uB", size, (now_ns() - t) / (iters / ENTRIES * ENTRIES),
+		    fd);
 
 		t = now_ns();
-		for (i = 0; i < iters / ENTRIES; i++) {
-			count = ENTRIES;
-			bpf_map_update_batch(fd, keys, val, &count, NULL);
+		for (i = 0; i < iters / ENTRIES; i++)
+			update_all(fd, keys, val, ENTRIES);
+		row("syscall batch update %uB", size, (now_ns() - t) / (iters / ENTRIES * ENTRIES),
+		    fd);
+
+		if (size == 8) {
+			/* A batch of one: the fixed cost of a batch call. */
+			t = now_ns();
+			for (i = 0; i < iters; i++)
+				lookup_all(fd, keys, val, 1);
+			row("syscall batch lookup 1 x %uB", size, (now_ns() - t) / iters, fd);
+			t = now_ns();
+			for (i = 0; i < iters; i++)
+				update_all(fd, keys, val, 1);
+			row("syscall batch update 1 x %uB", size, (now_ns() - t) / iters, fd);
 		}
-		printf("syscall batch update %uB\t%.1f\n", size,
-		       (now_ns() - t) / (iters / ENTRIES * ENTRIES));
 		close(fd);
 		free(val);
 		free(keys);
@@ -176,7 +252,7 @@ static void syscall_ops(void)
 	percpu_syscall_ops();
 }
 
-static double test_run(struct bpf_program *prog, int repeat)
+static double test_run(struct bpf_program *prog, int repeat, __u32 retval)
 {
 	char pkt[64] = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
@@ -186,6 +262,7 @@ static double test_run(struct bpf_program *prog, int repeat)
 		perror("test_run");
 		exit(1);
 	}
+	OK(opts.retval != retval);
 	return opts.duration; /* average ns per run */
 }
 
@@ -197,17 +274,22 @@ static void prog_ops(void)
 		perror("bench__open_and_load");
 		exit(1);
 	}
-	printf("bpf inlined lookup\t%.2f\n", test_run(skel->progs.lookup, 20000) / LOOPS);
-	printf("bpf update helper\t%.2f\n", test_run(skel->progs.update, 20000) / LOOPS);
-	printf("bpf for_each 1Ki\t%.2f\n", test_run(skel->progs.for_each, 2000) / ENTRIES);
-	printf("bpf map-in-map lookup\t%.2f\n", test_run(skel->progs.map_in_map, 20000) / LOOPS);
-	printf("percpu bpf inlined lookup\t%.2f\n",
-	       test_run(skel->progs.pcpu_lookup, 20000) / LOOPS);
-	printf("percpu bpf update helper\t%.2f\n",
-	       test_run(skel->progs.pcpu_update, 20000) / LOOPS);
-	printf("percpu bpf lookup_percpu_elem\t%.2f\n",
-	       test_run(skel->progs.pcpu_lookup_percpu, 20000) / LOOPS);
-	printf("percpu bpf for_each 1Ki\t%.2f\n", test_run(skel->progs.pcpu_for_each, 2000) / ENTRIES);
+#define PROG_ROW(name, prog, repeat, per, map)                                         \
+	do {                                                                           \
+		double ns = test_run(skel->progs.prog, repeat, XDP_PASS) / (per);      \
+		OK(skel->bss->errors);                                                 \
+		skel->bss->errors = 0;                                                 \
+		row(name, 0, ns, bpf_map__fd(skel->maps.map));                         \
+	} while (0)
+	PROG_ROW("bpf inlined lookup", lookup, 20000, LOOPS, arr);
+	PROG_ROW("bpf update helper", update, 20000, LOOPS, arr);
+	PROG_ROW("bpf for_each 1Ki", for_each, 2000, ENTRIES, arr);
+	PROG_ROW("bpf map-in-map lookup", map_in_map, 20000, LOOPS, outer);
+	PROG_ROW("percpu bpf inlined lookup", pcpu_lookup, 20000, LOOPS, pcpu);
+	PROG_ROW("percpu bpf update helper", pcpu_update, 20000, LOOPS, pcpu);
+	PROG_ROW("percpu bpf lookup_percpu_elem", pcpu_lookup_percpu, 20000, LOOPS, pcpu);
+	PROG_ROW("percpu bpf for_each 1Ki", pcpu_for_each, 2000, ENTRIES, pcpu);
+#undef PROG_ROW
 	bench__destroy(skel);
 }
 
@@ -217,24 +299,24 @@ static void fd_syscall(const char *name, int map_fd, int obj_fd, __u32 entries, 
 {
 	unsigned int i, iters = 20000;
 	__u32 key, v = obj_fd;
+	char what[64];
 	double t = now_ns();
 
 	for (i = 0; i < iters; i++) {
 		key = i % entries;
-		if (bpf_map_update_elem(map_fd, &key, &v, BPF_ANY)) {
-			perror(name);
-			exit(1);
-		}
+		OK(bpf_map_update_elem(map_fd, &key, &v, BPF_ANY));
 	}
-	printf("%s syscall update\t%.1f\n", name, (now_ns() - t) / iters);
+	snprintf(what, sizeof(what), "%s syscall update", name);
+	row(what, 0, (now_ns() - t) / iters, map_fd);
 	if (!lookup)
 		return;
 	t = now_ns();
 	for (i = 0; i < iters; i++) {
 		key = i % entries;
-		bpf_map_lookup_elem(map_fd, &key, &v);
+		OK(bpf_map_lookup_elem(map_fd, &key, &v));
 	}
-	printf("%s syscall lookup\t%.1f\n", name, (now_ns() - t) / iters);
+	snprintf(what, sizeof(what), "%s syscall lookup", name);
+	row(what, 0, (now_ns() - t) / iters, map_fd);
 }
 
 static void fd_ops(void)
@@ -285,22 +367,29 @@ static void fd_ops(void)
 		perror("jmp");
 		exit(1);
 	}
-	printf("bpf tail call\t%.2f\n", test_run(skel->progs.tail_entry, 20000));
+	/* tail_entry returns XDP_DROP when its tail call fails. */
+	row("bpf tail call", 0, test_run(skel->progs.tail_entry, 20000, XDP_PASS), map);
 	bench__destroy(skel);
 }
 
 static void lifecycle(void)
 {
-	int i, rounds = 5;
-	double t = now_ns();
+	int i, rounds = 5, fd;
+	double t;
 
+	/* One more, to name who serves them (fdinfo is not read in the timed loop). */
+	fd = create(8, 1 << 20);
+	t = now_ns();
 	for (i = 0; i < rounds; i++)
 		close(create(8, 1 << 20));
-	printf("create+close 1Mi ARRAY\t%.0f\n", (now_ns() - t) / rounds);
+	row("create+close 1Mi ARRAY", 0, (now_ns() - t) / rounds, fd);
+	close(fd);
+	fd = create_type(BPF_MAP_TYPE_PERCPU_ARRAY, 8, 1 << 16);
 	t = now_ns();
 	for (i = 0; i < rounds; i++)
 		close(create_type(BPF_MAP_TYPE_PERCPU_ARRAY, 8, 1 << 16));
-	printf("create+close 64Ki PERCPU_ARRAY\t%.0f\n", (now_ns() - t) / rounds);
+	row("create+close 64Ki PERCPU_ARRAY", 0, (now_ns() - t) / rounds, fd);
+	close(fd);
 }
 
 static void xlated(void)
@@ -318,7 +407,7 @@ static void pinned(const char *pin)
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), key, i, iters = 20000;
 	int fd = bpf_obj_get(pin);
-	char *val;
+	char *val, what[128];
 	double t;
 
 	if (fd < 0 || bpf_map_get_info_by_fd(fd, &info, &len)) {
@@ -329,15 +418,17 @@ static void pinned(const char *pin)
 	t = now_ns();
 	for (i = 0; i < iters; i++) {
 		key = i % info.max_entries;
-		bpf_map_update_elem(fd, &key, val, BPF_ANY);
+		OK(bpf_map_update_elem(fd, &key, val, BPF_ANY));
 	}
-	printf("update %s\t%.1f\n", pin, (now_ns() - t) / iters);
+	snprintf(what, sizeof(what), "update %s", pin);
+	row(what, 0, (now_ns() - t) / iters, fd);
 	t = now_ns();
 	for (i = 0; i < iters; i++) {
 		key = i % info.max_entries;
-		bpf_map_lookup_elem(fd, &key, val);
+		OK(bpf_map_lookup_elem(fd, &key, val));
 	}
-	printf("lookup %s\t%.1f\n", pin, (now_ns() - t) / iters);
+	snprintf(what, sizeof(what), "lookup %s", pin);
+	row(what, 0, (now_ns() - t) / iters, fd);
 	free(val);
 	close(fd);
 }
@@ -360,5 +451,5 @@ int main(int argc, char **argv)
 		pinned(argv[2]);
 	else
 		return 2;
-	return 0;
+	return any_failed;
 }

@@ -2,8 +2,9 @@
 # `make bench`, in the VM: every measurement of ambench on the built-in C map and on
 # rust_arraymap.ko, alternating C, Rust, C, Rust... for ROUNDS rounds in this one boot.
 #   bench.sh OUTDIR [ROUNDS]
-# Writes OUTDIR/bench.tsv (round, impl, operation, ns) and ends OUTDIR/result.ktap with
-# "N passed, N failed".
+# Writes OUTDIR/bench.tsv (round, impl, operation, ns or FAIL, what served the map: builtin
+# or rust_arraymap, from its fdinfo) and ends OUTDIR/result.ktap with "N passed, N failed":
+# a failed ambench (an operation that failed) or a kernel report fails the run.
 set -uo pipefail
 
 OUT=$1
@@ -32,7 +33,7 @@ result() {
 }
 
 printf 'KTAP version 1\n' >"$OUT/result.ktap"
-printf 'round\timpl\top\tns\n' >"$OUT/bench.tsv"
+printf 'round\timpl\top\tns\tserver\n' >"$OUT/bench.tsv"
 ok=0
 for r in $(seq "$ROUNDS"); do
 	# Alternate which one goes first, so that neither always runs right after the other's
@@ -52,7 +53,8 @@ for r in $(seq "$ROUNDS"); do
 		sleep 1 # let the deferred frees of this run finish before the next one
 	done
 done
-result $ok "all $ROUNDS rounds ran"
+result $ok "all $ROUNDS rounds ran, every timed operation succeeded"
+ok=0
 
 # Single-op syscalls on large values, with a C map (created before insmod) and a Rust map
 # alive side by side and measured alternately: under TCG, where and when a 4 MiB map is
@@ -64,11 +66,12 @@ use_impl rust
 bpftool map create /sys/fs/bpf/r4k type array key 4 value 4096 entries 1024 name r4k || ok=1
 for r in $(seq "$ROUNDS"); do
 	for impl in c rust; do
-		"$BENCH" pinned /sys/fs/bpf/${impl:0:1}4k |
-			sed -E "s/^(update|lookup) [^\t]*/syscall \1 4096B, maps side by side/; s/^/$r\t$impl\t/" \
-				>>"$OUT/bench.tsv"
+		"$BENCH" pinned /sys/fs/bpf/${impl:0:1}4k >"$OUT/run.txt" || { ok=1; echo "ambench pinned failed"; }
+		sed -E "s/^(update|lookup) [^\t]*/syscall \1 4096B, maps side by side/; s/^/$r\t$impl\t/" \
+			"$OUT/run.txt" >>"$OUT/bench.tsv"
 	done
 done
+result $ok "the side-by-side rounds ran, every timed operation succeeded"
 rm -f /sys/fs/bpf/c4k /sys/fs/bpf/r4k
 
 # The inlined lookup must be the very same instructions.
