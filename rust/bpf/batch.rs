@@ -28,11 +28,15 @@
 use super::{
     array::{Array, Storage, ValueBuf},
     attr::flags,
-    percpu,
+    ffi, percpu,
 };
-use core::{marker::PhantomData, num::NonZeroUsize, ptr};
+use core::{
+    marker::PhantomData,
+    num::NonZeroUsize,
+    ops::{Deref, DerefMut},
+    ptr::{self, NonNull},
+};
 use kernel::{
-    alloc::Flags,
     bindings,
     error::to_result,
     prelude::*,
@@ -50,10 +54,53 @@ const BOUNCE: usize = 512;
 /// The key of every array map.
 const KEY_SIZE: usize = 4;
 
-/// The flags of the generic functions' allocations, `GFP_USER | __GFP_NOWARN` (the kernel crate
-/// has no `GFP_USER`; its `__GFP_HARDWALL` only keeps the allocation in the task's cpuset).
-fn gfp() -> Flags {
-    GFP_KERNEL | __GFP_NOWARN
+/// A buffer as the generic functions allocate theirs, `kvmalloc(len, GFP_USER | __GFP_NOWARN)`
+/// (zeroed here), so that an allocation that fails there fails here. Not a `KVVec`: its
+/// allocator reallocates, and `kvrealloc()` retries a failed `krealloc()` with `kvmalloc()`,
+/// so a batch survived the single failure that ends the generic function's (the fault-injection
+/// table caught it).
+///
+/// # Invariants
+///
+/// `ptr` is a zeroed `kvmalloc()` allocation of `len` bytes that this buffer owns.
+struct SyscallBuf {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+impl SyscallBuf {
+    /// Allocates `len` zeroed bytes; `ENOMEM` if that fails.
+    fn new(len: usize) -> Result<Self> {
+        // SAFETY: no precondition but a context that may sleep: the batch ops run in the bpf()
+        // syscall, with no lock held.
+        let ptr = unsafe { ffi::rust_arraymap_kvzalloc_user(len) };
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(ENOMEM)?;
+        // INVARIANT: a zeroed allocation of `len` bytes, owned from here on.
+        Ok(Self { ptr, len })
+    }
+}
+
+impl Deref for SyscallBuf {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `len` initialised (zeroed) bytes owned by `self` (type invariant).
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl DerefMut for SyscallBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as for `deref`, borrowed mutably through `self`.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for SyscallBuf {
+    fn drop(&mut self) {
+        // SAFETY: a `kvmalloc()` allocation owned by `self` (type invariant), no longer used.
+        unsafe { bindings::kvfree(self.ptr.as_ptr().cast()) };
+    }
 }
 
 /// The arguments of a batch command, as the BPF core passes them to `map_lookup_batch` and
@@ -199,8 +246,8 @@ impl<'a> Batch<'a> {
             return Ok(());
         }
         self.put_count(0)?;
-        let mut prev_key = KVVec::from_elem(0u8, KEY_SIZE, gfp())?;
-        let mut buf = KVVec::from_elem(0u8, KEY_SIZE + stride, gfp())?;
+        let mut prev_key = SyscallBuf::new(KEY_SIZE)?;
+        let mut buf = SyscallBuf::new(KEY_SIZE + stride)?;
         let start = if self.in_batch != 0 {
             read_user(self.in_batch, 0, &mut prev_key)?;
             // `bpf_array_get_next_key()`: after the last index there is none, after one past
@@ -267,8 +314,8 @@ impl<'a> Batch<'a> {
         };
         let stride = stride_nz.get();
         self.put_count(0)?;
-        let mut key = KVVec::from_elem(0u8, KEY_SIZE, gfp())?;
-        let mut value = KVVec::from_elem(0u8, stride, gfp())?;
+        let mut key = SyscallBuf::new(KEY_SIZE)?;
+        let mut value = SyscallBuf::new(stride)?;
 
         let mut keys = [0u32; CHUNK];
         let mut bounce = [0u64; BOUNCE / 8];
