@@ -161,6 +161,26 @@ fn user_value_len<S: Storage>(map: &Array<S>) -> Option<NonZeroUsize> {
     })
 }
 
+/// Where the values of a chunk go through, and how many elements a chunk has: the stack
+/// buffer `bounce` when a value fits in it, else `large` (the value buffer of the generic
+/// functions, of at least one value), one value at a time.
+fn chunk_buffer<'b>(
+    bounce: &'b mut [u64; BOUNCE / 8],
+    large: &'b mut [u8],
+    stride: NonZeroUsize,
+) -> (&'b mut [u8], usize) {
+    if stride.get() <= BOUNCE {
+        (bounce.as_mut_bytes(), CHUNK.min(BOUNCE / stride))
+    } else {
+        (large, 1)
+    }
+}
+
+/// The array key (an index) in the first bytes of a key buffer of [`KEY_SIZE`] bytes.
+fn key_of(buf: &[u8]) -> u32 {
+    u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]])
+}
+
 impl<'a> Batch<'a> {
     /// Wraps the arguments of `map_lookup_batch` (`map_file` null) or `map_update_batch`.
     ///
@@ -252,7 +272,7 @@ impl<'a> Batch<'a> {
             read_user(self.in_batch, 0, &mut prev_key)?;
             // `bpf_array_get_next_key()`: after the last index there is none, after one past
             // the end the first.
-            match u32::from_ne_bytes([prev_key[0], prev_key[1], prev_key[2], prev_key[3]]) {
+            match key_of(&prev_key) {
                 cursor if cursor >= max => 0,
                 cursor => cursor + 1,
             }
@@ -263,11 +283,7 @@ impl<'a> Batch<'a> {
 
         let mut keys = [0u32; CHUNK];
         let mut bounce = [0u64; BOUNCE / 8];
-        let (vbuf, per_chunk) = if stride <= BOUNCE {
-            (bounce.as_mut_bytes(), CHUNK.min(BOUNCE / stride_nz))
-        } else {
-            (&mut buf[KEY_SIZE..], 1)
-        };
+        let (vbuf, per_chunk) = chunk_buffer(&mut bounce, &mut buf[KEY_SIZE..], stride_nz);
         let mut done = 0;
         while done < n as usize {
             let k = per_chunk.min(n as usize - done);
@@ -319,11 +335,7 @@ impl<'a> Batch<'a> {
 
         let mut keys = [0u32; CHUNK];
         let mut bounce = [0u64; BOUNCE / 8];
-        let (vbuf, per_chunk) = if stride <= BOUNCE {
-            (bounce.as_mut_bytes(), CHUNK.min(BOUNCE / stride_nz))
-        } else {
-            (&mut value[..], 1)
-        };
+        let (vbuf, per_chunk) = chunk_buffer(&mut bounce, &mut value, stride_nz);
         let n = self.count as usize;
         let mut done = 0;
         let ret = (|| -> Result {
@@ -337,7 +349,7 @@ impl<'a> Batch<'a> {
                     for _ in 0..k {
                         read_user(self.keys, done * KEY_SIZE, &mut key)?;
                         read_user(self.values, done * stride, &mut vbuf[..stride])?;
-                        let index = u32::from_ne_bytes([key[0], key[1], key[2], key[3]]);
+                        let index = key_of(&key);
                         {
                             let _rcu = rcu::read_lock();
                             store(index, &ValueBuf::from_slice(&mut vbuf[..stride]))?;
