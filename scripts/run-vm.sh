@@ -22,6 +22,9 @@ mkdir -p "$out"
 
 vng_args=(--verbose --run "$kimg" --cpus "${VM_CPUS:-2}" --memory "${VM_MEM:-2G}"
 	--append root=/dev/root --rwdir "$out")
+for arg in ${BOOT_ARGS[@]+"${BOOT_ARGS[@]}"}; do
+	vng_args+=(--append "$arg")
+done
 # Extra QEMU options (make bench's deterministic mode: instruction counting).
 [ -z "${VM_QEMU_OPTS:-}" ] || vng_args+=(--qemu-opts "$VM_QEMU_OPTS")
 
