@@ -26,7 +26,8 @@ for arg in ${BOOT_ARGS[@]+"${BOOT_ARGS[@]}"}; do
 	vng_args+=(--append "$arg")
 done
 # Extra QEMU options (make bench's deterministic mode: instruction counting).
-[ -z "${VM_QEMU_OPTS:-}" ] || vng_args+=(--qemu-opts "$VM_QEMU_OPTS")
+# (One word: vng's parser takes a separate value that starts with "-" for an option.)
+[ -z "${VM_QEMU_OPTS:-}" ] || vng_args+=("--qemu-opts=$VM_QEMU_OPTS")
 
 # KVM where it works; these machines have /dev/kvm but guests die there.
 kvm=--disable-kvm
@@ -46,12 +47,13 @@ log "booting $(basename "$kimg") in QEMU (${kvm:+TCG, }${kvm:-KVM}) for $(basena
 # reached the guest script is retried: nothing under test has run by then.
 for attempt in 1 2 3; do
 	rm -f "$out/result.ktap"
-	# Show the guest's output live, without the boot chatter. timeout's status tells a hang
-	# (124); vng's own means little.
+	# Show the guest's output live, without the boot chatter (mawk reads a pipe in blocks
+	# unless interactive: a guest that prints little would show nothing for minutes).
+	# timeout's status tells a hang (124); vng's own means little.
 	set +e
 	timeout "${VM_TIMEOUT:-2400}" vng "${vng_args[@]}" $kvm --exec "$guest_env $script $out $*" 2>&1 |
 		tee "$out/console.log" |
-		awk '/virtme-ng-init: starting script/ { on = 1; next } on && !/^virtme-ng-init:/ { print; fflush() }'
+		mawk -W interactive '/virtme-ng-init: starting script/ { on = 1; next } on && !/^virtme-ng-init:/ { print; fflush() }'
 	vm_status=${PIPESTATUS[0]}
 	set -e
 	grep -q 'virtme-ng-init: starting script' "$out/console.log" && break
