@@ -32,6 +32,7 @@ use super::{
 };
 use core::{
     marker::PhantomData,
+    mem::MaybeUninit,
     num::NonZeroUsize,
     ops::{Deref, DerefMut},
     ptr::{self, NonNull},
@@ -103,6 +104,28 @@ impl Drop for SyscallBuf {
     }
 }
 
+/// A buffer on the stack of which a batch initialises only the elements it uses: a batch of
+/// one 8-byte value needs 12 of the 768 bytes of a full chunk's buffers, and zeroing all of
+/// them (a `memset()`) cost a batch of one more than the rest of its work in the module.
+struct StackBuf<T: Copy, const N: usize>([MaybeUninit<T>; N]);
+
+impl<T: Copy, const N: usize> StackBuf<T, N> {
+    /// An uninitialised buffer: nothing is written until [`StackBuf::filled`].
+    fn new() -> Self {
+        Self([MaybeUninit::uninit(); N])
+    }
+
+    /// The first `len` elements (at most `N`), each set to `value`.
+    fn filled(&mut self, len: usize, value: T) -> &mut [T] {
+        let elems = &mut self.0[..len];
+        elems.fill(MaybeUninit::new(value));
+        // SAFETY: the `len` elements of `elems` were all initialised by the line above, and
+        // `elems` is borrowed mutably from `self` for as long as the slice lives;
+        // `MaybeUninit<T>` has the layout of `T`.
+        unsafe { core::slice::from_raw_parts_mut(elems.as_mut_ptr().cast::<T>(), len) }
+    }
+}
+
 /// The arguments of a batch command, as the BPF core passes them to `map_lookup_batch` and
 /// `map_update_batch`.
 ///
@@ -161,16 +184,20 @@ fn user_value_len<S: Storage>(map: &Array<S>) -> Option<NonZeroUsize> {
     })
 }
 
-/// Where the values of a chunk go through, and how many elements a chunk has: the stack
-/// buffer `bounce` when a value fits in it, else `large` (the value buffer of the generic
-/// functions, of at least one value), one value at a time.
+/// Where the values of a chunk go through, and how many elements a chunk has, for a batch of
+/// `n` elements: the stack buffer `bounce`, as much of it as the largest chunk needs, when a
+/// value fits in it, else `large` (the value buffer of the generic functions, of at least one
+/// value), one value at a time.
 fn chunk_buffer<'b>(
-    bounce: &'b mut [u64; BOUNCE / 8],
+    bounce: &'b mut StackBuf<u64, { BOUNCE / 8 }>,
     large: &'b mut [u8],
     stride: NonZeroUsize,
+    n: usize,
 ) -> (&'b mut [u8], usize) {
     if stride.get() <= BOUNCE {
-        (bounce.as_mut_bytes(), CHUNK.min(BOUNCE / stride))
+        let per_chunk = CHUNK.min(BOUNCE / stride).min(n);
+        let len = per_chunk * stride.get();
+        (&mut bounce.filled(len.div_ceil(8), 0).as_mut_bytes()[..len], per_chunk)
     } else {
         (large, 1)
     }
@@ -281,9 +308,11 @@ impl<'a> Batch<'a> {
         };
         let n = self.count.min(max - start);
 
-        let mut keys = [0u32; CHUNK];
-        let mut bounce = [0u64; BOUNCE / 8];
-        let (vbuf, per_chunk) = chunk_buffer(&mut bounce, &mut buf[KEY_SIZE..], stride_nz);
+        let mut bounce = StackBuf::new();
+        let (vbuf, per_chunk) =
+            chunk_buffer(&mut bounce, &mut buf[KEY_SIZE..], stride_nz, n as usize);
+        let mut key_buf = StackBuf::<u32, CHUNK>::new();
+        let keys = key_buf.filled(per_chunk, 0);
         let mut done = 0;
         while done < n as usize {
             let k = per_chunk.min(n as usize - done);
@@ -333,10 +362,11 @@ impl<'a> Batch<'a> {
         let mut key = SyscallBuf::new(KEY_SIZE)?;
         let mut value = SyscallBuf::new(stride)?;
 
-        let mut keys = [0u32; CHUNK];
-        let mut bounce = [0u64; BOUNCE / 8];
-        let (vbuf, per_chunk) = chunk_buffer(&mut bounce, &mut value, stride_nz);
         let n = self.count as usize;
+        let mut bounce = StackBuf::new();
+        let (vbuf, per_chunk) = chunk_buffer(&mut bounce, &mut value, stride_nz, n);
+        let mut key_buf = StackBuf::<u32, CHUNK>::new();
+        let keys = key_buf.filled(per_chunk, 0);
         let mut done = 0;
         let ret = (|| -> Result {
             while done < n {
