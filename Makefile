@@ -17,9 +17,9 @@
 #                Rust twins; VARIANT=debug runs it on the sanitizer kernel
 #   make selftests  just build the BPF selftests
 #   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
-#   make bench   C vs Rust, alternating in one boot; table + chart in Documentation/. Every timed
-#                operation checked, every sample's map shown served by its side (fdinfo);
-#                BENCH_MODES="wall icount" adds the instruction-counting boot (-icount)
+#   make bench   C vs Rust, alternating in one boot per mode (wall clock, then QEMU's instruction
+#                counting; BENCH_MODES=wall or icount for one); table + chart in Documentation/.
+#                Every timed operation checked, every sample's map shown served by its side
 #   make check   rustfmt --check and the module built with CLIPPY=1
 #   make clean   remove the module's build products (the caches stay, see README.md)
 #

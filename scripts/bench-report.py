@@ -26,6 +26,34 @@ NOTES = """
 Notes from profiling
 ====================
 
+- The two modes: under multi-threaded TCG on a shared 2-core host, wall-clock spreads are 10 to
+  100 % (the host's other work lands in the samples), so a wall ratio proves only differences of
+  that order. The ``icount`` ratios are instruction-count ratios: the same build gives the same
+  figure to 0.1 % on most rows. What still moves in icount mode is what the kernel runs beside
+  the measured task on the other vCPU or in interrupts (RCU callbacks, the deferred frees of the
+  previous run, timer ticks): the rows above 0.5 % (the update helper, the 8-byte batch update,
+  the fd array updates, create+close) are rows that run long or allocate. Instruction counts do
+  not weigh instructions: a ``rep movsb`` counts one per byte moved.
+- The batch rows (``syscall batch lookup/update``, 1024 elements a call): the module has its own
+  ``map_lookup_batch``/``map_update_batch`` for ARRAY and PERCPU_ARRAY (``rust/bpf/batch.rs``),
+  which move up to 64 elements per user copy through stack buffers where the generic functions
+  make an indirect call or two and two user copies per element. 8-byte values: 0.04 (ARRAY),
+  0.29 and 0.33 (PERCPU_ARRAY); 64-byte values 0.15 and 0.18. Values larger than the 512-byte
+  stack buffer go one at a time (4096 B: 0.95 and 0.99).
+- ``syscall batch lookup/update 1 x 8B``, the fixed cost of a batch call: 0.98 and 1.01 (171
+  instructions more of 16,200 for the update). The first version zeroed the whole 768 bytes of
+  the chunk buffers on every call and was at 1.02 and 1.05; they are now initialised as far as
+  the batch needs them. The rest of the update's difference is not traced yet.
+- ``percpu syscall batch lookup/update 256B`` (1.03 and 1.17) are open. With two CPUs a
+  256-byte per-CPU value is 512 bytes in the user's buffer, one element per chunk, so the
+  chunks cost what the generic function's elements do, and some 700 instructions more per chunk
+  that the single-element rows (1.00 and 1.01) do not show. A 1024-byte stack buffer (two
+  elements a chunk) brings them to 0.72 and 0.82, which says the cost is per chunk; the buffer
+  stays at 512 bytes until that cost is found, rather than grow the stack frame.
+- ``percpu bpf lookup_percpu_elem`` (1.03) is one instruction per call (34.5 against 35.5 per
+  operation, in a program of 64), not traced yet; ``prog_array syscall update`` (1.01) some 200
+  instructions of 17,300 per update, not traced yet either.
+
 - ``bpf for_each 1Ki`` was at 1.09, then 1.31 with a generic element iterator: the
   ``Option<(u32, Elem)>`` of the iterator went through the stack on every element, and under
   TCG every extra instruction in a loop that runs per element shows. The loop now lives in
