@@ -59,10 +59,10 @@ Notes from profiling
   TCG every extra instruction in a loop that runs per element shows. The loop now lives in
   ``ForEachCallback::call_each()`` and is the loop of ``bpf_for_each_array_elem()``: one key
   variable, one pointer increment, one indirect call per element.
-- ``syscall lookup/update 4096B`` come out around 1.08 when each implementation creates its
-  own 4 MiB map in its own turn, although the only Rust code on these paths is the few
-  instructions of the lookup op (the copies are the syscall layer's, the same for both) and the
-  batch variants, which call the same ops per element, are at 1.00. With a C map (created
+- ``syscall lookup/update 4096B`` came out around 1.08 in wall-clock time when each
+  implementation created its own 4 MiB map in its own turn, although the only Rust code on
+  these paths is the few instructions of the lookup op (the copies are the syscall layer's, the
+  same for both); in instructions they are at 1.00. With a C map (created
   before ``insmod``) and a Rust map alive side by side and measured alternately, the rows
   "maps side by side", the ratio is 1.00: the difference follows where and when the map's
   vmalloc area was allocated (the softmmu TLB of TCG), not the implementation.
@@ -74,9 +74,10 @@ Notes from profiling
 - ``percpu bpf lookup_percpu_elem`` was at 1.92 while ``per_cpu_ptr()`` and ``nr_cpu_ids`` went
   through C wrappers; the per-CPU layer now reads ``__per_cpu_offset[]`` and ``nr_cpu_ids``
   directly (boot-time data), as the C inlines do.
-- ``percpu syscall batch lookup``: the copies of all CPUs use the kernel's
-  ``copy_map_value_long()`` through a one-call wrapper per CPU (a Rust word loop was slower
-  under TCG); the remaining difference is that call.
+- The per-CPU lookups (``percpu syscall lookup``, and per element the batches): the copies of
+  all CPUs use the kernel's ``copy_map_value_long()`` through a one-call wrapper per CPU (a
+  Rust word loop was slower under TCG). The single lookups still cost 120 instructions more
+  (of 14,000: 1.008), not traced yet; those calls are the first suspect.
 - The fd array rows: the syscall updates take the object from its fd and drop the replaced one
   through the kernel's own functions (``bpf_prog_get()``/``bpf_prog_put()``,
   ``perf_event_get()`` and an RCU-freed entry, ``cgroup_get_from_fd()``, map_in_map's
