@@ -256,7 +256,7 @@ impl MapOps for ArrayMap {
     /// `generic_map_lookup_batch()`, a chunk at a time: each value as `bpf_map_copy_value()`
     /// copies it, without its special fields.
     fn lookup_batch(map: &Array<Inline>, batch: &Batch<'_>) -> Result {
-        batch.lookup(map, |key, out| {
+        batch.lookup(map, |key, out, _rcu| {
             map.elem(key).ok_or(ENOENT)?.load(out, 0, false)
         })
     }
@@ -264,7 +264,7 @@ impl MapOps for ArrayMap {
     /// `generic_map_update_batch()`, a chunk at a time: each element as a syscall update
     /// without flags stores it.
     fn update_batch(map: &Array<Inline>, batch: &Batch<'_>) -> Result {
-        batch.update(map, |key, value| {
+        batch.update(map, |key, value, _rcu| {
             let src = value.src(0, map.value_size()).ok_or(EFAULT)?;
             Self::update_elem(map, key, &src, 0)
         })

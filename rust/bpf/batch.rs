@@ -197,7 +197,10 @@ fn chunk_buffer<'b>(
     if stride.get() <= BOUNCE {
         let per_chunk = CHUNK.min(BOUNCE / stride).min(n);
         let len = per_chunk * stride.get();
-        (&mut bounce.filled(len.div_ceil(8), 0).as_mut_bytes()[..len], per_chunk)
+        (
+            &mut bounce.filled(len.div_ceil(8), 0).as_mut_bytes()[..len],
+            per_chunk,
+        )
     } else {
         (large, 1)
     }
@@ -272,11 +275,12 @@ impl<'a> Batch<'a> {
 
     /// `BPF_MAP_LOOKUP_BATCH` on `map`: the elements after `in_batch` (from the first without
     /// it), at most `count`; `load` copies the element at an index below `max_entries` into a
-    /// buffer of [`user_value_len()`] bytes, as `bpf_map_copy_value()` does.
+    /// buffer of [`user_value_len()`] bytes, as `bpf_map_copy_value()` does, under the RCU read
+    /// lock that the chunk holds (one per chunk: the generic function takes one per element).
     pub(crate) fn lookup<S: Storage>(
         &self,
         map: &Array<S>,
-        load: impl Fn(u32, &mut ValueBuf<'_>) -> Result,
+        load: impl Fn(u32, &mut ValueBuf<'_>, &rcu::Guard) -> Result,
     ) -> Result {
         let max = map.max_entries();
         let most = self.count.min(max) as usize;
@@ -317,11 +321,11 @@ impl<'a> Batch<'a> {
         while done < n as usize {
             let k = per_chunk.min(n as usize - done);
             {
-                let _rcu = rcu::read_lock();
+                let rcu = rcu::read_lock();
                 for (j, key) in keys.iter_mut().enumerate().take(k) {
                     *key = start + (done + j) as u32;
                     let value = &mut vbuf[j * stride..(j + 1) * stride];
-                    load(*key, &mut ValueBuf::from_slice(value))?;
+                    load(*key, &mut ValueBuf::from_slice(value), &rcu)?;
                 }
             }
             write_user(self.keys, done * KEY_SIZE, keys[..k].as_bytes())?;
@@ -341,12 +345,13 @@ impl<'a> Batch<'a> {
     }
 
     /// `BPF_MAP_UPDATE_BATCH` on `map`: `count` keys and values, stored in order by `store`
-    /// (the update of one element with no flags, as `bpf_map_update_value()` makes it) until
-    /// one fails; `count` says how many were stored.
+    /// (the update of one element with no flags, as `bpf_map_update_value()` makes it, under
+    /// the RCU read lock that the chunk holds) until one fails; `count` says how many were
+    /// stored.
     pub(crate) fn update<S: Storage>(
         &self,
         map: &Array<S>,
-        store: impl Fn(u32, &ValueBuf<'_>) -> Result,
+        store: impl Fn(u32, &ValueBuf<'_>, &rcu::Guard) -> Result,
     ) -> Result {
         if !self.chunked(map) {
             return self.generic_update();
@@ -380,19 +385,20 @@ impl<'a> Batch<'a> {
                         read_user(self.keys, done * KEY_SIZE, &mut key)?;
                         read_user(self.values, done * stride, &mut vbuf[..stride])?;
                         let index = key_of(&key);
-                        {
-                            let _rcu = rcu::read_lock();
-                            store(index, &ValueBuf::from_slice(&mut vbuf[..stride]))?;
-                        }
+                        store(
+                            index,
+                            &ValueBuf::from_slice(&mut vbuf[..stride]),
+                            &rcu::read_lock(),
+                        )?;
                         done += 1;
                     }
                     continue;
                 }
                 {
-                    let _rcu = rcu::read_lock();
+                    let rcu = rcu::read_lock();
                     for (j, index) in keys[..k].iter().enumerate() {
                         let value = &mut vbuf[j * stride..(j + 1) * stride];
-                        store(*index, &ValueBuf::from_slice(value))?;
+                        store(*index, &ValueBuf::from_slice(value), &rcu)?;
                         done += 1;
                     }
                 }
