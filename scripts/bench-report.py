@@ -44,12 +44,12 @@ Notes from profiling
   instructions more of 16,200 for the update). The first version zeroed the whole 768 bytes of
   the chunk buffers on every call and was at 1.02 and 1.05; they are now initialised as far as
   the batch needs them. The rest of the update's difference is not traced yet.
-- ``percpu syscall batch lookup/update 256B`` (1.03 and 1.17) are open. With two CPUs a
-  256-byte per-CPU value is 512 bytes in the user's buffer, one element per chunk, so the
-  chunks cost what the generic function's elements do, and some 700 instructions more per chunk
-  that the single-element rows (1.00 and 1.01) do not show. A 1024-byte stack buffer (two
-  elements a chunk) brings them to 0.72 and 0.82, which says the cost is per chunk; the buffer
-  stays at 512 bytes until that cost is found, rather than grow the stack frame.
+- ``percpu syscall batch lookup/update`` were at 0.29 and 0.33 (8 B) and 1.03 and 1.17 (256 B,
+  one element per chunk with two CPUs) in the run of 2026-12-03: each chunk took an RCU read
+  lock around the per-CPU copy, which takes one of its own, and ``bpf_map_update_value()``
+  takes none for PERCPU_ARRAY; under lockdep (the test kernel's) a lock pair is some 700
+  instructions. The per-CPU batches now copy under the chunk's lock alone: 0.10 and 0.11
+  (8 B), 0.88 and 1.00 (256 B), one icount round. Without lockdep most of that gain is gone.
 - ``percpu bpf lookup_percpu_elem`` (1.03) is one instruction per call (34.5 against 35.5 per
   operation, in a program of 64), not traced yet; ``prog_array syscall update`` (1.01) some 200
   instructions of 17,300 per update, not traced yet either.
