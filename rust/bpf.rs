@@ -30,10 +30,12 @@ pub(crate) use array::{
 pub(crate) use attr::{flags, map_type, MapAttr};
 pub(crate) use batch::Batch;
 pub(crate) use btf::BtfType;
-pub(crate) use fd_array::{Cgroup, EventEntry, FdPtr, InnerMap, MapFile, MapMeta, Prog, Ptrs};
+pub(crate) use fd_array::{
+    Cgroup, EventEntry, FdElem, InnerMap, Map, MapFile, MapMeta, Prog, Ptrs, TailCall,
+};
 pub(crate) use insn::{jit_supports_percpu_insn, Insn, InsnBuf, Reg};
 pub(crate) use map::MapHeader;
 pub(crate) use ops::{MapOps, Registration};
 pub(crate) use percpu::{cond_resched, num_possible_cpus, possible_cpus, Cpu};
-pub(crate) use prog_array_aux::{DeferredClear, ModuleQueue, PokeGuard, ProgArrayAux};
+pub(crate) use prog_array_aux::{DeferredClear, ModuleQueue, ProgArrayAux};
 pub(crate) use stats::{creation_counts_file, CreationCountsFile};

@@ -103,6 +103,11 @@ void *rust_arraymap_kvzalloc_user(size_t size)
 	return kvzalloc(size, GFP_USER | __GFP_NOWARN);
 }
 
+void rust_arraymap_cgroup_get(struct cgroup *cgrp)
+{
+	cgroup_get(cgrp);
+}
+
 void rust_arraymap_cgroup_put(struct cgroup *cgrp)
 {
 	cgroup_put(cgrp);

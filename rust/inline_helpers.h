@@ -38,7 +38,9 @@ void *rust_arraymap_kmalloc_user(size_t size);
  * the generic batch functions makes it (the kernel crate's KVVec retries a failed krealloc()). */
 void *rust_arraymap_kvzalloc_user(size_t size);
 
-/* cgroup_put(cgrp): drops a reference taken by cgroup_get_from_fd(). */
+/* cgroup_get(cgrp): takes another reference on a cgroup. */
+void rust_arraymap_cgroup_get(struct cgroup *cgrp);
+/* cgroup_put(cgrp): drops a reference taken by cgroup_get_from_fd() or cgroup_get(). */
 void rust_arraymap_cgroup_put(struct cgroup *cgrp);
 /* The initialisation of prog_array_map_alloc(): poke list, mutex, work. */
 void rust_arraymap_array_aux_init(struct bpf_array_aux *aux,

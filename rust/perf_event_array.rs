@@ -10,17 +10,20 @@
 use kernel::{prelude::*, sync::rcu};
 
 use crate::bpf::{
-    flags, map_type, Array, ArrayBox, BtfType, EventEntry, FdPtr, MapAttr, MapFile, MapHeader,
-    MapOps, Ptrs,
+    flags, map_type, Array, ArrayBox, BtfType, EventEntry, MapAttr, MapFile, MapHeader, MapOps,
+    Ptrs,
 };
 use crate::fd_array;
+
+/// A PERF_EVENT_ARRAY's slots: perf event entries.
+type Events = Ptrs<EventEntry>;
 
 /// The ops of `BPF_MAP_TYPE_PERF_EVENT_ARRAY` (`perf_event_array_map_ops`).
 pub(crate) struct PerfEventArrayMap;
 
 #[vtable]
 impl MapOps for PerfEventArrayMap {
-    type Storage = Ptrs;
+    type Storage = Events;
     const MAP_TYPE: u32 = map_type::PERF_EVENT_ARRAY;
     const LOOKUP_UNSUPPORTED: bool = true;
 
@@ -28,19 +31,19 @@ impl MapOps for PerfEventArrayMap {
         fd_array::alloc_check(attr)
     }
 
-    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox<Ptrs>> {
+    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox<Events>> {
         fd_array::alloc(attr)
     }
 
     /// `perf_event_fd_array_map_free()`: without `BPF_F_PRESERVE_ELEMS`, closing the map's
     /// files removed their entries already.
-    fn free(map: ArrayBox<Ptrs>) {
+    fn free(mut map: ArrayBox<Events>) {
         if map.map_flags() & flags::PRESERVE_ELEMS != 0 {
-            fd_array::clear::<Self>(&map, false);
+            map.clear();
         }
     }
 
-    fn mem_usage(map: &Array<Ptrs>) -> u64 {
+    fn mem_usage(map: &Array<Events>) -> u64 {
         fd_array::mem_usage(map)
     }
 
@@ -49,55 +52,48 @@ impl MapOps for PerfEventArrayMap {
         meta0.meta_equal(meta1)
     }
 
-    fn get_next_key(map: &Array<Ptrs>, key: Option<u32>) -> Result<u32> {
+    fn get_next_key(map: &Array<Events>, key: Option<u32>) -> Result<u32> {
         crate::array::get_next_key(map, key)
     }
 
     /// `fd_array_map_delete_elem()`.
-    fn delete_elem(map: &Array<Ptrs>, key: u32) -> Result {
-        fd_array::delete::<Self>(map, key, true)
+    fn delete_elem(map: &Array<Events>, key: u32) -> Result {
+        fd_array::delete(map, key)
     }
 
     /// `perf_event_fd_array_get_ptr()`.
-    fn fd_get_ptr(_map: &Array<Ptrs>, map_file: MapFile, fd: u32) -> Result<FdPtr> {
-        Ok(EventEntry::new(fd, map_file)?.into_fd_ptr())
+    fn fd_get_ptr(_map: &Array<Events>, map_file: MapFile, fd: u32) -> Result<EventEntry> {
+        EventEntry::new(fd, map_file)
     }
 
-    /// `perf_event_fd_array_put_ptr()`: the entry goes after an RCU grace period.
-    fn fd_put_ptr(_map: &Array<Ptrs>, ptr: FdPtr, _need_defer: bool) {
-        // SAFETY: the slots of this map hold entries from `fd_get_ptr`, handed over here.
-        drop(unsafe { EventEntry::from_fd_ptr(ptr) });
+    fn fd_lookup_elem(map: &Array<Events>, key: u32) -> Result<u32> {
+        fd_array::lookup::<Self, _>(map, key)
     }
 
-    fn fd_lookup_elem(map: &Array<Ptrs>, key: u32) -> Result<u32> {
-        fd_array::lookup::<Self>(map, key)
-    }
-
-    fn fd_update_elem(map: &Array<Ptrs>, file: MapFile, key: u32, fd: u32, flags: u64) -> Result {
-        fd_array::update::<Self>(map, file, key, fd, flags)
+    fn fd_update_elem(map: &Array<Events>, file: MapFile, key: u32, fd: u32, flags: u64) -> Result {
+        fd_array::update::<Self, _>(map, file, key, fd, flags)
     }
 
     /// `perf_event_fd_array_release()`: a file of the map is closed; the entries stored
     /// through it go, unless the map preserves them.
-    fn release(map: &Array<Ptrs>, map_file: MapFile) {
+    fn release(map: &Array<Events>, map_file: MapFile) {
         if map.map_flags() & flags::PRESERVE_ELEMS != 0 {
             return;
         }
-        let _guard = rcu::read_lock();
-        for (key, slot) in map.slots() {
-            let Some(ptr) = slot.load() else {
-                continue;
-            };
-            // SAFETY: a stored entry, alive under RCU.
-            if unsafe { EventEntry::borrow_fd_ptr(&ptr) }.map_file() == map_file {
+        let guard = rcu::read_lock();
+        for key in 0..map.max_entries() {
+            if map
+                .get(key, &guard)
+                .is_some_and(|e| e.map_file() == map_file)
+            {
                 // Racing with another delete of the same slot, this one answers ENOENT.
-                let _ = fd_array::delete::<Self>(map, key, true);
+                let _ = fd_array::delete(map, key);
             }
         }
     }
 
     /// `map_check_no_btf()`.
-    fn check_btf(_map: &Array<Ptrs>, _key: &BtfType<'_>, _value: &BtfType<'_>) -> Result {
+    fn check_btf(_map: &Array<Events>, _key: &BtfType<'_>, _value: &BtfType<'_>) -> Result {
         Err(ENOTSUPP)
     }
 }

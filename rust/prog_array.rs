@@ -13,17 +13,20 @@ use core::ptr::NonNull;
 use kernel::{bindings, prelude::*, seq_file::SeqFile, sync::rcu};
 
 use crate::bpf::{
-    map_type, Array, ArrayBox, DeferredClear, FdPtr, MapAttr, MapFile, MapOps, PokeGuard, Prog,
-    ProgArrayAux, Ptrs,
+    map_type, Array, ArrayBox, DeferredClear, MapAttr, MapFile, MapOps, Prog, ProgArrayAux, Ptrs,
+    TailCall,
 };
 use crate::fd_array;
+
+/// A PROG_ARRAY's slots: tail call targets.
+type Progs = Ptrs<TailCall>;
 
 /// The ops of `BPF_MAP_TYPE_PROG_ARRAY` (`prog_array_map_ops`).
 pub(crate) struct ProgArrayMap;
 
 #[vtable]
 impl MapOps for ProgArrayMap {
-    type Storage = Ptrs;
+    type Storage = Progs;
     const MAP_TYPE: u32 = map_type::PROG_ARRAY;
     const LOOKUP_UNSUPPORTED: bool = true;
 
@@ -32,7 +35,7 @@ impl MapOps for ProgArrayMap {
     }
 
     /// `prog_array_map_alloc()`: the array and its aux.
-    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox<Ptrs>> {
+    fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox<Progs>> {
         let mut array = fd_array::alloc(attr)?;
         ProgArrayAux::attach::<Self>(&mut array)?;
         Ok(array)
@@ -40,99 +43,79 @@ impl MapOps for ProgArrayMap {
 
     /// `prog_array_map_free()`: the deferred clear emptied the array (it holds a map reference
     /// until it is done), and programs untracked it before their images went.
-    fn free(mut map: ArrayBox<Ptrs>) {
+    fn free(mut map: ArrayBox<Progs>) {
         ProgArrayAux::detach(&mut map);
     }
 
-    fn mem_usage(map: &Array<Ptrs>) -> u64 {
+    fn mem_usage(map: &Array<Progs>) -> u64 {
         fd_array::mem_usage(map)
     }
 
-    fn get_next_key(map: &Array<Ptrs>, key: Option<u32>) -> Result<u32> {
+    fn get_next_key(map: &Array<Progs>, key: Option<u32>) -> Result<u32> {
         crate::array::get_next_key(map, key)
     }
 
     /// `fd_array_map_delete_elem()`.
-    fn delete_elem(map: &Array<Ptrs>, key: u32) -> Result {
-        fd_array::delete::<Self>(map, key, true)
+    fn delete_elem(map: &Array<Progs>, key: u32) -> Result {
+        fd_array::delete(map, key)
     }
 
     /// `prog_fd_array_get_ptr()`: the program behind `fd`, if it may be tail called from the
     /// programs bound to the map, and freplace has not extended it.
-    fn fd_get_ptr(map: &Array<Ptrs>, _map_file: MapFile, fd: u32) -> Result<FdPtr> {
+    fn fd_get_ptr(map: &Array<Progs>, _map_file: MapFile, fd: u32) -> Result<TailCall> {
         let prog = Prog::get(fd)?;
         if prog.is_ext() || !prog.map_compatible(map) {
             return Err(EINVAL);
         }
-        prog.enter_prog_array()?;
-        Ok(prog.into_fd_ptr())
-    }
-
-    /// `prog_fd_array_put_ptr()`: the program is freed after a grace period either way.
-    fn fd_put_ptr(_map: &Array<Ptrs>, ptr: FdPtr, _need_defer: bool) {
-        // SAFETY: the slots of this map hold references from `fd_get_ptr`, handed over here.
-        let prog = unsafe { Prog::from_fd_ptr(ptr) };
-        prog.leave_prog_array();
+        TailCall::new(prog)
     }
 
     /// `prog_fd_array_sys_lookup_elem()`: the program's id.
-    fn fd_sys_lookup_elem(ptr: FdPtr) -> u32 {
-        // SAFETY: the BPF core passes a stored pointer while the slot's reference is held.
-        unsafe { Prog::borrow_fd_ptr(&ptr) }.id()
+    fn fd_sys_lookup_elem(prog: &Prog) -> u32 {
+        prog.id()
     }
 
-    fn fd_lookup_elem(map: &Array<Ptrs>, key: u32) -> Result<u32> {
-        fd_array::lookup::<Self>(map, key)
+    fn fd_lookup_elem(map: &Array<Progs>, key: u32) -> Result<u32> {
+        fd_array::lookup::<Self, _>(map, key)
     }
 
-    fn fd_update_elem(map: &Array<Ptrs>, file: MapFile, key: u32, fd: u32, flags: u64) -> Result {
-        fd_array::update::<Self>(map, file, key, fd, flags)
+    fn fd_update_elem(map: &Array<Progs>, file: MapFile, key: u32, fd: u32, flags: u64) -> Result {
+        fd_array::update::<Self, _>(map, file, key, fd, flags)
     }
 
     /// `prog_array_map_poke_track()`.
-    fn poke_track(map: &Array<Ptrs>, prog_aux: NonNull<bindings::bpf_prog_aux>) -> Result {
+    fn poke_track(map: &Array<Progs>, prog_aux: NonNull<bindings::bpf_prog_aux>) -> Result {
         ProgArrayAux::of(map).ok_or(EINVAL)?.lock().track(prog_aux)
     }
 
     /// `prog_array_map_poke_untrack()`.
-    fn poke_untrack(map: &Array<Ptrs>, prog_aux: NonNull<bindings::bpf_prog_aux>) {
+    fn poke_untrack(map: &Array<Progs>, prog_aux: NonNull<bindings::bpf_prog_aux>) {
         if let Some(aux) = ProgArrayAux::of(map) {
             aux.lock().untrack(prog_aux);
         }
     }
 
-    /// `prog_array_map_poke_run()`.
-    fn poke_run(
-        map: &Array<Ptrs>,
-        guard: &mut PokeGuard<'_>,
-        key: u32,
-        old: Option<FdPtr>,
-        new: Option<FdPtr>,
-    ) {
-        guard.update_tail_calls(map, key, old, new);
-    }
-
     /// `prog_array_map_clear()`: the last fd or pin is gone, so no one can add programs any
     /// more; empty the array from a work item (it may sleep on `poke_mutex`), so that programs
     /// that tail call into each other through it can be freed.
-    fn release_uref(map: &Array<Ptrs>) {
+    fn release_uref(map: &Array<Progs>) {
         if let Some(aux) = ProgArrayAux::of(map) {
             aux.schedule_clear();
         }
     }
 
     /// `prog_array_map_seq_show_elem()`: `key: prog_id` for the non-empty slots.
-    fn seq_show_elem(map: &Array<Ptrs>, key: u32, m: &SeqFile) {
-        let _guard = rcu::read_lock();
-        if let Some(ptr) = map.slot(key).and_then(|slot| slot.load()) {
-            map.seq_show_id(key, Self::fd_sys_lookup_elem(ptr), m);
+    fn seq_show_elem(map: &Array<Progs>, key: u32, m: &SeqFile) {
+        let guard = rcu::read_lock();
+        if let Some(prog) = map.get(key, &guard) {
+            map.seq_show_id(key, prog.id(), m);
         }
     }
 }
 
 impl DeferredClear for ProgArrayMap {
     /// `prog_array_map_clear_deferred()`.
-    fn clear(map: &Array<Ptrs>) {
-        fd_array::clear::<Self>(map, true);
+    fn clear(map: &Array<Progs>) {
+        fd_array::clear(map);
     }
 }

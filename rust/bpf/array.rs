@@ -9,6 +9,7 @@
 use super::{
     attr::flags,
     attr::MapAttr,
+    fd_array::{FdElem, NoElem},
     ffi,
     percpu::{self, Cpu, CpuOffset, PerCpuPtr},
 };
@@ -31,6 +32,9 @@ pub(super) mod sealed {
 pub(crate) trait Storage: sealed::Sealed + Sized + 'static {
     /// Whether the elements are per-CPU (`pptrs[]`), or inline (`value[]`).
     const PERCPU: bool;
+
+    /// The objects that the slots of an fd array own; [`NoElem`] for the other arrays.
+    type Elem: FdElem;
 
     /// Fills the area behind a freshly allocated header: nothing for inline values, the
     /// per-CPU allocations for per-CPU ones.
@@ -90,6 +94,7 @@ unsafe fn fields_record(map: *mut bindings::bpf_map) -> Option<*mut bindings::bt
 }
 
 impl Storage for Inline {
+    type Elem = NoElem;
     const PERCPU: bool = false;
 
     unsafe fn fill(_array: NonNull<bindings::bpf_array>) -> Result {
@@ -126,6 +131,7 @@ impl Storage for Inline {
 }
 
 impl Storage for PerCpu {
+    type Elem = NoElem;
     const PERCPU: bool = true;
 
     /// `bpf_array_alloc_percpu()`: one zeroed per-CPU allocation of `elem_size` bytes for each

@@ -13,8 +13,10 @@
 use super::{
     array::{sealed, seq_show_value, Array, ArrayBox, Storage, ValueBuf},
     ffi,
+    percpu::cond_resched,
+    prog_array_aux::ProgArrayAux,
 };
-use core::ptr::NonNull;
+use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{
     bindings,
     error::from_err_ptr,
@@ -23,18 +25,77 @@ use kernel::{
     seq_file::SeqFile,
     seq_print,
     sync::{
+        aref::{ARef, AlwaysRefCounted},
         atomic::{Atomic, Full, Relaxed},
-        Mutex,
+        rcu, Mutex,
     },
+    types::Opaque,
 };
 
-/// One pointer per element, `array->ptrs[]` (the fd arrays).
-pub(crate) enum Ptrs {}
+/// An object that the slots of an fd array hold: a reference on a program, a perf event entry,
+/// a cgroup or a map, as the pointer that C reads from `ptrs[]`.
+///
+/// # Safety
+///
+/// Implementers guarantee that:
+/// - [`FdElem::into_raw`] gives up the value as a non-null pointer to its `Target`, the object
+///   that the kernel's readers of the map type's slots expect there, and [`FdElem::from_raw`]
+///   takes back exactly such a value;
+/// - once a value that left a slot of a map others can reach is dropped through
+///   [`FdElem::put_deferred`], its `Target` stays valid until an RCU grace period later, so that
+///   a reader that loaded the pointer under `rcu_read_lock()` may use it until it unlocks.
+pub(crate) unsafe trait FdElem: Sized + 'static {
+    /// What a slot points to.
+    type Target;
 
-impl sealed::Sealed for Ptrs {}
+    /// Whether changing a slot re-patches the direct tail calls through it, under the aux's
+    /// `poke_mutex` (PROG_ARRAY).
+    const POKE: bool = false;
 
-impl Storage for Ptrs {
+    /// Gives the value to a slot.
+    fn into_raw(self) -> NonNull<Self::Target>;
+
+    /// Takes back the value of a slot.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from [`FdElem::into_raw`], and be taken back only once.
+    unsafe fn from_raw(ptr: NonNull<Self::Target>) -> Self;
+
+    /// Drops a value that has just left a slot of `outer` that RCU readers may still see
+    /// (`map_fd_put_ptr(map, ptr, true)`). Types whose objects are always freed after a grace
+    /// period just drop it.
+    fn put_deferred<S: Storage>(self, _outer: &Array<S>) {
+        drop(self);
+    }
+}
+
+/// The element type of the arrays that hold no objects: there is no value of it.
+pub(crate) enum NoElem {}
+
+// SAFETY: no value exists, so no pointer is ever given to a slot or taken back.
+unsafe impl FdElem for NoElem {
+    type Target = NoElem;
+
+    fn into_raw(self) -> NonNull<NoElem> {
+        match self {}
+    }
+
+    unsafe fn from_raw(_ptr: NonNull<NoElem>) -> Self {
+        // SAFETY: `ptr` must come from `into_raw`, which cannot be called: no caller can meet
+        // this function's precondition.
+        unsafe { core::hint::unreachable_unchecked() }
+    }
+}
+
+/// One pointer per element, `array->ptrs[]` (the fd arrays), each owning an `E`.
+pub(crate) struct Ptrs<E: FdElem>(PhantomData<E>);
+
+impl<E: FdElem> sealed::Sealed for Ptrs<E> {}
+
+impl<E: FdElem> Storage for Ptrs<E> {
     const PERCPU: bool = false;
+    type Elem = E;
 
     unsafe fn fill(_array: NonNull<bindings::bpf_array>) -> Result {
         // The slots are the zeroed area itself: all empty.
@@ -45,9 +106,9 @@ impl Storage for Ptrs {
     /// slot still holding an object would leak its reference.
     unsafe fn drain(array: NonNull<bindings::bpf_array>) {
         // SAFETY: an array of this storage (the caller guarantees it), alive here.
-        let array = unsafe { Array::<Ptrs>::from_map(array.as_ptr().cast()) };
-        for (_, slot) in array.slots() {
-            if kernel::warn_on!(slot.load().is_some()) {
+        let array = unsafe { Array::<Self>::from_map(array.as_ptr().cast()) };
+        for key in 0..array.max_entries() {
+            if kernel::warn_on!(!array.slot_at(key).load(Relaxed).is_null()) {
                 break;
             }
         }
@@ -58,7 +119,8 @@ impl Storage for Ptrs {
     }
 
     fn elem_addr(array: &Array<Self>, index: u32) -> Option<NonNull<u8>> {
-        array.slot(index).map(|s| s.addr())
+        (index < array.max_entries())
+            .then(|| NonNull::from(array.slot_at(index & array.index_mask())).cast())
     }
 
     fn iter_value(_: &Array<Self>, _: u32, _: Option<&mut ValueBuf<'_>>) -> *mut c_void {
@@ -67,66 +129,69 @@ impl Storage for Ptrs {
     }
 }
 
-/// A pointer stored in a slot: a reference on a program, perf event entry, cgroup or map,
-/// taken by the map type's `map_fd_get_ptr` and dropped by its `map_fd_put_ptr`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(transparent)]
-pub(crate) struct FdPtr(NonNull<c_void>);
-
-impl FdPtr {
-    /// The raw pointer, as C stores it.
-    pub(crate) fn as_ptr(self) -> *mut c_void {
-        self.0.as_ptr()
-    }
-
-    /// Wraps a pointer that the BPF core handed back to an op.
-    pub(crate) fn from_raw(ptr: *mut c_void) -> Option<Self> {
-        NonNull::new(ptr).map(Self)
-    }
-}
-
-/// One slot of `ptrs[]`.
-pub(crate) struct Slot<'a>(&'a Atomic<*mut c_void>);
-
-impl Slot<'_> {
-    /// `READ_ONCE(*slot)`.
-    pub(crate) fn load(&self) -> Option<FdPtr> {
-        FdPtr::from_raw(self.0.load(Relaxed))
-    }
-
-    /// `xchg(slot, new)`: stores `new` and returns what the slot held, with a full barrier.
-    pub(crate) fn swap(&self, new: Option<FdPtr>) -> Option<FdPtr> {
-        FdPtr::from_raw(
-            self.0
-                .xchg(new.map_or(core::ptr::null_mut(), FdPtr::as_ptr), Full),
-        )
-    }
-
-    /// The address of the slot, which lookups of an array of maps return.
-    pub(crate) fn addr(&self) -> NonNull<u8> {
-        NonNull::from(self.0).cast()
-    }
-}
-
-impl Array<Ptrs> {
-    fn slot_at(&self, index: u32) -> Slot<'_> {
+impl<E: FdElem> Array<Ptrs<E>> {
+    /// Slot `index`, which must be below `max_entries` or masked.
+    fn slot_at(&self, index: u32) -> &Atomic<*mut c_void> {
         let base = self.elem_base().cast::<*mut c_void>();
         // SAFETY: `index` is inside the pointer area (the callers mask or bound it; type
         // invariant of `Array`), which lives as long as `self`; every access to a slot is atomic
         // (`READ_ONCE()`/`xchg()` in C and here), and slots are pointer-aligned.
-        Slot(unsafe { Atomic::from_ptr(base.add(index as usize)) })
+        unsafe { Atomic::from_ptr(base.add(index as usize)) }
     }
 
-    /// The slot at `index` (masked against Spectre v1, as `array_map_lookup_elem()`), or `None`
-    /// past `max_entries`.
+    /// `READ_ONCE(ptrs[key])` (masked against Spectre v1, as `array_map_lookup_elem()`): what
+    /// the slot points to, `None` when it is empty or past `max_entries`. It may be dropped
+    /// concurrently; see [`Array::get`] to use it.
     #[inline]
-    pub(crate) fn slot(&self, index: u32) -> Option<Slot<'_>> {
-        (index < self.max_entries()).then(|| self.slot_at(index & self.index_mask()))
+    pub(crate) fn stored(&self, key: u32) -> Option<NonNull<E::Target>> {
+        if key >= self.max_entries() {
+            return None;
+        }
+        NonNull::new(self.slot_at(key & self.index_mask()).load(Relaxed).cast())
     }
 
-    /// Every slot in index order.
-    pub(crate) fn slots(&self) -> impl Iterator<Item = (u32, Slot<'_>)> + '_ {
-        (0..self.max_entries()).map(move |i| (i, self.slot_at(i)))
+    /// The object at `key`, for as long as the RCU read lock `guard` is held.
+    pub(crate) fn get<'g>(&self, key: u32, _guard: &'g rcu::Guard) -> Option<&'g E::Target> {
+        // SAFETY: a slot holds a value from `E::into_raw` (type invariant of `Array`); an object
+        // seen in a slot stays valid until a grace period after it leaves it (the contract of
+        // `FdElem`), which cannot end while `guard` is held.
+        self.stored(key).map(|ptr| unsafe { ptr.as_ref() })
+    }
+
+    /// Stores `new` at `key` (`xchg()`, a full barrier, as `bpf_fd_array_map_update_elem()` and
+    /// `__fd_array_map_delete_elem()` do) and drops what the slot held, after the grace period
+    /// its readers need ([`FdElem::put_deferred`]); whether the slot held anything. For a
+    /// PROG_ARRAY the exchange happens under `poke_mutex`, and the direct tail calls through
+    /// `key` are re-patched from the old program to the new one.
+    ///
+    /// `E2BIG` past `max_entries`; `EINVAL` for a PROG_ARRAY without its aux. On error, `new`
+    /// is dropped, never having been visible.
+    pub(crate) fn exchange(&self, key: u32, new: Option<E>) -> Result<bool> {
+        if key >= self.max_entries() {
+            return Err(E2BIG);
+        }
+        let slot = self.slot_at(key);
+        let new = new.map_or(core::ptr::null_mut(), |e| e.into_raw().as_ptr());
+        let old = if E::POKE {
+            let Some(aux) = ProgArrayAux::of_map(self.as_map_ptr()) else {
+                // SAFETY: `new` comes from `into_raw` above and was never stored.
+                drop(NonNull::new(new).map(|p| unsafe { E::from_raw(p) }));
+                return Err(EINVAL);
+            };
+            let mut guard = aux.lock();
+            let old = slot.xchg(new.cast(), Full);
+            // SAFETY: the old program is alive (its reference is ours until the end of this
+            // function); the new one is held by the slot, and only `exchange` changes the slots
+            // of an array with `POKE` elements, under `poke_mutex`, held here.
+            unsafe { guard.update_tail_calls(self.as_map_ptr(), key, old.cast(), new.cast()) };
+            old
+        } else {
+            slot.xchg(new.cast(), Full)
+        };
+        // SAFETY: a slot holds a value from `E::into_raw` (type invariant of `Array`), which the
+        // exchange handed over to us.
+        let old = NonNull::new(old).map(|p| unsafe { E::from_raw(p.cast()) });
+        Ok(old.map(|old| old.put_deferred(self)).is_some())
     }
 
     /// Prints `key: id` for bpffs, the id formatted with the map's value BTF
@@ -139,7 +204,21 @@ impl Array<Ptrs> {
     }
 }
 
-impl ArrayBox<Ptrs> {
+impl<E: FdElem> ArrayBox<Ptrs<E>> {
+    /// Empties every slot of an array no one else can see any more, dropping the values
+    /// without waiting for readers (`bpf_fd_array_map_clear(map, false)` at free).
+    pub(crate) fn clear(&mut self) {
+        for key in 0..self.max_entries() {
+            let old = self.slot_at(key).xchg(core::ptr::null_mut(), Relaxed);
+            // SAFETY: a slot holds a value from `E::into_raw` (type invariant of `Array`), now
+            // ours; the array is owned by `self`, so no reader sees it.
+            drop(NonNull::new(old).map(|p| unsafe { E::from_raw(p.cast()) }));
+            cond_resched();
+        }
+    }
+}
+
+impl ArrayBox<Ptrs<InnerMap>> {
     /// Hands the inner-map template to the map (`map->inner_map_meta = meta`).
     pub(crate) fn set_inner_map_meta(&mut self, meta: MapMeta) {
         // SAFETY: the map is owned by `self` and not yet visible to anyone else.
@@ -173,134 +252,174 @@ impl MapFile {
     }
 }
 
-/// A BPF program stored in a PROG_ARRAY, owning a reference on it.
+/// A BPF program, `struct bpf_prog`.
 ///
 /// # Invariants
 ///
-/// `0` is a program on which this value holds a reference.
+/// Instances are always reference counted (`bpf_prog_inc()`/`bpf_prog_put()`).
 #[repr(transparent)]
-pub(crate) struct Prog(NonNull<bindings::bpf_prog>);
+pub(crate) struct Prog(Opaque<bindings::bpf_prog>);
+
+// SAFETY: programs are always reference counted (type invariant); `bpf_prog_put()` frees a
+// program after an RCU (or tasks trace) grace period when the last reference goes.
+unsafe impl AlwaysRefCounted for Prog {
+    fn inc_ref(&self) {
+        // SAFETY: the existence of a shared reference means that the refcount is nonzero.
+        unsafe { bindings::bpf_prog_inc(self.raw()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller hands over a reference; `Prog` is a transparent `bpf_prog`.
+        unsafe { bindings::bpf_prog_put(obj.cast().as_ptr()) };
+    }
+}
 
 impl Prog {
     /// `bpf_prog_get(fd)`.
-    pub(crate) fn get(fd: u32) -> Result<Self> {
+    pub(crate) fn get(fd: u32) -> Result<ARef<Self>> {
         // SAFETY: `bpf_prog_get()` takes any fd number from user space and checks it itself
         // (`EBADF`/`EINVAL`); it returns a referenced program or an `ERR_PTR()`.
         let prog = from_err_ptr(unsafe { bindings::bpf_prog_get(fd) })?;
-        // INVARIANT: `bpf_prog_get()` took a reference; it never returns null.
-        NonNull::new(prog).map(Self).ok_or(EBADF)
+        let prog = NonNull::new(prog).ok_or(EBADF)?;
+        // SAFETY: `bpf_prog_get()` took a reference, which the `ARef` now owns.
+        Ok(unsafe { ARef::from_raw(prog.cast()) })
     }
 
     fn raw(&self) -> *mut bindings::bpf_prog {
-        self.0.as_ptr()
+        self.0.get()
     }
 
     /// `prog->type == BPF_PROG_TYPE_EXT` (freplace programs cannot be tail called).
     pub(crate) fn is_ext(&self) -> bool {
-        // SAFETY: the program is alive (type invariant); its type is set before it gets an fd.
+        // SAFETY: the program is alive (we hold a reference or an RCU read lock); its type is
+        // set before it gets an fd.
         unsafe { (*self.raw()).type_ == bindings::bpf_prog_type_BPF_PROG_TYPE_EXT }
     }
 
     /// `bpf_prog_map_compatible(map, prog)`: the program agrees with the programs the map is
     /// already bound to (type, JIT, xdp_has_frags, attach type...), and binds the map if it is
     /// the first.
-    pub(crate) fn map_compatible(&self, map: &Array<Ptrs>) -> bool {
+    pub(crate) fn map_compatible(&self, map: &Array<Ptrs<TailCall>>) -> bool {
         // SAFETY: both are alive; the function locks the map's owner itself.
         unsafe { bindings::bpf_prog_map_compatible(map.as_map_ptr(), self.raw()) }
     }
 
-    /// Counts the program as a tail call target (`prog_array_member_cnt++` under `ext_mutex`),
-    /// unless freplace has extended it: then `EBUSY`, so that no loop through freplace and tail
-    /// calls can form.
-    pub(crate) fn enter_prog_array(&self) -> Result {
-        let aux = self.aux();
-        let _guard = self.ext_mutex().lock();
-        // SAFETY: the aux is alive (type invariant), and `ext_mutex`, held, guards both fields.
-        unsafe {
-            if (*aux).is_extended {
-                return Err(EBUSY);
-            }
-            (*aux).prog_array_member_cnt += 1;
-        }
-        Ok(())
-    }
-
-    /// Undoes [`Prog::enter_prog_array`].
-    pub(crate) fn leave_prog_array(&self) {
-        let aux = self.aux();
-        let _guard = self.ext_mutex().lock();
-        // SAFETY: as in `enter_prog_array`.
-        unsafe { (*aux).prog_array_member_cnt -= 1 };
-    }
-
     /// `prog->aux`, alive as long as the program.
     fn aux(&self) -> *mut bindings::bpf_prog_aux {
-        // SAFETY: the program is alive (type invariant); its aux is set at allocation.
+        // SAFETY: the program is alive while `self` is borrowed; its aux is set at allocation.
         unsafe { (*self.raw()).aux }
     }
 
     /// The aux's `ext_mutex`, which guards `is_extended` and `prog_array_member_cnt`.
     fn ext_mutex(&self) -> &Mutex<()> {
-        // SAFETY: the aux lives as long as the program, which is alive while `self` is borrowed
-        // (type invariant); its `ext_mutex` was initialised with it (`bpf_prog_alloc_no_stats()`)
-        // and is only ever taken and released as a mutex.
+        // SAFETY: the aux lives as long as the program, which is alive while `self` is borrowed;
+        // its `ext_mutex` was initialised with it (`bpf_prog_alloc_no_stats()`) and is only
+        // ever taken and released as a mutex.
         unsafe { Mutex::from_raw(&raw mut (*self.aux()).ext_mutex) }
     }
 
     /// The program's id (`prog->aux->id`).
     pub(crate) fn id(&self) -> u32 {
-        // SAFETY: the program and its aux are alive (type invariant); the id is set when the
-        // program gets its first fd.
+        // SAFETY: the program and its aux are alive while `self` is borrowed; the id is set
+        // when the program gets its first fd.
         unsafe { (*self.aux()).id }
     }
+}
 
-    /// Gives the reference to a slot.
-    pub(crate) fn into_fd_ptr(self) -> FdPtr {
-        let ptr = FdPtr(self.0.cast());
+/// A program stored in a PROG_ARRAY: a reference on it, counted as a tail call target
+/// (`prog_array_member_cnt`), which keeps freplace from extending it.
+///
+/// # Invariants
+///
+/// `0` holds a reference on the program, and this value one count of its
+/// `prog_array_member_cnt`.
+pub(crate) struct TailCall(NonNull<Prog>);
+
+impl TailCall {
+    /// Counts `prog` as a tail call target (`prog_array_member_cnt++` under `ext_mutex`),
+    /// unless freplace has extended it: then `EBUSY`, so that no loop through freplace and tail
+    /// calls can form.
+    pub(crate) fn new(prog: ARef<Prog>) -> Result<Self> {
+        let aux = prog.aux();
+        {
+            let _guard = prog.ext_mutex().lock();
+            // SAFETY: the aux is alive (we hold a reference), and `ext_mutex`, held, guards
+            // both fields.
+            unsafe {
+                if (*aux).is_extended {
+                    return Err(EBUSY);
+                }
+                (*aux).prog_array_member_cnt += 1;
+            }
+        }
+        // INVARIANT: the reference of `prog` moves here, with the count taken above.
+        Ok(Self(ARef::into_raw(prog)))
+    }
+}
+
+impl core::ops::Deref for TailCall {
+    type Target = Prog;
+
+    fn deref(&self) -> &Prog {
+        // SAFETY: the program is alive while `self` holds its reference (type invariant).
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl Drop for TailCall {
+    /// `prog_fd_array_put_ptr()`: the count, then the reference; `bpf_prog_put()` frees the
+    /// program after a grace period, so concurrent tail calls that still see it are safe.
+    fn drop(&mut self) {
+        let aux = self.aux();
+        {
+            let _guard = self.ext_mutex().lock();
+            // SAFETY: as in `TailCall::new`; this value holds one count (type invariant).
+            unsafe { (*aux).prog_array_member_cnt -= 1 };
+        }
+        // SAFETY: this value holds a reference (type invariant), dropped here.
+        drop(unsafe { ARef::from_raw(self.0) });
+    }
+}
+
+// SAFETY: the slot pointer is the `struct bpf_prog *` that tail calls read; programs are freed
+// after an RCU grace period (`Prog`'s `dec_ref`).
+unsafe impl FdElem for TailCall {
+    type Target = Prog;
+    const POKE: bool = true;
+
+    fn into_raw(self) -> NonNull<Prog> {
+        let ptr = self.0;
         core::mem::forget(self);
         ptr
     }
 
-    /// Takes back the reference of a slot.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`Prog::into_fd_ptr`], and its reference be handed over.
-    pub(crate) unsafe fn from_fd_ptr(ptr: FdPtr) -> Self {
-        // INVARIANT: the caller hands over the reference.
-        Self(ptr.0.cast())
-    }
-
-    /// Borrows the program of a slot, without its reference.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`Prog::into_fd_ptr`] and its reference be held for the duration of
-    /// the borrow (under RCU or the slot's owner).
-    pub(crate) unsafe fn borrow_fd_ptr(ptr: &FdPtr) -> &Self {
-        // SAFETY: `Prog` is a transparent-sized wrapper of the pointer; see the caller's promise.
-        unsafe { &*core::ptr::from_ref(ptr).cast::<Self>() }
+    unsafe fn from_raw(ptr: NonNull<Prog>) -> Self {
+        // INVARIANT: the caller hands over a value from `into_raw`, with its reference and count.
+        Self(ptr)
     }
 }
 
-impl Drop for Prog {
-    /// `bpf_prog_put()`: the program is freed after an RCU (or tasks trace) grace period, so
-    /// concurrent tail calls that still see it are safe.
-    fn drop(&mut self) {
-        // SAFETY: this value holds a reference (type invariant).
-        unsafe { bindings::bpf_prog_put(self.raw()) };
+/// The `struct bpf_event_entry` of a PERF_EVENT_ARRAY slot, which `bpf_perf_event_output()`
+/// and `bpf_perf_event_read()` read under RCU.
+#[repr(transparent)]
+pub(crate) struct PerfEventEntry(Opaque<bindings::bpf_event_entry>);
+
+impl PerfEventEntry {
+    /// The map file the entry was stored through.
+    pub(crate) fn map_file(&self) -> MapFile {
+        // SAFETY: the entry is alive while `self` is borrowed; `map_file` never changes.
+        MapFile(unsafe { (*self.0.get()).map_file })
     }
 }
 
-/// A perf event stored in a PERF_EVENT_ARRAY: a `struct bpf_event_entry`, which
-/// `bpf_perf_event_output()` and `bpf_perf_event_read()` read under RCU.
+/// A perf event stored in a PERF_EVENT_ARRAY: an entry that owns a reference on the event's
+/// file, freed after an RCU grace period.
 ///
 /// # Invariants
 ///
 /// `0` is a `bpf_event_entry` allocated by [`EventEntry::new`] with a reference on its
 /// `perf_file`, owned by this value.
-#[repr(transparent)]
-pub(crate) struct EventEntry(NonNull<bindings::bpf_event_entry>);
+pub(crate) struct EventEntry(NonNull<PerfEventEntry>);
 
 impl EventEntry {
     /// `perf_event_fd_array_get_ptr()`: the perf event behind `fd`, if the BPF helpers can read
@@ -336,7 +455,7 @@ impl EventEntry {
             )
             .map_err(|_| ENOMEM)?;
             // INVARIANT: the entry owns the reference on `perf_file`.
-            Ok(Self(NonNull::from(KBox::leak(entry))))
+            Ok(Self(NonNull::from(KBox::leak(entry)).cast()))
         })();
         if entry.is_err() {
             // SAFETY: the reference taken by `perf_event_get()` is ours to drop.
@@ -345,38 +464,8 @@ impl EventEntry {
         entry
     }
 
-    /// The map file the entry was stored through.
-    pub(crate) fn map_file(&self) -> MapFile {
-        // SAFETY: the entry is alive (type invariant) and `map_file` never changes.
-        MapFile(unsafe { (*self.0.as_ptr()).map_file })
-    }
-
-    /// Gives the entry to a slot.
-    pub(crate) fn into_fd_ptr(self) -> FdPtr {
-        let ptr = FdPtr(self.0.cast());
-        core::mem::forget(self);
-        ptr
-    }
-
-    /// Takes back the entry of a slot.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`EventEntry::into_fd_ptr`], and its ownership be handed over.
-    pub(crate) unsafe fn from_fd_ptr(ptr: FdPtr) -> Self {
-        // INVARIANT: the caller hands over the entry.
-        Self(ptr.0.cast())
-    }
-
-    /// Borrows the entry of a slot.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`EventEntry::into_fd_ptr`], and the entry stay alive for the
-    /// duration of the borrow (under RCU: entries are freed after a grace period).
-    pub(crate) unsafe fn borrow_fd_ptr(ptr: &FdPtr) -> &Self {
-        // SAFETY: `EventEntry` is a pointer-sized wrapper; see the caller's promise.
-        unsafe { &*core::ptr::from_ref(ptr).cast::<Self>() }
+    fn raw(&self) -> *mut bindings::bpf_event_entry {
+        self.0.as_ptr().cast()
     }
 
     /// `__bpf_event_entry_free()`.
@@ -406,86 +495,146 @@ impl Drop for EventEntry {
     /// (`rcu_barrier()` in [`ModuleQueue`](super::ModuleQueue)).
     fn drop(&mut self) {
         // SAFETY: the entry is owned here (type invariant); its `rcu` head is unused until now.
-        unsafe { bindings::call_rcu(&raw mut (*self.0.as_ptr()).rcu, Some(Self::free_rcu)) };
+        unsafe { bindings::call_rcu(&raw mut (*self.raw()).rcu, Some(Self::free_rcu)) };
     }
 }
 
-/// A cgroup stored in a CGROUP_ARRAY, owning a reference on it.
-///
-/// # Invariants
-///
-/// `0` is a cgroup on which this value holds a reference.
-pub(crate) struct Cgroup(NonNull<bindings::cgroup>);
+// SAFETY: the slot pointer is the `struct bpf_event_entry *` that the perf helpers read;
+// entries are freed after an RCU grace period (`drop`).
+unsafe impl FdElem for EventEntry {
+    type Target = PerfEventEntry;
 
-impl Cgroup {
-    /// `cgroup_get_from_fd(fd)`: the cgroup v2 directory behind `fd`.
-    pub(crate) fn get(fd: u32) -> Result<Self> {
-        // SAFETY: `cgroup_get_from_fd()` takes any fd number and checks that it is a cgroup v2
-        // directory itself (`EBADF`); it returns a referenced cgroup or an `ERR_PTR()`.
-        let cgrp = from_err_ptr(unsafe { bindings::cgroup_get_from_fd(fd as c_int) })?;
-        // INVARIANT: the call took a reference; it never returns null.
-        NonNull::new(cgrp).map(Self).ok_or(EBADF)
-    }
-
-    /// Gives the reference to a slot.
-    pub(crate) fn into_fd_ptr(self) -> FdPtr {
-        let ptr = FdPtr(self.0.cast());
+    fn into_raw(self) -> NonNull<PerfEventEntry> {
+        let ptr = self.0;
         core::mem::forget(self);
         ptr
     }
 
-    /// Takes back the reference of a slot.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`Cgroup::into_fd_ptr`], and its reference be handed over.
-    pub(crate) unsafe fn from_fd_ptr(ptr: FdPtr) -> Self {
-        // INVARIANT: the caller hands over the reference.
-        Self(ptr.0.cast())
+    unsafe fn from_raw(ptr: NonNull<PerfEventEntry>) -> Self {
+        // INVARIANT: the caller hands over an entry from `into_raw`.
+        Self(ptr)
     }
 }
 
-impl Drop for Cgroup {
-    /// `cgroup_put()`: the cgroup is freed after an RCU grace period.
-    fn drop(&mut self) {
-        // SAFETY: this value holds a reference (type invariant).
-        unsafe { ffi::rust_arraymap_cgroup_put(self.0.as_ptr()) };
+/// A cgroup, `struct cgroup`.
+///
+/// # Invariants
+///
+/// Instances are always reference counted (`cgroup_get()`/`cgroup_put()`).
+#[repr(transparent)]
+pub(crate) struct Cgroup(Opaque<bindings::cgroup>);
+
+// SAFETY: cgroups are always reference counted (type invariant); `cgroup_put()` frees a cgroup
+// after an RCU grace period when the last reference goes.
+unsafe impl AlwaysRefCounted for Cgroup {
+    fn inc_ref(&self) {
+        // SAFETY: the existence of a shared reference means that the refcount is nonzero.
+        unsafe { ffi::rust_arraymap_cgroup_get(self.0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller hands over a reference; `Cgroup` is a transparent `cgroup`.
+        unsafe { ffi::rust_arraymap_cgroup_put(obj.cast().as_ptr()) };
     }
 }
 
-/// An inner map stored in an ARRAY_OF_MAPS: the `map_fd_*` helpers of map_in_map.c, which
-/// check the map against the outer map's template and count the references.
-pub(crate) struct InnerMap;
+impl Cgroup {
+    /// `cgroup_get_from_fd(fd)`: the cgroup v2 directory behind `fd`.
+    pub(crate) fn get(fd: u32) -> Result<ARef<Self>> {
+        // SAFETY: `cgroup_get_from_fd()` takes any fd number and checks that it is a cgroup v2
+        // directory itself (`EBADF`); it returns a referenced cgroup or an `ERR_PTR()`.
+        let cgrp = from_err_ptr(unsafe { bindings::cgroup_get_from_fd(fd as c_int) })?;
+        let cgrp = NonNull::new(cgrp).ok_or(EBADF)?;
+        // SAFETY: the call took a reference, which the `ARef` now owns.
+        Ok(unsafe { ARef::from_raw(cgrp.cast()) })
+    }
+}
+
+// SAFETY: the slot pointer is the `struct cgroup *` that the cgroup helpers read; cgroups are
+// freed after an RCU grace period (`Cgroup`'s `dec_ref`).
+unsafe impl FdElem for ARef<Cgroup> {
+    type Target = Cgroup;
+
+    fn into_raw(self) -> NonNull<Cgroup> {
+        ARef::into_raw(self)
+    }
+
+    unsafe fn from_raw(ptr: NonNull<Cgroup>) -> Self {
+        // SAFETY: the caller hands over the reference that `into_raw` gave up.
+        unsafe { ARef::from_raw(ptr) }
+    }
+}
+
+/// A BPF map, `struct bpf_map`, as an inner map of an ARRAY_OF_MAPS.
+///
+/// # Invariants
+///
+/// Instances are always reference counted (`bpf_map_inc()`/`bpf_map_put()`).
+#[repr(transparent)]
+pub(crate) struct Map(Opaque<bindings::bpf_map>);
+
+// SAFETY: maps are always reference counted (type invariant).
+unsafe impl AlwaysRefCounted for Map {
+    fn inc_ref(&self) {
+        // SAFETY: the existence of a shared reference means that the refcount is nonzero.
+        unsafe { bindings::bpf_map_inc(self.0.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller hands over a reference; `Map` is a transparent `bpf_map`.
+        unsafe { bindings::bpf_map_put(obj.cast().as_ptr()) };
+    }
+}
+
+impl Map {
+    /// The map's id (`bpf_map_fd_sys_lookup_elem()`).
+    pub(crate) fn id(&self) -> u32 {
+        // SAFETY: the map is alive while `self` is borrowed; `bpf_map_fd_sys_lookup_elem()`
+        // reads its id, set when it got its first fd.
+        unsafe { ffi::bpf_map_fd_sys_lookup_elem(self.0.get().cast()) }
+    }
+}
+
+/// An inner map stored in an ARRAY_OF_MAPS: a reference taken by `bpf_map_fd_get_ptr()`,
+/// which checks the map against the outer map's template.
+pub(crate) struct InnerMap(ARef<Map>);
 
 impl InnerMap {
     /// `bpf_map_fd_get_ptr()`: the map behind `fd`, if it fits `outer`'s template.
-    pub(crate) fn get(outer: &Array<Ptrs>, map_file: MapFile, fd: u32) -> Result<FdPtr> {
+    pub(crate) fn get(outer: &Array<Ptrs<Self>>, map_file: MapFile, fd: u32) -> Result<Self> {
         // SAFETY: `outer` is a live map with an inner-map template; `map_file` is its file.
         let ptr = from_err_ptr(unsafe {
             ffi::bpf_map_fd_get_ptr(outer.as_map_ptr(), map_file.as_ptr(), fd as c_int)
         })?;
-        FdPtr::from_raw(ptr).ok_or(EBADF)
+        let ptr = NonNull::new(ptr).ok_or(EBADF)?;
+        // SAFETY: `bpf_map_fd_get_ptr()` returns a map with a reference for the caller.
+        Ok(Self(unsafe { ARef::from_raw(ptr.cast()) }))
+    }
+}
+
+// SAFETY: the slot pointer is the `struct bpf_map *` that inlined lookups read; a map that
+// leaves a slot through `put_deferred` is freed after an RCU grace period (or an RCU tasks
+// trace one, which implies it) when its last reference goes.
+unsafe impl FdElem for InnerMap {
+    type Target = Map;
+
+    fn into_raw(self) -> NonNull<Map> {
+        ARef::into_raw(self.0)
     }
 
-    /// `bpf_map_fd_put_ptr()`: drops the reference of a slot, after an RCU (or tasks trace)
-    /// grace period when `need_defer`.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`InnerMap::get`] on `outer`, and its reference be handed over.
-    pub(crate) unsafe fn put(outer: &Array<Ptrs>, ptr: FdPtr, need_defer: bool) {
-        // SAFETY: the caller hands over the reference.
-        unsafe { ffi::bpf_map_fd_put_ptr(outer.as_map_ptr(), ptr.as_ptr(), need_defer) };
+    unsafe fn from_raw(ptr: NonNull<Map>) -> Self {
+        // SAFETY: the caller hands over the reference that `into_raw` gave up.
+        Self(unsafe { ARef::from_raw(ptr) })
     }
 
-    /// `bpf_map_fd_sys_lookup_elem()`: the inner map's id.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must come from [`InnerMap::get`], and its reference be held during the call.
-    pub(crate) unsafe fn id(ptr: FdPtr) -> u32 {
-        // SAFETY: the map is alive (the caller guarantees it).
-        unsafe { ffi::bpf_map_fd_sys_lookup_elem(ptr.as_ptr()) }
+    /// `bpf_map_fd_put_ptr(outer, inner, true)`: if this was the last reference, the inner
+    /// map is freed after the grace period its readers need: an RCU tasks trace one while
+    /// sleepable programs use the outer map, an RCU one otherwise.
+    fn put_deferred<S: Storage>(self, outer: &Array<S>) {
+        let inner = self.into_raw();
+        // SAFETY: `outer` is a live array of maps and `inner` a reference from its
+        // `bpf_map_fd_get_ptr()`, handed over.
+        unsafe { ffi::bpf_map_fd_put_ptr(outer.as_map_ptr(), inner.as_ptr().cast(), true) };
     }
 }
 

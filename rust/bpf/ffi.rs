@@ -66,6 +66,8 @@ extern "C" {
     /// by the series).
     pub(crate) fn bpf_jit_supports_percpu_insn() -> bool;
 
+    /// `cgroup_get()`.
+    pub(crate) fn rust_arraymap_cgroup_get(cgrp: *mut bindings::cgroup);
     /// `cgroup_put()`.
     pub(crate) fn rust_arraymap_cgroup_put(cgrp: *mut bindings::cgroup);
     /// `INIT_LIST_HEAD(&aux->poke_progs)`, `mutex_init(&aux->poke_mutex)`,

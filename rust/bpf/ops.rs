@@ -14,7 +14,7 @@ use super::{
     attr::MapAttr,
     batch::Batch,
     btf::BtfType,
-    fd_array::{FdPtr, MapFile},
+    fd_array::{FdElem, MapFile},
     ffi,
     insn::InsnBuf,
     map::MapHeader,
@@ -198,19 +198,17 @@ pub(crate) trait MapOps {
     }
 
     /// Takes a reference on the object behind `fd`, for storing it in an fd array
-    /// (`map_fd_get_ptr`).
-    fn fd_get_ptr(_map: &Array<Self::Storage>, _map_file: MapFile, _fd: u32) -> Result<FdPtr> {
-        build_error!(VTABLE_DEFAULT_ERROR)
-    }
-
-    /// Drops a reference taken by [`MapOps::fd_get_ptr`], after a grace period if `need_defer`
-    /// and the object needs one (`map_fd_put_ptr`).
-    fn fd_put_ptr(_map: &Array<Self::Storage>, _ptr: FdPtr, _need_defer: bool) {
+    /// (`map_fd_get_ptr`). Dropping the value is `map_fd_put_ptr`.
+    fn fd_get_ptr(
+        _map: &Array<Self::Storage>,
+        _map_file: MapFile,
+        _fd: u32,
+    ) -> Result<FdElemOf<Self>> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// The id user space reads for a stored object (`map_fd_sys_lookup_elem`).
-    fn fd_sys_lookup_elem(_ptr: FdPtr) -> u32 {
+    fn fd_sys_lookup_elem(_obj: &<FdElemOf<Self> as FdElem>::Target) -> u32 {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -244,23 +242,15 @@ pub(crate) trait MapOps {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Slot `key` changes from `old` to `new`: re-patch the direct tail calls through it
-    /// (`map_poke_run`, called with the aux's `poke_mutex` held, which `guard` stands for).
-    fn poke_run(
-        _map: &Array<Self::Storage>,
-        _guard: &mut PokeGuard<'_>,
-        _key: u32,
-        _old: Option<FdPtr>,
-        _new: Option<FdPtr>,
-    ) {
-        build_error!(VTABLE_DEFAULT_ERROR)
-    }
-
     /// A file of the map is closed (`map_release`).
     fn release(_map: &Array<Self::Storage>, _map_file: MapFile) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
+
+/// The object that the slots of `T`'s maps hold: a reference taken by
+/// [`MapOps::fd_get_ptr`] (fd arrays only).
+pub(crate) type FdElemOf<T> = <<T as MapOps>::Storage as Storage>::Elem;
 
 /// Reads the `u32` key of an array map.
 ///
@@ -722,7 +712,7 @@ impl<T: MapOps> Adapter<T> {
         // SAFETY: the BPF core passes a live map of these ops.
         let map = unsafe { Array::<T::Storage>::from_map(map) };
         match T::fd_get_ptr(map, MapFile::from_raw(map_file), fd as u32) {
-            Ok(ptr) => ptr.as_ptr(),
+            Ok(obj) => obj.into_raw().as_ptr().cast(),
             Err(e) => e.to_ptr(),
         }
     }
@@ -730,12 +720,22 @@ impl<T: MapOps> Adapter<T> {
     /// # Safety
     ///
     /// `map` must be a live map of these ops and `ptr` a reference from its `fd_get_ptr`,
-    /// handed over.
-    unsafe extern "C" fn fd_put_ptr(map: *mut bindings::bpf_map, ptr: *mut c_void, defer: bool) {
+    /// handed over; without `need_defer`, one that no reader can still see.
+    unsafe extern "C" fn fd_put_ptr(
+        map: *mut bindings::bpf_map,
+        ptr: *mut c_void,
+        need_defer: bool,
+    ) {
         // SAFETY: the BPF core passes a live map of these ops.
         let map = unsafe { Array::<T::Storage>::from_map(map) };
-        if let Some(ptr) = FdPtr::from_raw(ptr) {
-            T::fd_put_ptr(map, ptr, defer);
+        if let Some(ptr) = NonNull::new(ptr) {
+            // SAFETY: the BPF core hands over a value of `fd_get_ptr` of these ops.
+            let obj = unsafe { FdElemOf::<T>::from_raw(ptr.cast()) };
+            if need_defer {
+                obj.put_deferred(map);
+            } else {
+                drop(obj);
+            }
         }
     }
 
@@ -743,7 +743,10 @@ impl<T: MapOps> Adapter<T> {
     ///
     /// `ptr` must be a reference from `fd_get_ptr` of these ops, held during the call.
     unsafe extern "C" fn fd_sys_lookup_elem(ptr: *mut c_void) -> u32 {
-        FdPtr::from_raw(ptr).map_or(0, T::fd_sys_lookup_elem)
+        NonNull::new(ptr).map_or(0, |ptr| {
+            // SAFETY: the object is alive during the call (the caller's promise).
+            T::fd_sys_lookup_elem(unsafe { ptr.cast().as_ref() })
+        })
     }
 
     /// # Safety
@@ -820,27 +823,21 @@ impl<T: MapOps> Adapter<T> {
 
     /// # Safety
     ///
-    /// `map` must be a live map of these ops, with its `poke_mutex` held.
+    /// `map` must be a live PROG_ARRAY of these ops, with its `poke_mutex` held, and `old` and
+    /// `new` each null or a program alive during the call.
     unsafe extern "C" fn poke_run(
         map: *mut bindings::bpf_map,
         key: u32,
         old: *mut bindings::bpf_prog,
         new: *mut bindings::bpf_prog,
     ) {
-        // SAFETY: the BPF core passes a live map of these ops.
-        let map = unsafe { Array::<T::Storage>::from_map(map) };
-        let Some(aux) = ProgArrayAux::of_map(map.as_map_ptr()) else {
+        let Some(aux) = ProgArrayAux::of_map(map) else {
             return;
         };
         // SAFETY: the caller holds `poke_mutex` (the contract of `map_poke_run`).
         let mut guard = unsafe { PokeGuard::assume_held(aux) };
-        T::poke_run(
-            map,
-            &mut guard,
-            key,
-            FdPtr::from_raw(old.cast()),
-            FdPtr::from_raw(new.cast()),
-        );
+        // SAFETY: `map` is the array of `aux`; both programs are alive (the caller's promise).
+        unsafe { guard.update_tail_calls(map, key, old, new) };
     }
 
     /// # Safety
@@ -969,7 +966,7 @@ impl<T: MapOps> Adapter<T> {
         } else {
             None
         },
-        map_fd_put_ptr: if T::HAS_FD_PUT_PTR {
+        map_fd_put_ptr: if T::HAS_FD_GET_PTR {
             Some(Self::fd_put_ptr)
         } else {
             None
@@ -999,7 +996,7 @@ impl<T: MapOps> Adapter<T> {
         } else {
             None
         },
-        map_poke_run: if T::HAS_POKE_RUN {
+        map_poke_run: if FdElemOf::<T>::POKE {
             Some(Self::poke_run)
         } else {
             None

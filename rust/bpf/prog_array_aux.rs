@@ -11,7 +11,7 @@
 
 use super::{
     array::{Array, ArrayBox},
-    fd_array::{FdPtr, Ptrs},
+    fd_array::{Ptrs, TailCall},
     ffi,
 };
 use core::{cell::UnsafeCell, marker::PhantomData, ptr::NonNull};
@@ -75,7 +75,7 @@ impl Drop for ModuleQueue {
 /// What the deferred clear of a PROG_ARRAY does: the map type's `bpf_fd_array_map_clear()`.
 pub(crate) trait DeferredClear {
     /// Empties every slot of `map`, dropping the references with `need_defer`.
-    fn clear(map: &Array<Ptrs>);
+    fn clear(map: &Array<Ptrs<TailCall>>);
 }
 
 /// The aux of a PROG_ARRAY.
@@ -94,7 +94,7 @@ pub(crate) struct ProgArrayAux {
 
 impl ProgArrayAux {
     /// `prog_array_map_alloc()`: gives `array` its aux, whose deferred clear runs `C`.
-    pub(crate) fn attach<C: DeferredClear>(array: &mut ArrayBox<Ptrs>) -> Result {
+    pub(crate) fn attach<C: DeferredClear>(array: &mut ArrayBox<Ptrs<TailCall>>) -> Result {
         let aux = KBox::new(
             Self {
                 aux: Opaque::zeroed(),
@@ -116,7 +116,7 @@ impl ProgArrayAux {
 
     /// `prog_array_map_free()`: frees the aux of an array being freed, with what is left of the
     /// poke list.
-    pub(crate) fn detach(array: &mut ArrayBox<Ptrs>) {
+    pub(crate) fn detach(array: &mut ArrayBox<Ptrs<TailCall>>) {
         // SAFETY: the array is owned by the caller and nothing uses it any more.
         let raw =
             unsafe { core::mem::replace(&mut (*array.as_array_ptr()).aux, core::ptr::null_mut()) };
@@ -128,7 +128,7 @@ impl ProgArrayAux {
     }
 
     /// The aux of a PROG_ARRAY.
-    pub(crate) fn of(array: &Array<Ptrs>) -> Option<&Self> {
+    pub(crate) fn of(array: &Array<Ptrs<TailCall>>) -> Option<&Self> {
         Self::of_map(array.as_map_ptr())
     }
 
@@ -194,8 +194,8 @@ unsafe extern "C" fn clear_work<C: DeferredClear>(work: *mut bindings::work_stru
         (*aux).map
     };
     // SAFETY: the map is alive (we hold a reference) and is a PROG_ARRAY of this module, an
-    // array of `Ptrs`.
-    C::clear(unsafe { Array::<Ptrs>::from_map(map) });
+    // array of tail call targets.
+    C::clear(unsafe { Array::<Ptrs<TailCall>>::from_map(map) });
     // SAFETY: drops the reference taken by `schedule_clear`. This may free the map and let the
     // module go; the rest of this function is only a return, which `ModuleQueue` waits for.
     unsafe { bindings::bpf_map_put(map) };
@@ -254,25 +254,24 @@ impl<'a> PokeGuard<'a> {
     /// `prog_array_map_poke_run()`: re-patches every stable direct tail call of a tracked
     /// program that jumps through `key` of `map`, from `old` to `new`
     /// (`bpf_arch_poke_desc_update()`).
-    pub(crate) fn update_tail_calls(
+    ///
+    /// # Safety
+    ///
+    /// `map` must be the array of this aux; `old` and `new` must each be null or a program
+    /// that stays alive during the call.
+    pub(super) unsafe fn update_tail_calls(
         &mut self,
-        map: &Array<Ptrs>,
+        map: *mut bindings::bpf_map,
         key: u32,
-        old: Option<FdPtr>,
-        new: Option<FdPtr>,
+        old: *mut bindings::bpf_prog,
+        new: *mut bindings::bpf_prog,
     ) {
-        let map = map.as_map_ptr();
-        let as_prog = |p: Option<FdPtr>| {
-            p.map_or(core::ptr::null_mut(), |p| {
-                p.as_ptr().cast::<bindings::bpf_prog>()
-            })
-        };
         for prog_aux in self.progs().iter() {
             let prog_aux = prog_aux.as_ptr();
             // SAFETY: a tracked aux stays alive until it untracks, which takes this mutex
             // (type invariant). Only the aux is used, never `aux->prog`, which may not be
             // stable yet; descriptors whose target is not stable are skipped, as the JIT
-            // finishes them itself.
+            // finishes them itself. `old` and `new` are alive (the caller's promise).
             unsafe {
                 for i in 0..(*prog_aux).size_poke_tab as usize {
                     let poke = (*prog_aux).poke_tab.add(i);
@@ -289,7 +288,7 @@ impl<'a> PokeGuard<'a> {
                     if tc.map != map || tc.key != key {
                         continue;
                     }
-                    bindings::bpf_arch_poke_desc_update(poke, as_prog(new), as_prog(old));
+                    bindings::bpf_arch_poke_desc_update(poke, new, old);
                 }
             }
         }
