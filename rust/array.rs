@@ -5,12 +5,12 @@
 //! Each function states the C function it replaces; the checks are made in the same order, so
 //! that every input gets the errno the built-in map gives.
 
-use core::ptr::NonNull;
 use kernel::{bindings, mm::virt::VmaNew, prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
 use crate::bpf::{
-    flags, map_type, page_align, Array, ArrayBox, ArrayLayout, Batch, BtfType, ForEachCallback,
-    Inline, Insn, InsnBuf, MapAttr, MapHeader, MapOps, Reg, Storage, ValueSrc,
+    flags, map_type, page_align, Array, ArrayBox, ArrayHeader, ArrayLayout, Batch, BtfType,
+    DirectValue, ForEachCallback, Inline, InsnBuf, MapAttr, MapHeader, MapOps, MmapPage, Storage,
+    ValuePtr, ValueSrc,
 };
 
 /// Creation flags the array family accepts (`ARRAY_CREATE_FLAG_MASK`).
@@ -125,58 +125,6 @@ pub(crate) fn update_checks<S: Storage>(map: &Array<S>, key: u32, map_flags: u64
     Ok(locked)
 }
 
-/// The start of every `map_gen_lookup` of the family, with R1 = map and R2 = &key: R1 = the
-/// elements, R0 = the key, a jump to the caller's final `R0 = 0` past `max_entries`, the
-/// Spectre v1 mask unless the creator bypasses it, and R0 = the address of element R0 of
-/// `elem_bytes` bytes. The caller then emits `tail` instructions, `BPF_JA +1` and `R0 = 0`.
-pub(crate) fn gen_elem_addr<S: Storage>(
-    map: &Array<S>,
-    elem_bytes: u32,
-    tail: i16,
-    insns: &mut InsnBuf<'_>,
-) -> Result {
-    // Immediates are s32 in the instruction set; C passes these u32 through the same cast.
-    let max_entries = map.max_entries() as i32;
-
-    insns.push(Insn::alu64_imm(
-        bindings::BPF_ADD,
-        Reg::R1,
-        Array::<S>::VALUE_OFFSET,
-    ))?;
-    insns.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
-    // Past the scaling, the add, the caller's tail and its `BPF_JA`.
-    let skip = 3 + tail;
-    if !map.bypass_spec_v1() {
-        insns.push(Insn::jmp_imm(
-            bindings::BPF_JGE,
-            Reg::R0,
-            max_entries,
-            skip + 1,
-        ))?;
-        insns.push(Insn::alu32_imm(
-            bindings::BPF_AND,
-            Reg::R0,
-            map.index_mask() as i32,
-        ))?;
-    } else {
-        insns.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, skip))?;
-    }
-    if elem_bytes.is_power_of_two() {
-        insns.push(Insn::alu64_imm(
-            bindings::BPF_LSH,
-            Reg::R0,
-            elem_bytes.trailing_zeros() as i32,
-        ))?;
-    } else {
-        insns.push(Insn::alu64_imm(
-            bindings::BPF_MUL,
-            Reg::R0,
-            elem_bytes as i32,
-        ))?;
-    }
-    insns.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))
-}
-
 /// `array_map_meta_equal()`: with `BPF_F_INNER_MAP`, inner arrays of any size fit.
 pub(crate) fn meta_equal(meta0: &MapHeader, meta1: &MapHeader) -> bool {
     if !meta0.meta_equal(meta1) {
@@ -239,8 +187,8 @@ impl MapOps for ArrayMap {
 
     /// `array_map_lookup_elem()`.
     #[inline]
-    fn lookup_elem(map: &Array<Inline>, key: u32) -> Option<NonNull<u8>> {
-        map.elem(key).map(|e| e.ptr())
+    fn lookup_elem(map: &Array<Inline>, key: u32) -> Option<ValuePtr> {
+        map.elem(key).map(ValuePtr::from)
     }
 
     /// `array_map_update_elem()`.
@@ -281,29 +229,24 @@ impl MapOps for ArrayMap {
 
     /// `array_map_gen_lookup()`: the verifier inlines these instructions for
     /// `bpf_map_lookup_elem()`, with R1 = map and R2 = key; the lookup ends in R0.
-    fn gen_lookup(map: &Array<Inline>, insns: &mut InsnBuf<'_>) -> Result {
-        if map.map_flags() & flags::INNER_MAP != 0 {
-            return Err(EOPNOTSUPP);
-        }
-        gen_elem_addr(map, map.elem_size(), 0, insns)?;
-        insns.push(Insn::ja(1))?;
-        insns.push(Insn::mov64_imm(Reg::R0, 0))
+    fn gen_lookup(map: &ArrayHeader<Inline>, insns: &mut InsnBuf<'_>) -> Result {
+        insns.array_lookup(map)
     }
 
     /// `array_map_direct_value_addr()`: global data (`.bss`, `.data`, `.rodata`).
-    fn direct_value_addr(map: &Array<Inline>, off: u32) -> Result<u64> {
+    fn direct_value_addr(map: &Array<Inline>, off: u32) -> Result<DirectValue> {
         if map.max_entries() != 1 {
             return Err(ENOTSUPP);
         }
         if off >= map.value_size() {
             return Err(EINVAL);
         }
-        Ok(map.values() as u64)
+        Ok(map.direct_value())
     }
 
     /// `array_map_direct_value_meta()`.
     fn direct_value_meta(map: &Array<Inline>, imm: u64) -> Result<u32> {
-        let base = map.values() as u64;
+        let base = map.direct_value().addr();
         if map.max_entries() != 1 {
             return Err(ENOTSUPP);
         }
@@ -375,8 +318,8 @@ impl MapOps for ArrayMap {
     }
 
     /// `array_map_mmap_fault()`.
-    fn mmap_fault(map: &Array<Inline>, pgoff: u64) -> *mut u8 {
-        map.values().wrapping_add((pgoff * PAGE_SIZE) as usize)
+    fn mmap_fault(map: &Array<Inline>, pgoff: u64) -> Option<MmapPage> {
+        map.mmap_page(pgoff)
     }
 
     fn check_btf(map: &Array<Inline>, key: &BtfType<'_>, value: &BtfType<'_>) -> Result {

@@ -8,14 +8,13 @@
 //! checks inner lookups against, and what every stored map must match; it keeps the inner
 //! map's ops, and pins their module, as long as the outer map lives.
 
-use core::ptr::NonNull;
-use kernel::{bindings, prelude::*};
+use kernel::prelude::*;
 
 use crate::bpf::{
-    map_type, Array, ArrayBox, BtfType, InnerMap, Insn, InsnBuf, Map, MapAttr, MapFile, MapMeta,
-    MapOps, Ptrs, Reg,
+    map_type, Array, ArrayBox, ArrayHeader, BtfType, InnerMap, InsnBuf, Map, MapAttr, MapFile,
+    MapMeta, MapOps, Ptrs, ValuePtr,
 };
-use crate::{array::gen_elem_addr, fd_array};
+use crate::fd_array;
 
 /// An ARRAY_OF_MAPS's slots: references on inner maps.
 type Maps = Ptrs<InnerMap>;
@@ -56,8 +55,8 @@ impl MapOps for ArrayOfMapsMap {
     }
 
     /// `array_of_map_lookup_elem()`: the inner map itself, or `NULL` for an empty slot.
-    fn lookup_elem(map: &Array<Maps>, key: u32) -> Option<NonNull<u8>> {
-        map.stored(key).map(NonNull::cast)
+    fn lookup_elem(map: &Array<Maps>, key: u32) -> Option<ValuePtr> {
+        map.lookup(key)
     }
 
     /// `fd_array_map_delete_elem()`.
@@ -84,12 +83,8 @@ impl MapOps for ArrayOfMapsMap {
     }
 
     /// `array_of_map_gen_lookup()`: R1 = map, R2 = key; R0 = the inner map or 0.
-    fn gen_lookup(map: &Array<Maps>, insns: &mut InsnBuf<'_>) -> Result {
-        gen_elem_addr(map, map.elem_size(), 2, insns)?;
-        insns.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
-        insns.push(Insn::jmp_imm(bindings::BPF_JEQ, Reg::R0, 0, 1))?;
-        insns.push(Insn::ja(1))?;
-        insns.push(Insn::mov64_imm(Reg::R0, 0))
+    fn gen_lookup(map: &ArrayHeader<Maps>, insns: &mut InsnBuf<'_>) -> Result {
+        insns.array_of_maps_lookup(map)
     }
 
     /// `map_check_no_btf()`.

@@ -24,8 +24,8 @@ mod prog_array_aux;
 mod stats;
 
 pub(crate) use array::{
-    page_align, Array, ArrayBox, ArrayLayout, ForEachCallback, Inline, PerCpu, Storage, ValueBuf,
-    ValueSrc,
+    page_align, Array, ArrayBox, ArrayHeader, ArrayLayout, DirectValue, ForEachCallback, Inline,
+    MmapPage, PerCpu, Storage, ValueBuf, ValuePtr, ValueSrc,
 };
 pub(crate) use attr::{flags, map_type, MapAttr};
 pub(crate) use batch::Batch;
@@ -33,7 +33,7 @@ pub(crate) use btf::BtfType;
 pub(crate) use fd_array::{
     Cgroup, EventEntry, FdElem, InnerMap, Map, MapFile, MapMeta, Prog, Ptrs, TailCall,
 };
-pub(crate) use insn::{jit_supports_percpu_insn, Insn, InsnBuf, Reg};
+pub(crate) use insn::{jit_supports_percpu_insn, InsnBuf};
 pub(crate) use map::MapHeader;
 pub(crate) use ops::{MapOps, Registration};
 pub(crate) use percpu::{cond_resched, num_possible_cpus, possible_cpus, Cpu};

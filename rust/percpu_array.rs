@@ -7,18 +7,14 @@
 //! bytes each (or one CPU's with `BPF_F_CPU`). The checks are made in the order of the C code,
 //! so every input gets the errno the built-in map gives.
 
-use core::ptr::NonNull;
 use kernel::{prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
-use crate::array::{
-    alloc_check, check_btf, gen_elem_addr, get_next_key, layout, meta_equal, update_checks,
-};
+use crate::array::{alloc_check, check_btf, get_next_key, layout, meta_equal, update_checks};
 use crate::bpf::{
     flags, jit_supports_percpu_insn, map_type, num_possible_cpus, possible_cpus, Array, ArrayBox,
-    Batch, BtfType, Cpu, ForEachCallback, Insn, InsnBuf, MapAttr, MapHeader, MapOps, PerCpu, Reg,
-    ValueBuf, ValueSrc,
+    ArrayHeader, Batch, BtfType, Cpu, DirectValue, ForEachCallback, InsnBuf, MapAttr, MapHeader,
+    MapOps, PerCpu, ValueBuf, ValuePtr, ValueSrc,
 };
-use kernel::bindings;
 
 /// The CPU of a `BPF_F_CPU` request: the upper 32 bits of the flags. The syscall layer has
 /// checked that it is a possible CPU (`bpf_map_check_op_flags()`).
@@ -109,15 +105,15 @@ impl MapOps for PerCpuArrayMap {
 
     /// `percpu_array_map_lookup_elem()`: this CPU's copy.
     #[inline]
-    fn lookup_elem(map: &Array<PerCpu>, key: u32) -> Option<NonNull<u8>> {
-        map.elem(key).map(|e| e.on_this_cpu().ptr())
+    fn lookup_elem(map: &Array<PerCpu>, key: u32) -> Option<ValuePtr> {
+        map.elem(key).map(|e| e.on_this_cpu().into())
     }
 
     /// `percpu_array_map_lookup_percpu_elem()`: the copy of `cpu`, none past `nr_cpu_ids`.
     #[inline]
-    fn lookup_percpu_elem(map: &Array<PerCpu>, key: u32, cpu: u32) -> Option<NonNull<u8>> {
+    fn lookup_percpu_elem(map: &Array<PerCpu>, key: u32, cpu: u32) -> Option<ValuePtr> {
         let cpu = Cpu::new(cpu)?;
-        map.elem(key).map(|e| e.on(cpu).ptr())
+        map.elem(key).map(|e| e.on(cpu).into())
     }
 
     /// `bpf_percpu_array_copy()`: with `BPF_F_CPU` the value of one CPU, else the values of all
@@ -171,24 +167,13 @@ impl MapOps for PerCpuArrayMap {
 
     /// `percpu_array_map_gen_lookup()`: as for `BPF_MAP_TYPE_ARRAY`, on `pptrs[]`, and the
     /// per-CPU pointer turned into this CPU's address by the JIT.
-    fn gen_lookup(map: &Array<PerCpu>, insns: &mut InsnBuf<'_>) -> Result {
-        if !jit_supports_percpu_insn() {
-            return Err(EOPNOTSUPP);
-        }
-        if map.map_flags() & flags::INNER_MAP != 0 {
-            return Err(EOPNOTSUPP);
-        }
-        // `pptrs[]`: pointer-sized elements.
-        gen_elem_addr(map, 8, 2, insns)?;
-        insns.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
-        insns.push(Insn::mov64_percpu_reg(Reg::R0, Reg::R0))?;
-        insns.push(Insn::ja(1))?;
-        insns.push(Insn::mov64_imm(Reg::R0, 0))
+    fn gen_lookup(map: &ArrayHeader<PerCpu>, insns: &mut InsnBuf<'_>) -> Result {
+        insns.percpu_array_lookup(map)
     }
 
     /// `percpu_array_map_direct_value_addr()`: `.percpu` global data, addressed through the
     /// per-CPU pointer of its single element.
-    fn direct_value_addr(map: &Array<PerCpu>, off: u32) -> Result<u64> {
+    fn direct_value_addr(map: &Array<PerCpu>, off: u32) -> Result<DirectValue> {
         if !jit_supports_percpu_insn() || map.max_entries() != 1 {
             return Err(EOPNOTSUPP);
         }
@@ -196,7 +181,7 @@ impl MapOps for PerCpuArrayMap {
             return Err(EINVAL);
         }
         let elem = map.elem(0).ok_or(EOPNOTSUPP)?;
-        Ok(elem.pptr().as_raw() as u64)
+        Ok(elem.direct_value())
     }
 
     /// `percpu_array_map_direct_value_meta()`.
@@ -204,7 +189,7 @@ impl MapOps for PerCpuArrayMap {
         if !jit_supports_percpu_insn() || map.max_entries() != 1 {
             return Err(EOPNOTSUPP);
         }
-        let base = map.elem(0).ok_or(EOPNOTSUPP)?.pptr().as_raw() as u64;
+        let base = map.elem(0).ok_or(EOPNOTSUPP)?.direct_value().addr();
         if imm < base || imm >= base + u64::from(map.elem_size()) {
             return Err(ENOENT);
         }

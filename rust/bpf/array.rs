@@ -18,6 +18,9 @@ use kernel::{bindings, ffi::c_void, prelude::*, seq_file::SeqFile, types::Opaque
 
 const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 
+/// `PAGE_SHIFT`.
+const PAGE_SHIFT: u32 = PAGE_SIZE.trailing_zeros();
+
 /// `PAGE_ALIGN()`.
 pub(crate) const fn page_align(size: u64) -> u64 {
     (size + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
@@ -250,7 +253,21 @@ unsafe fn free_pptrs(pptrs: *mut *mut c_void, n: u32) {
 /// reference, accessed atomically only. `aux` is null, or the
 /// [`ProgArrayAux`](super::prog_array_aux::ProgArrayAux) of a PROG_ARRAY from creation to free.
 #[repr(transparent)]
-pub(crate) struct Array<S: Storage>(Opaque<bindings::bpf_array>, PhantomData<S>);
+pub(crate) struct Array<S: Storage>(ArrayHeader<S>);
+
+/// The header of an array map: the `struct bpf_map` and the fields of `struct bpf_array` before
+/// the elements, which is all an inner-map template has (`bpf_map_meta_alloc()` copies
+/// `index_mask` and `elem_size` into a header without elements). `map_gen_lookup` receives
+/// either, so it sees only this.
+///
+/// # Invariants
+///
+/// `0` is the `struct bpf_array` of a live [`Array`] of storage `S`, or of an inner-map template
+/// made from one, alive as long as `self`: its map header, `elem_size` and `index_mask` are
+/// initialised and the fields read here are never written again. Nothing behind the header is
+/// accessed through it.
+#[repr(transparent)]
+pub(crate) struct ArrayHeader<S: Storage>(Opaque<bindings::bpf_array>, PhantomData<S>);
 
 /// Reads field `$field` of the `struct bpf_map` header of `$array`, one that is set at creation
 /// and never written again. Through the raw pointer: other fields of the header (the refcounts,
@@ -266,41 +283,21 @@ macro_rules! creation_field {
     }};
 }
 
-impl<S: Storage> Array<S> {
-    /// Size of the header, `sizeof(struct bpf_array)`.
-    pub(crate) const HEADER_SIZE: u64 = size_of::<bindings::bpf_array>() as u64;
-
-    /// Offset of `value[]` (and `pptrs[]`) in the header, `offsetof(struct bpf_array, value)`.
-    pub(crate) const VALUE_OFFSET: i32 =
-        core::mem::offset_of!(bindings::bpf_array, __bindgen_anon_1) as i32;
-
-    /// Borrows the array behind a map pointer that the BPF core passed to an op.
+impl<S: Storage> ArrayHeader<S> {
+    /// Borrows the header behind a map pointer that the verifier passed to `map_gen_lookup`.
     ///
     /// # Safety
     ///
     /// `map` must be the `map` member of an array allocated by [`ArrayBox::alloc`] for storage
-    /// `S` that stays alive for `'a`.
+    /// `S`, or of an inner-map template made from one, that stays alive for `'a`.
     pub(crate) unsafe fn from_map<'a>(map: *const bindings::bpf_map) -> &'a Self {
-        // SAFETY: `map` is the first member of `struct bpf_array` (offset 0), `Array` is a
+        // SAFETY: `map` is the first member of `struct bpf_array` (offset 0), `ArrayHeader` is a
         // transparent wrapper of it, and the caller guarantees that it lives for `'a`.
         unsafe { &*map.cast::<Self>() }
     }
 
     fn raw(&self) -> *mut bindings::bpf_array {
         self.0.get()
-    }
-
-    /// The `struct bpf_array` itself, for the fields that only some array types use (`aux`).
-    pub(super) fn as_array_ptr(&self) -> *mut bindings::bpf_array {
-        self.raw()
-    }
-
-    /// Address of the element area behind the header (`value[]`, `pptrs[]` or `ptrs[]`).
-    pub(super) fn elem_base(&self) -> *mut u8 {
-        // Only an address computation: the three share the union behind the header.
-        self.raw()
-            .cast::<u8>()
-            .wrapping_add(Self::VALUE_OFFSET as usize)
     }
 
     /// The `struct bpf_map` header.
@@ -334,27 +331,76 @@ impl<S: Storage> Array<S> {
         creation_field!(self, bypass_spec_v1)
     }
 
+    /// `map.btf_key_type_id`: non-zero when the map was created with BTF for its key.
+    pub(crate) fn btf_key_type_id(&self) -> u32 {
+        creation_field!(self, btf_key_type_id)
+    }
+
     /// Size of one element: `value_size` rounded up to 8.
     pub(crate) fn elem_size(&self) -> u32 {
-        // SAFETY: `elem_size` is set at allocation and never written again (type invariant).
+        // SAFETY: `elem_size` is set before the map or template is published and never written
+        // again (type invariant).
         unsafe { (*self.raw()).elem_size }
     }
 
     /// The mask applied to every index against speculative out-of-bounds access.
     pub(crate) fn index_mask(&self) -> u32 {
-        // SAFETY: `index_mask` is set at allocation and never written again (type invariant).
+        // SAFETY: `index_mask` is set before the map or template is published and never written
+        // again (type invariant).
         unsafe { (*self.raw()).index_mask }
+    }
+}
+
+impl<S: Storage> core::ops::Deref for Array<S> {
+    type Target = ArrayHeader<S>;
+
+    fn deref(&self) -> &ArrayHeader<S> {
+        // INVARIANT: the header of a live array.
+        &self.0
+    }
+}
+
+impl<S: Storage> Array<S> {
+    /// Size of the header, `sizeof(struct bpf_array)`.
+    pub(crate) const HEADER_SIZE: u64 = size_of::<bindings::bpf_array>() as u64;
+
+    /// Offset of `value[]` (and `pptrs[]`) in the header, `offsetof(struct bpf_array, value)`.
+    pub(crate) const VALUE_OFFSET: i32 =
+        core::mem::offset_of!(bindings::bpf_array, __bindgen_anon_1) as i32;
+
+    /// Borrows the array behind a map pointer that the BPF core passed to an op.
+    ///
+    /// # Safety
+    ///
+    /// `map` must be the `map` member of an array allocated by [`ArrayBox::alloc`] for storage
+    /// `S` that stays alive for `'a`.
+    pub(crate) unsafe fn from_map<'a>(map: *const bindings::bpf_map) -> &'a Self {
+        // SAFETY: `map` is the first member of `struct bpf_array` (offset 0), `Array` is a
+        // transparent wrapper of it, and the caller guarantees that it lives for `'a`.
+        unsafe { &*map.cast::<Self>() }
+    }
+
+    fn raw(&self) -> *mut bindings::bpf_array {
+        self.0.raw()
+    }
+
+    /// The `struct bpf_array` itself, for the fields that only some array types use (`aux`).
+    pub(super) fn as_array_ptr(&self) -> *mut bindings::bpf_array {
+        self.raw()
+    }
+
+    /// Address of the element area behind the header (`value[]`, `pptrs[]` or `ptrs[]`).
+    pub(super) fn elem_base(&self) -> *mut u8 {
+        // Only an address computation: the three share the union behind the header.
+        self.raw()
+            .cast::<u8>()
+            .wrapping_add(Self::VALUE_OFFSET as usize)
     }
 
     /// Do the values hold timers, workqueues or task_work, which go with the last user reference?
     pub(crate) fn has_internal_structs(&self) -> bool {
         // SAFETY: the map header is valid (type invariant).
         unsafe { ffi::rust_arraymap_has_internal_structs(self.as_map_ptr()) }
-    }
-
-    /// `map.btf_key_type_id`: non-zero when the map was created with BTF for its key.
-    pub(crate) fn btf_key_type_id(&self) -> u32 {
-        creation_field!(self, btf_key_type_id)
     }
 
     /// Bytes of the values of all possible CPUs side by side, `elem_size` each: how the
@@ -387,9 +433,27 @@ impl<S: Storage> Array<S> {
 
 impl Array<Inline> {
     /// Address of the first value, `array->value`.
-    pub(crate) fn values(&self) -> *mut u8 {
+    fn values(&self) -> *mut u8 {
         // SAFETY: `raw()` is valid (type invariant); this only computes the address of `value[]`.
         unsafe { (&raw mut (*self.raw()).__bindgen_anon_1).cast() }
+    }
+
+    /// `array->value` as `ldimm64` of global data loads it (`array_map_direct_value_addr()`).
+    pub(crate) fn direct_value(&self) -> DirectValue {
+        DirectValue(self.values() as u64)
+    }
+
+    /// Page `pgoff` of the values of a `BPF_F_MMAPABLE` array, for the fault handler of one of
+    /// its mappings (`array_map_mmap_fault()`); `None` past the pages of the values, or if the
+    /// array is not mmapable.
+    pub(crate) fn mmap_page(&self, pgoff: u64) -> Option<MmapPage> {
+        let bytes = u64::from(self.max_entries()) * u64::from(self.elem_size());
+        if self.map_flags() & flags::MMAPABLE == 0 || pgoff >= page_align(bytes) >> PAGE_SHIFT {
+            return None;
+        }
+        // INVARIANT: the page is inside `value[]` of an mmapable array, vmalloc memory that
+        // lives as long as the array.
+        NonNull::new(self.values().wrapping_add((pgoff << PAGE_SHIFT) as usize)).map(MmapPage)
     }
 
     /// The element at `index`, or `None` past `max_entries`.
@@ -490,6 +554,12 @@ impl<'a> PerCpuElem<'a> {
         self.pptr
     }
 
+    /// The per-CPU pointer as `ldimm64` of `.percpu` global data loads it
+    /// (`percpu_array_map_direct_value_addr()`).
+    pub(crate) fn direct_value(&self) -> DirectValue {
+        DirectValue(self.pptr.as_raw() as u64)
+    }
+
     /// The copy of `cpu` (`per_cpu_ptr()`).
     #[inline]
     pub(crate) fn on(&self, cpu: Cpu) -> Elem<'a> {
@@ -529,6 +599,64 @@ impl<'a> PerCpuElem<'a> {
 /// One value of an array: an element of an [`Inline`] array, or one CPU's copy of a [`PerCpu`]
 /// element.
 ///
+/// An address that the BPF core dereferences without checking it, returned by
+/// `map_lookup_elem` and `map_lookup_percpu_elem`: a value of an element, or the object in a
+/// slot of an array of maps. Only this layer makes one, from an element it bounds-checked.
+///
+/// # Invariants
+///
+/// `0` is a value of a live array map (`elem_size` bytes), or an object that a slot of one
+/// holds, valid for as long as the caller's RCU read lock.
+#[derive(Clone, Copy)]
+pub(crate) struct ValuePtr(NonNull<u8>);
+
+impl ValuePtr {
+    /// The address, for the BPF core.
+    pub(super) fn as_ptr(self) -> *mut u8 {
+        self.0.as_ptr()
+    }
+
+    /// The object in a slot of an array map.
+    pub(super) fn from_slot<T>(obj: NonNull<T>) -> Self {
+        // INVARIANT: the callers pass what a slot of a live array holds.
+        Self(obj.cast())
+    }
+}
+
+impl From<Elem<'_>> for ValuePtr {
+    fn from(elem: Elem<'_>) -> Self {
+        // INVARIANT: a value of a live array (type invariant of `Elem`).
+        Self(elem.ptr)
+    }
+}
+
+/// The address that `ldimm64` of global data loads and the verifier embeds in the program
+/// (`map_direct_value_addr`): `value[]` of an array, the per-CPU pointer of the element of a
+/// per-CPU array. Only this layer makes one.
+#[derive(Clone, Copy)]
+pub(crate) struct DirectValue(u64);
+
+impl DirectValue {
+    /// The address as a number, to compare with the `imm` of `map_direct_value_meta`.
+    pub(crate) fn addr(self) -> u64 {
+        self.0
+    }
+}
+
+/// A page of the values of a `BPF_F_MMAPABLE` array, which the fault handler maps.
+///
+/// # Invariants
+///
+/// `0` is the start of a page inside the vmalloc'ed `value[]` of a live mmapable array.
+pub(crate) struct MmapPage(NonNull<u8>);
+
+impl MmapPage {
+    /// The address, for `vmalloc_to_page()`.
+    pub(super) fn as_ptr(&self) -> *mut u8 {
+        self.0.as_ptr()
+    }
+}
+
 /// # Invariants
 ///
 /// `ptr` points to a value of the array `array` (`elem_size` bytes), and both live for `'a`.
@@ -540,7 +668,7 @@ pub(crate) struct Elem<'a> {
 
 impl Elem<'_> {
     /// The element's address, as handed to BPF programs and to the syscall layer.
-    pub(crate) fn ptr(&self) -> NonNull<u8> {
+    pub(super) fn ptr(&self) -> NonNull<u8> {
         self.ptr
     }
 

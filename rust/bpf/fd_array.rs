@@ -11,7 +11,7 @@
 //! and how its reference is dropped, is told by the object types of this file.
 
 use super::{
-    array::{sealed, seq_show_value, Array, ArrayBox, Storage, ValueBuf},
+    array::{sealed, seq_show_value, Array, ArrayBox, Storage, ValueBuf, ValuePtr},
     ffi,
     percpu::cond_resched,
     prog_array_aux::ProgArrayAux,
@@ -143,11 +143,16 @@ impl<E: FdElem> Array<Ptrs<E>> {
     /// the slot points to, `None` when it is empty or past `max_entries`. It may be dropped
     /// concurrently; see [`Array::get`] to use it.
     #[inline]
-    pub(crate) fn stored(&self, key: u32) -> Option<NonNull<E::Target>> {
+    fn stored(&self, key: u32) -> Option<NonNull<E::Target>> {
         if key >= self.max_entries() {
             return None;
         }
         NonNull::new(self.slot_at(key & self.index_mask()).load(Relaxed).cast())
+    }
+
+    /// `array_of_map_lookup_elem()`: what the slot at `key` holds, for the BPF core.
+    pub(crate) fn lookup(&self, key: u32) -> Option<ValuePtr> {
+        self.stored(key).map(ValuePtr::from_slot)
     }
 
     /// The object at `key`, for as long as the RCU read lock `guard` is held.

@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A builder for the BPF instructions that `map_gen_lookup` emits.
+//! The BPF instructions that `map_gen_lookup` emits.
 //!
-//! The constructors mirror the macros of `include/linux/filter.h` (`BPF_ALU64_IMM()`,
-//! `BPF_LDX_MEM()`...), which bindgen cannot translate, so that the instruction stream of a
-//! Rust map is byte for byte the one the C map emits.
+//! The verifier patches them into programs without checking them again, so they are made here,
+//! one sequence per array layout ([`InsnBuf::array_lookup`], [`InsnBuf::percpu_array_lookup`],
+//! [`InsnBuf::array_of_maps_lookup`]), from the header of the very map (or inner-map template)
+//! they index; a map type can only choose whether to inline. The constructors mirror the macros
+//! of `include/linux/filter.h` (`BPF_ALU64_IMM()`, `BPF_LDX_MEM()`...), which bindgen cannot
+//! translate, so that the instruction stream of a Rust map is byte for byte the one the C map
+//! emits.
 
+use super::{
+    array::{Array, ArrayHeader, Inline, PerCpu, Storage},
+    attr::flags,
+    fd_array::{InnerMap, Ptrs},
+};
 use kernel::{bindings, prelude::*};
 
 /// `BPF_ADDR_PERCPU` (include/linux/filter.h): the `off` of the per-CPU address move.
@@ -20,7 +29,7 @@ pub(crate) fn jit_supports_percpu_insn() -> bool {
 /// A BPF register.
 #[derive(Clone, Copy)]
 #[repr(u8)]
-pub(crate) enum Reg {
+enum Reg {
     /// R0: return value.
     R0 = 0,
     /// R1: first argument.
@@ -31,7 +40,7 @@ pub(crate) enum Reg {
 
 /// One BPF instruction.
 #[derive(Clone, Copy)]
-pub(crate) struct Insn(bindings::bpf_insn);
+struct Insn(bindings::bpf_insn);
 
 impl Insn {
     fn new(code: u32, dst: Reg, src: Reg, off: i16, imm: i32) -> Self {
@@ -45,7 +54,7 @@ impl Insn {
     }
 
     /// `BPF_ALU64_IMM(op, dst, imm)`.
-    pub(crate) fn alu64_imm(op: u32, dst: Reg, imm: i32) -> Self {
+    fn alu64_imm(op: u32, dst: Reg, imm: i32) -> Self {
         Self::new(
             bindings::BPF_ALU64 | op | bindings::BPF_K,
             dst,
@@ -56,7 +65,7 @@ impl Insn {
     }
 
     /// `BPF_ALU32_IMM(op, dst, imm)`.
-    pub(crate) fn alu32_imm(op: u32, dst: Reg, imm: i32) -> Self {
+    fn alu32_imm(op: u32, dst: Reg, imm: i32) -> Self {
         Self::new(
             bindings::BPF_ALU | op | bindings::BPF_K,
             dst,
@@ -67,12 +76,12 @@ impl Insn {
     }
 
     /// `BPF_ALU64_REG(op, dst, src)`.
-    pub(crate) fn alu64_reg(op: u32, dst: Reg, src: Reg) -> Self {
+    fn alu64_reg(op: u32, dst: Reg, src: Reg) -> Self {
         Self::new(bindings::BPF_ALU64 | op | bindings::BPF_X, dst, src, 0, 0)
     }
 
     /// `BPF_LDX_MEM(size, dst, src, off)`.
-    pub(crate) fn ldx_mem(size: u32, dst: Reg, src: Reg, off: i16) -> Self {
+    fn ldx_mem(size: u32, dst: Reg, src: Reg, off: i16) -> Self {
         Self::new(
             bindings::BPF_LDX | size | bindings::BPF_MEM,
             dst,
@@ -83,7 +92,7 @@ impl Insn {
     }
 
     /// `BPF_JMP_IMM(op, dst, imm, off)`.
-    pub(crate) fn jmp_imm(op: u32, dst: Reg, imm: i32, off: i16) -> Self {
+    fn jmp_imm(op: u32, dst: Reg, imm: i32, off: i16) -> Self {
         Self::new(
             bindings::BPF_JMP | op | bindings::BPF_K,
             dst,
@@ -94,14 +103,14 @@ impl Insn {
     }
 
     /// `BPF_JMP_IMM(BPF_JA, 0, 0, off)`: jump over `off` instructions.
-    pub(crate) fn ja(off: i16) -> Self {
+    fn ja(off: i16) -> Self {
         Self::jmp_imm(bindings::BPF_JA, Reg::R0, 0, off)
     }
 
     /// `BPF_MOV64_PERCPU_REG(dst, src)`: `dst = this CPU's address of the per-CPU pointer in
     /// src`, an instruction internal to the kernel that only JITs with
     /// [`jit_supports_percpu_insn`] can translate.
-    pub(crate) fn mov64_percpu_reg(dst: Reg, src: Reg) -> Self {
+    fn mov64_percpu_reg(dst: Reg, src: Reg) -> Self {
         Self::new(
             bindings::BPF_ALU64 | bindings::BPF_MOV | bindings::BPF_X,
             dst,
@@ -112,7 +121,7 @@ impl Insn {
     }
 
     /// `BPF_MOV64_IMM(dst, imm)`.
-    pub(crate) fn mov64_imm(dst: Reg, imm: i32) -> Self {
+    fn mov64_imm(dst: Reg, imm: i32) -> Self {
         Self::alu64_imm(bindings::BPF_MOV, dst, imm)
     }
 }
@@ -133,7 +142,7 @@ impl<'a> InsnBuf<'a> {
     }
 
     /// Appends an instruction.
-    pub(crate) fn push(&mut self, insn: Insn) -> Result {
+    fn push(&mut self, insn: Insn) -> Result {
         let slot = self.buf.get_mut(self.len).ok_or(E2BIG)?;
         *slot = insn.0;
         self.len += 1;
@@ -143,5 +152,96 @@ impl<'a> InsnBuf<'a> {
     /// Number of instructions emitted.
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The start of every lookup of the family, with R1 = map and R2 = &key: R1 = the elements,
+    /// R0 = the key, a jump to the final `R0 = 0` past `max_entries`, the Spectre v1 mask unless
+    /// the creator bypasses it, and R0 = the address of element R0 of `elem_bytes` bytes. The
+    /// caller then emits `tail` instructions, `BPF_JA +1` and `R0 = 0`.
+    fn elem_addr<S: Storage>(
+        &mut self,
+        map: &ArrayHeader<S>,
+        elem_bytes: u32,
+        tail: i16,
+    ) -> Result {
+        // Immediates are s32 in the instruction set; C passes these u32 through the same cast.
+        let max_entries = map.max_entries() as i32;
+
+        self.push(Insn::alu64_imm(
+            bindings::BPF_ADD,
+            Reg::R1,
+            Array::<S>::VALUE_OFFSET,
+        ))?;
+        self.push(Insn::ldx_mem(bindings::BPF_W, Reg::R0, Reg::R2, 0))?;
+        // Past the scaling, the add, the caller's tail and its `BPF_JA`.
+        let skip = 3 + tail;
+        if !map.bypass_spec_v1() {
+            self.push(Insn::jmp_imm(
+                bindings::BPF_JGE,
+                Reg::R0,
+                max_entries,
+                skip + 1,
+            ))?;
+            self.push(Insn::alu32_imm(
+                bindings::BPF_AND,
+                Reg::R0,
+                map.index_mask() as i32,
+            ))?;
+        } else {
+            self.push(Insn::jmp_imm(bindings::BPF_JGE, Reg::R0, max_entries, skip))?;
+        }
+        if elem_bytes.is_power_of_two() {
+            self.push(Insn::alu64_imm(
+                bindings::BPF_LSH,
+                Reg::R0,
+                elem_bytes.trailing_zeros() as i32,
+            ))?;
+        } else {
+            self.push(Insn::alu64_imm(
+                bindings::BPF_MUL,
+                Reg::R0,
+                elem_bytes as i32,
+            ))?;
+        }
+        self.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))
+    }
+
+    /// `array_map_gen_lookup()`: R0 = the value at key *R2 of the array R1, or 0 past
+    /// `max_entries`. `EOPNOTSUPP` for a `BPF_F_INNER_MAP` template, whose inner arrays may be
+    /// larger than it says.
+    pub(crate) fn array_lookup(&mut self, map: &ArrayHeader<Inline>) -> Result {
+        if map.map_flags() & flags::INNER_MAP != 0 {
+            return Err(EOPNOTSUPP);
+        }
+        self.elem_addr(map, map.elem_size(), 0)?;
+        self.push(Insn::ja(1))?;
+        self.push(Insn::mov64_imm(Reg::R0, 0))
+    }
+
+    /// `percpu_array_map_gen_lookup()`: R0 = this CPU's value at key *R2 of the per-CPU array
+    /// R1, or 0. `EOPNOTSUPP` without the JIT's per-CPU address move, and for a
+    /// `BPF_F_INNER_MAP` template.
+    pub(crate) fn percpu_array_lookup(&mut self, map: &ArrayHeader<PerCpu>) -> Result {
+        if !jit_supports_percpu_insn() {
+            return Err(EOPNOTSUPP);
+        }
+        if map.map_flags() & flags::INNER_MAP != 0 {
+            return Err(EOPNOTSUPP);
+        }
+        // `pptrs[]`: pointer-sized elements.
+        self.elem_addr(map, 8, 2)?;
+        self.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
+        self.push(Insn::mov64_percpu_reg(Reg::R0, Reg::R0))?;
+        self.push(Insn::ja(1))?;
+        self.push(Insn::mov64_imm(Reg::R0, 0))
+    }
+
+    /// `array_of_map_gen_lookup()`: R0 = the inner map at key *R2 of the array of maps R1, or 0.
+    pub(crate) fn array_of_maps_lookup(&mut self, map: &ArrayHeader<Ptrs<InnerMap>>) -> Result {
+        self.elem_addr(map, map.elem_size(), 2)?;
+        self.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
+        self.push(Insn::jmp_imm(bindings::BPF_JEQ, Reg::R0, 0, 1))?;
+        self.push(Insn::ja(1))?;
+        self.push(Insn::mov64_imm(Reg::R0, 0))
     }
 }

@@ -9,7 +9,10 @@
 //! it does for any map type without that op.
 
 use super::{
-    array::{Array, ArrayBox, ForEachCallback, Storage, ValueBuf, ValueSrc},
+    array::{
+        Array, ArrayBox, ArrayHeader, DirectValue, ForEachCallback, MmapPage, Storage, ValueBuf,
+        ValuePtr, ValueSrc,
+    },
     attr::flags,
     attr::MapAttr,
     batch::Batch,
@@ -70,7 +73,7 @@ pub(crate) trait MapOps {
     fn mem_usage(map: &Array<Self::Storage>) -> u64;
 
     /// Looks up an element, for the syscall layer and for BPF programs (`map_lookup_elem`).
-    fn lookup_elem(_map: &Array<Self::Storage>, _key: u32) -> Option<NonNull<u8>> {
+    fn lookup_elem(_map: &Array<Self::Storage>, _key: u32) -> Option<ValuePtr> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -86,11 +89,7 @@ pub(crate) trait MapOps {
 
     /// Looks up the copy of `cpu` of a per-CPU element, for `bpf_map_lookup_percpu_elem()`
     /// (`map_lookup_percpu_elem`).
-    fn lookup_percpu_elem(
-        _map: &Array<Self::Storage>,
-        _key: u32,
-        _cpu: u32,
-    ) -> Option<NonNull<u8>> {
+    fn lookup_percpu_elem(_map: &Array<Self::Storage>, _key: u32, _cpu: u32) -> Option<ValuePtr> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -138,13 +137,13 @@ pub(crate) trait MapOps {
     }
 
     /// Emits the instructions that the verifier inlines for a lookup (`map_gen_lookup`).
-    fn gen_lookup(_map: &Array<Self::Storage>, _insns: &mut InsnBuf<'_>) -> Result {
+    fn gen_lookup(_map: &ArrayHeader<Self::Storage>, _insns: &mut InsnBuf<'_>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Address of the value at offset `off`, for `ldimm64` of global data
     /// (`map_direct_value_addr`).
-    fn direct_value_addr(_map: &Array<Self::Storage>, _off: u32) -> Result<u64> {
+    fn direct_value_addr(_map: &Array<Self::Storage>, _off: u32) -> Result<DirectValue> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -187,8 +186,9 @@ pub(crate) trait MapOps {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// The vmalloc address backing page `pgoff` of a user mapping (`map_mmap_fault`).
-    fn mmap_fault(_map: &Array<Self::Storage>, _pgoff: u64) -> *mut u8 {
+    /// The page of the map that backs page `pgoff` of a user mapping (`map_mmap_fault`);
+    /// `None` answers `VM_FAULT_SIGBUS`.
+    fn mmap_fault(_map: &Array<Self::Storage>, _pgoff: u64) -> Option<MmapPage> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -337,10 +337,7 @@ impl<T: MapOps> Adapter<T> {
     unsafe extern "C" fn lookup_elem(map: *mut bindings::bpf_map, key: *mut c_void) -> *mut c_void {
         // SAFETY: the BPF core passes a live map of these ops and a key of `key_size` (4) bytes.
         let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
-        match T::lookup_elem(map, key) {
-            Some(value) => value.as_ptr().cast(),
-            None => core::ptr::null_mut(),
-        }
+        T::lookup_elem(map, key).map_or(core::ptr::null_mut(), |v| v.as_ptr().cast())
     }
 
     /// `fd_array_map_lookup_elem()`.
@@ -438,10 +435,7 @@ impl<T: MapOps> Adapter<T> {
     ) -> *mut c_void {
         // SAFETY: the helper passes a live map of these ops and a 4-byte key.
         let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
-        match T::lookup_percpu_elem(map, key, cpu) {
-            Some(value) => value.as_ptr().cast(),
-            None => core::ptr::null_mut(),
-        }
+        T::lookup_percpu_elem(map, key, cpu).map_or(core::ptr::null_mut(), |v| v.as_ptr().cast())
     }
 
     /// The value buffer that the syscall layer allocated for a per-CPU map, of
@@ -527,17 +521,18 @@ impl<T: MapOps> Adapter<T> {
 
     /// # Safety
     ///
-    /// `map` must be a live map of these ops and `insn_buf` the verifier's buffer of
-    /// `INSN_BUF_SIZE` instructions.
+    /// `map` must be a live map of these ops, or an inner-map template made from one, and
+    /// `insn_buf` the verifier's buffer of `INSN_BUF_SIZE` instructions.
     unsafe extern "C" fn gen_lookup(
         map: *mut bindings::bpf_map,
         insn_buf: *mut bindings::bpf_insn,
     ) -> c_int {
-        // SAFETY: the verifier passes a live map and its `insn_buf[INSN_BUF_SIZE]`, which
-        // nothing else accesses during the call.
+        // SAFETY: the verifier passes a live map of these ops or an inner-map template made
+        // from one, and its `insn_buf[INSN_BUF_SIZE]`, which nothing else accesses during the
+        // call.
         let (map, buf) = unsafe {
             (
-                Array::<T::Storage>::from_map(map),
+                ArrayHeader::<T::Storage>::from_map(map),
                 core::slice::from_raw_parts_mut(insn_buf, InsnBuf::CAPACITY),
             )
         };
@@ -559,7 +554,7 @@ impl<T: MapOps> Adapter<T> {
         // SAFETY: the verifier passes a live map of these ops.
         let map = unsafe { Array::<T::Storage>::from_map(map) };
         // SAFETY: `imm` is writable.
-        unsafe { write_out(T::direct_value_addr(map, off), imm) }
+        unsafe { write_out(T::direct_value_addr(map, off).map(DirectValue::addr), imm) }
     }
 
     /// # Safety
@@ -625,9 +620,12 @@ impl<T: MapOps> Adapter<T> {
                 (*vmf).__bindgen_anon_1.pgoff as u64,
             )
         };
-        let addr = T::mmap_fault(map, pgoff);
-        // SAFETY: `addr` is inside the map's vmalloc area: `mmap` bounded the mapping.
-        unsafe { ffi::rust_arraymap_vmalloc_fault(vmf, addr.cast()) }
+        match T::mmap_fault(map, pgoff) {
+            // SAFETY: `vmf` is the fault being handled, and `page` a page of the map's vmalloc
+            // area (type invariant of `MmapPage`).
+            Some(page) => unsafe { ffi::rust_arraymap_vmalloc_fault(vmf, page.as_ptr().cast()) },
+            None => bindings::vm_fault_reason_VM_FAULT_SIGBUS as bindings::vm_fault_t,
+        }
     }
 
     /// # Safety
