@@ -9,8 +9,7 @@
 //! The map cannot be an inner map (no `map_meta_equal`): a program's type and JIT state bind
 //! the array at run time.
 
-use core::ptr::NonNull;
-use kernel::{bindings, prelude::*, seq_file::SeqFile, sync::rcu};
+use kernel::{prelude::*, seq_file::SeqFile, sync::rcu};
 
 use crate::bpf::{
     map_type, Array, ArrayBox, DeferredClear, MapAttr, MapFile, MapOps, Prog, ProgArrayAux, Ptrs,
@@ -81,18 +80,6 @@ impl MapOps for ProgArrayMap {
 
     fn fd_update_elem(map: &Array<Progs>, file: MapFile, key: u32, fd: u32, flags: u64) -> Result {
         fd_array::update::<Self, _>(map, file, key, fd, flags)
-    }
-
-    /// `prog_array_map_poke_track()`.
-    fn poke_track(map: &Array<Progs>, prog_aux: NonNull<bindings::bpf_prog_aux>) -> Result {
-        ProgArrayAux::of(map).ok_or(EINVAL)?.lock().track(prog_aux)
-    }
-
-    /// `prog_array_map_poke_untrack()`.
-    fn poke_untrack(map: &Array<Progs>, prog_aux: NonNull<bindings::bpf_prog_aux>) {
-        if let Some(aux) = ProgArrayAux::of(map) {
-            aux.lock().untrack(prog_aux);
-        }
     }
 
     /// `prog_array_map_clear()`: the last fd or pin is gone, so no one can add programs any

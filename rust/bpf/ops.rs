@@ -229,19 +229,6 @@ pub(crate) trait MapOps {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// A program with direct tail calls through the map starts tracking it (`map_poke_track`).
-    fn poke_track(
-        _map: &Array<Self::Storage>,
-        _prog_aux: NonNull<bindings::bpf_prog_aux>,
-    ) -> Result {
-        build_error!(VTABLE_DEFAULT_ERROR)
-    }
-
-    /// A program stops tracking the map, before its image goes (`map_poke_untrack`).
-    fn poke_untrack(_map: &Array<Self::Storage>, _prog_aux: NonNull<bindings::bpf_prog_aux>) {
-        build_error!(VTABLE_DEFAULT_ERROR)
-    }
-
     /// A file of the map is closed (`map_release`).
     fn release(_map: &Array<Self::Storage>, _map_file: MapFile) {
         build_error!(VTABLE_DEFAULT_ERROR)
@@ -790,32 +777,37 @@ impl<T: MapOps> Adapter<T> {
         ))
     }
 
+    /// `prog_array_map_poke_track()`: a program with direct tail calls through the map starts
+    /// tracking it. Only for the arrays whose elements patch tail calls (`FdElem::POKE`): the
+    /// layer keeps the list, since it dereferences what is in it.
+    ///
     /// # Safety
     ///
-    /// `map` must be a live map of these ops and `aux` the aux of a program being loaded.
+    /// `map` must be a live PROG_ARRAY of these ops and `aux` the aux of a program being loaded,
+    /// which stays alive until it untracks the map (`map_poke_untrack`, before it is freed).
     unsafe extern "C" fn poke_track(
         map: *mut bindings::bpf_map,
         aux: *mut bindings::bpf_prog_aux,
     ) -> c_int {
-        // SAFETY: the verifier passes a live map of these ops.
-        let map = unsafe { Array::<T::Storage>::from_map(map) };
-        match NonNull::new(aux) {
-            Some(aux) => errno(T::poke_track(map, aux)),
-            None => EINVAL.to_errno(),
-        }
+        let (Some(array_aux), Some(aux)) = (ProgArrayAux::of_map(map), NonNull::new(aux)) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: the program's aux stays alive until it untracks (the caller's promise).
+        errno(unsafe { array_aux.lock().track(aux) })
     }
 
+    /// `prog_array_map_poke_untrack()`: a program stops tracking the map, before its image
+    /// goes.
+    ///
     /// # Safety
     ///
-    /// As for [`Adapter::poke_track`].
+    /// `map` must be a live PROG_ARRAY of these ops and `aux` the aux of a program.
     unsafe extern "C" fn poke_untrack(
         map: *mut bindings::bpf_map,
         aux: *mut bindings::bpf_prog_aux,
     ) {
-        // SAFETY: the BPF core passes a live map of these ops.
-        let map = unsafe { Array::<T::Storage>::from_map(map) };
-        if let Some(aux) = NonNull::new(aux) {
-            T::poke_untrack(map, aux);
+        if let (Some(array_aux), Some(aux)) = (ProgArrayAux::of_map(map), NonNull::new(aux)) {
+            array_aux.lock().untrack(aux);
         }
     }
 
@@ -984,12 +976,12 @@ impl<T: MapOps> Adapter<T> {
         } else {
             None
         },
-        map_poke_track: if T::HAS_POKE_TRACK {
+        map_poke_track: if FdElemOf::<T>::POKE {
             Some(Self::poke_track)
         } else {
             None
         },
-        map_poke_untrack: if T::HAS_POKE_UNTRACK {
+        map_poke_untrack: if FdElemOf::<T>::POKE {
             Some(Self::poke_untrack)
         } else {
             None

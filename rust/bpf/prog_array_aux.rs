@@ -14,11 +14,14 @@ use super::{
     fd_array::{Ptrs, TailCall},
     ffi,
 };
-use core::{cell::UnsafeCell, marker::PhantomData, ptr::NonNull};
+use core::{cell::UnsafeCell, ptr::NonNull};
 use kernel::{
     bindings,
     prelude::*,
-    sync::atomic::{Atomic, Full, Relaxed},
+    sync::{
+        atomic::{Atomic, Full, Relaxed},
+        Mutex, MutexGuard,
+    },
     types::Opaque,
 };
 
@@ -145,14 +148,19 @@ impl ProgArrayAux {
         self.aux.get()
     }
 
-    /// Takes `poke_mutex`, which orders slot updates with the JIT's own patching.
-    pub(crate) fn lock(&self) -> PokeGuard<'_> {
-        // SAFETY: the mutex is initialised (type invariant).
-        unsafe { bindings::mutex_lock(&raw mut (*self.raw()).poke_mutex) };
+    /// `poke_mutex`, which orders slot updates with the JIT's own patching.
+    fn poke_mutex(&self) -> &Mutex<()> {
+        // SAFETY: the mutex was initialised with the aux (type invariant), lives as long as
+        // `self`, and is only ever taken and released as a mutex (here and by the x86 JIT).
+        unsafe { Mutex::from_raw(&raw mut (*self.raw()).poke_mutex) }
+    }
+
+    /// Takes `poke_mutex`.
+    pub(super) fn lock(&self) -> PokeGuard<'_> {
+        // INVARIANT: the mutex is held while the guard lives.
         PokeGuard {
             aux: self,
-            unlock: true,
-            _p: PhantomData,
+            _lock: Some(self.poke_mutex().lock()),
         }
     }
 
@@ -205,11 +213,11 @@ unsafe extern "C" fn clear_work<C: DeferredClear>(work: *mut bindings::work_stru
 ///
 /// # Invariants
 ///
-/// The mutex of `aux` is held for the life of the guard; it is released on drop if `unlock`.
+/// The mutex of `aux` is held for the life of the guard: taken by `_lock`, which releases it on
+/// drop, or by the caller of an op ([`PokeGuard::assume_held`]) when `_lock` is `None`.
 pub(crate) struct PokeGuard<'a> {
     aux: &'a ProgArrayAux,
-    unlock: bool,
-    _p: PhantomData<*mut ()>,
+    _lock: Option<MutexGuard<'a, ()>>,
 }
 
 impl<'a> PokeGuard<'a> {
@@ -220,11 +228,7 @@ impl<'a> PokeGuard<'a> {
     /// The caller must hold the mutex of `aux` for the life of the guard.
     pub(super) unsafe fn assume_held(aux: &'a ProgArrayAux) -> Self {
         // INVARIANT: the caller holds the mutex.
-        Self {
-            aux,
-            unlock: false,
-            _p: PhantomData,
-        }
+        Self { aux, _lock: None }
     }
 
     fn progs(&mut self) -> &mut KVec<NonNull<bindings::bpf_prog_aux>> {
@@ -235,8 +239,13 @@ impl<'a> PokeGuard<'a> {
 
     /// `prog_array_map_poke_track()`: remembers a program whose JIT will patch direct tail
     /// calls through this map (once).
-    pub(crate) fn track(&mut self, prog_aux: NonNull<bindings::bpf_prog_aux>) -> Result {
+    ///
+    /// # Safety
+    ///
+    /// `prog_aux` must be the aux of a program that stays alive until it is untracked.
+    pub(super) unsafe fn track(&mut self, prog_aux: NonNull<bindings::bpf_prog_aux>) -> Result {
         let progs = self.progs();
+        // INVARIANT: the caller keeps the aux alive until `untrack`.
         if !progs.contains(&prog_aux) {
             progs.push(prog_aux, GFP_KERNEL)?;
         }
@@ -244,7 +253,7 @@ impl<'a> PokeGuard<'a> {
     }
 
     /// `prog_array_map_poke_untrack()`.
-    pub(crate) fn untrack(&mut self, prog_aux: NonNull<bindings::bpf_prog_aux>) {
+    pub(super) fn untrack(&mut self, prog_aux: NonNull<bindings::bpf_prog_aux>) {
         let progs = self.progs();
         if let Some(i) = progs.iter().position(|p| *p == prog_aux) {
             progs.remove(i).ok();
@@ -291,15 +300,6 @@ impl<'a> PokeGuard<'a> {
                     bindings::bpf_arch_poke_desc_update(poke, new, old);
                 }
             }
-        }
-    }
-}
-
-impl Drop for PokeGuard<'_> {
-    fn drop(&mut self) {
-        if self.unlock {
-            // SAFETY: the mutex was taken by `ProgArrayAux::lock` (type invariant).
-            unsafe { bindings::mutex_unlock(&raw mut (*self.aux.raw()).poke_mutex) };
         }
     }
 }
