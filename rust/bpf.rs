@@ -4,7 +4,7 @@
 //!
 //! Everything here speaks C: the ops table built from a Rust trait ([`MapOps`], [`Registration`]),
 //! the kernel's own `struct bpf_array` ([`Array`]), creation attributes ([`MapAttr`]), BTF types
-//! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]), per-CPU memory ([`Cpu`],
+//! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]), per-CPU memory ([`cpu_id`],
 //! [`PerCpu`] arrays), the BPF instructions that the verifier inlines ([`InsnBuf`]) and the
 //! per-type counts of created maps that tests read in debugfs ([`CreationCountsFile`]). All
 //! `unsafe` of the crate lives in this module.
@@ -36,6 +36,6 @@ pub(crate) use fd_array::{
 pub(crate) use insn::{jit_supports_percpu_insn, InsnBuf};
 pub(crate) use map::MapHeader;
 pub(crate) use ops::{MapOps, Registration};
-pub(crate) use percpu::{cond_resched, num_possible_cpus, possible_cpus, Cpu};
+pub(crate) use percpu::{cond_resched, cpu_id, num_possible_cpus, possible_cpus};
 pub(crate) use prog_array_aux::{DeferredClear, ModuleQueue, ProgArrayAux};
 pub(crate) use stats::{creation_counts_file, CreationCountsFile};

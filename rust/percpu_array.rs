@@ -7,19 +7,19 @@
 //! bytes each (or one CPU's with `BPF_F_CPU`). The checks are made in the order of the C code,
 //! so every input gets the errno the built-in map gives.
 
-use kernel::{prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
+use kernel::{cpu::CpuId, prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
 use crate::array::{alloc_check, check_btf, get_next_key, layout, meta_equal, update_checks};
 use crate::bpf::{
-    flags, jit_supports_percpu_insn, map_type, num_possible_cpus, possible_cpus, Array, ArrayBox,
-    ArrayHeader, Batch, BtfType, Cpu, DirectValue, ForEachCallback, InsnBuf, MapAttr, MapHeader,
-    MapOps, PerCpu, ValueBuf, ValuePtr, ValueSrc,
+    cpu_id, flags, jit_supports_percpu_insn, map_type, num_possible_cpus, possible_cpus, Array,
+    ArrayBox, ArrayHeader, Batch, BtfType, DirectValue, ForEachCallback, InsnBuf, MapAttr,
+    MapHeader, MapOps, PerCpu, ValueBuf, ValuePtr, ValueSrc,
 };
 
 /// The CPU of a `BPF_F_CPU` request: the upper 32 bits of the flags. The syscall layer has
 /// checked that it is a possible CPU (`bpf_map_check_op_flags()`).
-fn flags_cpu(map_flags: u64) -> Result<Cpu> {
-    Cpu::new((map_flags >> 32) as u32).ok_or(EINVAL)
+fn flags_cpu(map_flags: u64) -> Result<CpuId> {
+    cpu_id((map_flags >> 32) as u32).ok_or(EINVAL)
 }
 
 /// [`MapOps::percpu_copy`] under an RCU read lock that the caller holds: the batches take one
@@ -112,7 +112,7 @@ impl MapOps for PerCpuArrayMap {
     /// `percpu_array_map_lookup_percpu_elem()`: the copy of `cpu`, none past `nr_cpu_ids`.
     #[inline]
     fn lookup_percpu_elem(map: &Array<PerCpu>, key: u32, cpu: u32) -> Option<ValuePtr> {
-        let cpu = Cpu::new(cpu)?;
+        let cpu = cpu_id(cpu)?;
         map.elem(key).map(|e| e.on(cpu).into())
     }
 
@@ -208,7 +208,7 @@ impl MapOps for PerCpuArrayMap {
         };
         seq_print!(m, "{}: {{\n", key);
         for cpu in possible_cpus() {
-            seq_print!(m, "\tcpu{}: ", cpu.id());
+            seq_print!(m, "\tcpu{}: ", cpu.as_u32());
             elem.on(cpu).seq_show(m);
             seq_print!(m, "\n");
         }

@@ -11,10 +11,10 @@ use super::{
     attr::MapAttr,
     fd_array::{FdElem, NoElem},
     ffi,
-    percpu::{self, Cpu, CpuOffset, PerCpuPtr},
+    percpu::{self, CpuOffset, PerCpuPtr},
 };
 use core::{marker::PhantomData, mem::size_of, ptr::NonNull};
-use kernel::{bindings, ffi::c_void, prelude::*, seq_file::SeqFile, types::Opaque};
+use kernel::{bindings, cpu::CpuId, ffi::c_void, prelude::*, seq_file::SeqFile, types::Opaque};
 
 const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 
@@ -562,8 +562,8 @@ impl<'a> PerCpuElem<'a> {
 
     /// The copy of `cpu` (`per_cpu_ptr()`).
     #[inline]
-    pub(crate) fn on(&self, cpu: Cpu) -> Elem<'a> {
-        self.at(cpu.offset())
+    pub(crate) fn on(&self, cpu: CpuId) -> Elem<'a> {
+        self.at(CpuOffset::of(cpu))
     }
 
     /// The copy at a CPU's offset.

@@ -9,8 +9,9 @@
 //! - [`PerCpuPtr`] is a `void __percpu *` from the kernel's per-CPU allocator. It is not an
 //!   address: the copy of CPU `n` lives at the pointer plus `per_cpu_offset(n)`, which is how
 //!   `per_cpu_ptr()` is defined (`SHIFT_PERCPU_PTR`); the offset is 0 without `CONFIG_SMP`.
-//! - [`Cpu`] is a CPU number below `nr_cpu_ids`, the only numbers `per_cpu_offset()` is defined
-//!   for. `nr_cpu_ids`, `__per_cpu_offset[]` and `__cpu_possible_mask` are read directly (they are
+//! - A CPU is the kernel crate's [`CpuId`], a number below `nr_cpu_ids`, the only numbers
+//!   `per_cpu_offset()` is defined for. `__per_cpu_offset[]` and `__cpu_possible_mask` are read
+//!   directly, and `nr_cpu_ids` through [`kernel::cpu::nr_cpu_ids`] (they are
 //!   written during boot only), so that `per_cpu_ptr()` and the CPU loop cost what they cost in
 //!   C; only `this_cpu_ptr()`'s offset (`my_cpu_offset`, per-CPU data itself) comes from C.
 //! - [`possible_cpus`] walks the set bits of `cpu_possible_mask` below `nr_cpu_ids`, as
@@ -23,53 +24,14 @@
 
 use super::ffi;
 use core::ptr::NonNull;
-use kernel::bindings;
+use kernel::{bindings, cpu::nr_cpu_ids, cpu::CpuId};
 
-/// A CPU number for which per-CPU copies exist.
-///
-/// # Invariants
-///
-/// `0` is below `nr_cpu_ids`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Cpu(u32);
-
-impl Cpu {
-    /// The CPU numbered `id`, if `id < nr_cpu_ids`.
-    pub(crate) fn new(id: u32) -> Option<Self> {
-        // INVARIANT: checked here.
-        (id < nr_cpu_ids()).then_some(Self(id))
-    }
-
-    /// The CPU number.
-    pub(crate) fn id(self) -> u32 {
-        self.0
-    }
-
-    /// Where this CPU's copies are, relative to the per-CPU pointers: `per_cpu_offset(cpu)`,
-    /// which is `__per_cpu_offset[cpu]` (include/asm-generic/percpu.h), read directly so that
-    /// `per_cpu_ptr()` costs what it costs in C.
-    #[inline]
-    pub(crate) fn offset(self) -> CpuOffset {
-        #[cfg(CONFIG_SMP)]
-        {
-            // `self.0 < nr_cpu_ids <= NR_CPUS` (type invariant): always in bounds.
-            // SAFETY: `__per_cpu_offset[]` is written during boot, before any module can run,
-            // and only read afterwards; this reads one element by value.
-            CpuOffset(unsafe { bindings::__per_cpu_offset[self.0 as usize] })
-        }
-        #[cfg(not(CONFIG_SMP))]
-        CpuOffset(0)
-    }
-}
-
-/// `nr_cpu_ids`: one more than the highest possible CPU number.
+/// The CPU numbered `id`, if it has per-CPU copies (`id < nr_cpu_ids`). Inline, unlike
+/// [`CpuId::from_u32`], since `bpf_map_lookup_percpu_elem()` checks a CPU on every call.
 #[inline]
-pub(crate) fn nr_cpu_ids() -> u32 {
-    #[cfg(CONFIG_SMP)]
-    // SAFETY: `nr_cpu_ids` is set during boot (`setup_nr_cpu_ids()`) and read-only after.
-    return unsafe { bindings::nr_cpu_ids };
-    #[cfg(not(CONFIG_SMP))]
-    1
+pub(crate) fn cpu_id(id: u32) -> Option<CpuId> {
+    // SAFETY: `id` is checked against `nr_cpu_ids` first.
+    (id < nr_cpu_ids()).then(|| unsafe { CpuId::from_u32_unchecked(id) })
 }
 
 /// `num_possible_cpus()`: how many CPUs have per-CPU copies.
@@ -95,10 +57,10 @@ pub(crate) struct PossibleCpus {
 }
 
 impl Iterator for PossibleCpus {
-    type Item = Cpu;
+    type Item = CpuId;
 
     #[inline]
-    fn next(&mut self) -> Option<Cpu> {
+    fn next(&mut self) -> Option<CpuId> {
         const BITS: u32 = usize::BITS;
         const WORDS: usize = bindings::NR_CPUS.div_ceil(usize::BITS) as usize;
         while self.next < self.end {
@@ -118,18 +80,36 @@ impl Iterator for PossibleCpus {
             }
             let found = cpu + rest.trailing_zeros();
             self.next = found + 1;
-            // INVARIANT: checked against `nr_cpu_ids` by `Cpu::new()`.
-            return Cpu::new(found);
+            return cpu_id(found);
         }
         None
     }
 }
 
-/// `per_cpu_offset(cpu)` of one [`Cpu`]: added to a per-CPU pointer it gives that CPU's copy.
+/// `per_cpu_offset(cpu)` of one CPU: added to a per-CPU pointer it gives that CPU's copy.
 #[derive(Clone, Copy)]
 pub(crate) struct CpuOffset(usize);
 
 impl CpuOffset {
+    /// Where `cpu`'s copies are, relative to the per-CPU pointers: `per_cpu_offset(cpu)`,
+    /// which is `__per_cpu_offset[cpu]` (include/asm-generic/percpu.h), read directly so that
+    /// `per_cpu_ptr()` costs what it costs in C.
+    #[inline]
+    pub(crate) fn of(cpu: CpuId) -> Self {
+        #[cfg(CONFIG_SMP)]
+        {
+            // `cpu < nr_cpu_ids <= NR_CPUS` (type invariant of `CpuId`): always in bounds.
+            // SAFETY: `__per_cpu_offset[]` is written during boot, before any module can run,
+            // and only read afterwards; this reads one element by value.
+            Self(unsafe { bindings::__per_cpu_offset[cpu.as_u32() as usize] })
+        }
+        #[cfg(not(CONFIG_SMP))]
+        {
+            let _ = cpu;
+            Self(0)
+        }
+    }
+
     /// The offset of the CPU the caller runs on (`my_cpu_offset`, what `this_cpu_ptr()` adds).
     ///
     /// The answer stays true only while the caller cannot migrate (BPF programs run with
