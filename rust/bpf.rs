@@ -9,10 +9,12 @@
 //! per-type counts of created maps that tests read in debugfs ([`CreationCountsFile`]). All
 //! `unsafe` of the crate lives in this module.
 
+mod adapter;
 mod array;
 mod attr;
 mod batch;
 mod btf;
+mod elem;
 mod fd_array;
 mod ffi;
 mod insn;
@@ -21,21 +23,25 @@ mod map;
 mod ops;
 mod percpu;
 mod prog_array_aux;
+mod registration;
 mod stats;
+mod storage;
+mod value;
 
-pub(crate) use array::{
-    page_align, Array, ArrayBox, ArrayHeader, ArrayLayout, DirectValue, ForEachCallback, Inline,
-    MmapPage, PerCpu, Storage, ValueBuf, ValuePtr, ValueSrc,
-};
+pub(crate) use array::{page_align, Array, ArrayBox, ArrayHeader, ArrayLayout};
 pub(crate) use attr::{flags, map_type, MapAttr};
 pub(crate) use batch::Batch;
 pub(crate) use btf::BtfType;
+pub(crate) use elem::{DirectValue, MmapPage, ValuePtr};
 pub(crate) use fd_array::{
     Cgroup, EventEntry, FdElem, InnerMap, Map, MapFile, MapMeta, Prog, Ptrs, TailCall,
 };
 pub(crate) use insn::{jit_supports_percpu_insn, InsnBuf};
 pub(crate) use map::MapHeader;
-pub(crate) use ops::{MapOps, Registration};
+pub(crate) use ops::MapOps;
 pub(crate) use percpu::{cond_resched, cpu_id, num_possible_cpus, possible_cpus};
 pub(crate) use prog_array_aux::{DeferredClear, ModuleQueue, ProgArrayAux};
+pub(crate) use registration::Registration;
 pub(crate) use stats::{creation_counts_file, CreationCountsFile};
+pub(crate) use storage::{Inline, PerCpu, Storage};
+pub(crate) use value::{ForEachCallback, ValueBuf, ValueSrc};

@@ -25,11 +25,7 @@
 //! (`bpf_disable_instrumentation()`, whose counter is not exported), and neither path calls such
 //! a function for an array without special fields.
 
-use super::{
-    array::{Array, Storage, ValueBuf},
-    attr::flags,
-    ffi, percpu,
-};
+use super::{array::Array, attr::flags, ffi, percpu, storage::Storage, value::ValueBuf};
 use core::{
     marker::PhantomData,
     mem::MaybeUninit,

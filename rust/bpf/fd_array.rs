@@ -11,10 +11,13 @@
 //! and how its reference is dropped, is told by the object types of this file.
 
 use super::{
-    array::{sealed, seq_show_value, Array, ArrayBox, Storage, ValueBuf, ValuePtr},
+    array::{Array, ArrayBox},
+    elem::{seq_show_value, ValuePtr},
     ffi,
     percpu::cond_resched,
     prog_array_aux::ProgArrayAux,
+    storage::{sealed, Storage},
+    value::ValueBuf,
 };
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{

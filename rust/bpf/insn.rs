@@ -11,9 +11,10 @@
 //! emits.
 
 use super::{
-    array::{Array, ArrayHeader, Inline, PerCpu, Storage},
+    array::{Array, ArrayHeader},
     attr::flags,
     fd_array::{InnerMap, Ptrs},
+    storage::{Inline, PerCpu, Storage},
 };
 use kernel::{bindings, prelude::*};
 
