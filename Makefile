@@ -21,6 +21,7 @@
 #                counting; BENCH_MODES=wall or icount for one); table + chart in Documentation/.
 #                Every timed operation checked, every sample's map shown served by its side
 #   make check   rustfmt --check and the module built with CLIPPY=1
+#   make rust-analyzer  rust-project.json for an editor's rust-analyzer (the kernel's own target, M=)
 #   make clean   remove the module's build products (the caches stay, see README.md)
 #
 # Every step runs inside a Debian 13 root kept in $(RUST_ARRAYMAP_CACHE), by default
@@ -36,7 +37,7 @@ export KDIR
 export VARIANT SHORT
 
 .PHONY: all root kernel module tests selftests run test test-debug fuzz check-harness bench check \
-	clean
+	rust-analyzer clean
 
 all: module
 
@@ -77,6 +78,9 @@ check-harness: module tests
 
 bench: module tests
 	@$(IN_ROOT) scripts/bench.sh
+
+rust-analyzer: module
+	@$(IN_ROOT) scripts/rust-analyzer.sh
 
 check: kernel
 	@$(IN_ROOT) scripts/check.sh
