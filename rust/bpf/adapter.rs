@@ -22,6 +22,7 @@ use super::{
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{
     bindings,
+    error::from_result,
     ffi::{c_int, c_long, c_void},
     mm::virt::VmaNew,
     module::ModuleMetadata,
@@ -45,22 +46,11 @@ unsafe fn read_key(key: *const c_void) -> u32 {
 ///
 /// `out` must be writable for a `V`; it need not be aligned.
 unsafe fn write_out<V>(r: Result<V>, out: *mut V) -> c_int {
-    match r {
-        Ok(v) => {
-            // SAFETY: the caller guarantees that `out` is writable.
-            unsafe { out.write_unaligned(v) };
-            0
-        }
-        Err(e) => e.to_errno(),
-    }
-}
-
-#[inline]
-fn errno(r: Result) -> c_int {
-    match r {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
+    from_result(|| {
+        // SAFETY: the caller guarantees that `out` is writable.
+        unsafe { out.write_unaligned(r?) };
+        Ok(0)
+    })
 }
 
 /// The `struct bpf_map_ops` of `T`: its trampolines and its table.
@@ -73,7 +63,7 @@ impl<T: MapOps> Adapter<T> {
     unsafe extern "C" fn alloc_check(attr: *mut bindings::bpf_attr) -> c_int {
         // SAFETY: the BPF core calls this op with the attributes of `BPF_MAP_CREATE`.
         let attr = unsafe { MapAttr::from_raw(attr) };
-        errno(T::alloc_check(&attr))
+        from_result(|| T::alloc_check(&attr).map(|()| 0))
     }
 
     /// # Safety
@@ -148,7 +138,7 @@ impl<T: MapOps> Adapter<T> {
                 ValueSrc::from_raw(value),
             )
         };
-        errno(T::update_elem(map, key, &value, flags)) as c_long
+        from_result(|| T::update_elem(map, key, &value, flags).map(|()| 0))
     }
 
     /// # Safety
@@ -168,7 +158,7 @@ impl<T: MapOps> Adapter<T> {
                 Batch::from_raw(map, attr, uattr, core::ptr::null_mut()),
             )
         };
-        errno(T::lookup_batch(array, &batch))
+        from_result(|| T::lookup_batch(array, &batch).map(|()| 0))
     }
 
     /// # Safety
@@ -190,7 +180,7 @@ impl<T: MapOps> Adapter<T> {
                 Batch::from_raw(map, attr, uattr, map_file),
             )
         };
-        errno(T::update_batch(array, &batch))
+        from_result(|| T::update_batch(array, &batch).map(|()| 0))
     }
 
     /// # Safety
@@ -199,7 +189,7 @@ impl<T: MapOps> Adapter<T> {
     unsafe extern "C" fn delete_elem(map: *mut bindings::bpf_map, key: *mut c_void) -> c_long {
         // SAFETY: the BPF core passes a live map of these ops and a 4-byte key.
         let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
-        errno(T::delete_elem(map, key)) as c_long
+        from_result(|| T::delete_elem(map, key).map(|()| 0))
     }
 
     /// # Safety
@@ -256,7 +246,7 @@ impl<T: MapOps> Adapter<T> {
         let Some(mut values) = values else {
             return EINVAL.to_errno();
         };
-        errno(T::percpu_copy(map, key, &mut values, flags))
+        from_result(|| T::percpu_copy(map, key, &mut values, flags).map(|()| 0))
     }
 
     /// # Safety
@@ -276,7 +266,7 @@ impl<T: MapOps> Adapter<T> {
         let Some(values) = values else {
             return EINVAL.to_errno();
         };
-        errno(T::percpu_update(map, key, &values, flags))
+        from_result(|| T::percpu_update(map, key, &values, flags).map(|()| 0))
     }
 
     /// # Safety
@@ -314,10 +304,7 @@ impl<T: MapOps> Adapter<T> {
             )
         };
         let mut insns = InsnBuf::new(buf);
-        match T::gen_lookup(map, &mut insns) {
-            Ok(()) => insns.len() as c_int,
-            Err(e) => e.to_errno(),
-        }
+        from_result(|| T::gen_lookup(map, &mut insns).map(|()| insns.len() as c_int))
     }
 
     /// # Safety
@@ -366,7 +353,7 @@ impl<T: MapOps> Adapter<T> {
                 BtfType::from_raw(value_type),
             )
         };
-        errno(T::check_btf(map, &key, &value))
+        from_result(|| T::check_btf(map, &key, &value).map(|()| 0))
     }
 
     /// # Safety
@@ -380,7 +367,7 @@ impl<T: MapOps> Adapter<T> {
         let (map, vma) = unsafe { (Array::<T::Storage>::from_map(map), VmaNew::from_raw(vma)) };
         // SAFETY: the vma is valid; `vm_pgoff` is set before `mmap` is called.
         let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff } as u64;
-        errno(T::mmap(map, vma, pgoff))
+        from_result(|| T::mmap(map, vma, pgoff).map(|()| 0))
     }
 
     /// # Safety
@@ -462,10 +449,7 @@ impl<T: MapOps> Adapter<T> {
         };
         // SAFETY: the verifier checked this callback and context for this map.
         let cb = unsafe { ForEachCallback::new(f, callback_ctx) };
-        match T::for_each(map, &cb, flags) {
-            Ok(n) => n as c_long,
-            Err(e) => e.to_errno() as c_long,
-        }
+        from_result(|| T::for_each(map, &cb, flags).map(|n| n as c_long))
     }
 
     /// # Safety
@@ -473,7 +457,7 @@ impl<T: MapOps> Adapter<T> {
     /// `map` must be a live map of these ops.
     unsafe extern "C" fn get_hash(map: *mut bindings::bpf_map) -> c_int {
         // SAFETY: the BPF core passes a live map of these ops.
-        errno(T::get_hash(unsafe { Array::<T::Storage>::from_map(map) }))
+        from_result(|| T::get_hash(unsafe { Array::<T::Storage>::from_map(map) }).map(|()| 0))
     }
 
     /// # Safety
@@ -558,13 +542,9 @@ impl<T: MapOps> Adapter<T> {
                 read_key(value),
             )
         };
-        errno(T::fd_update_elem(
-            map,
-            MapFile::from_raw(map_file),
-            key,
-            fd,
-            flags,
-        ))
+        from_result(|| {
+            T::fd_update_elem(map, MapFile::from_raw(map_file), key, fd, flags).map(|()| 0)
+        })
     }
 
     /// `prog_array_map_poke_track()`: a program with direct tail calls through the map starts
@@ -583,7 +563,7 @@ impl<T: MapOps> Adapter<T> {
             return EINVAL.to_errno();
         };
         // SAFETY: the program's aux stays alive until it untracks (the caller's promise).
-        errno(unsafe { array_aux.lock().track(aux) })
+        from_result(|| unsafe { array_aux.lock().track(aux) }.map(|()| 0))
     }
 
     /// `prog_array_map_poke_untrack()`: a program stops tracking the map, before its image
