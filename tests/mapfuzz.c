@@ -14,9 +14,10 @@
  * BPF_NOEXIST/EXIST, BPF_F_CPU/ALL_CPUS, garbage); the four batch commands with random counts,
  * cursors and flags; freeze; map info (with the map's hash); reads and writes through mmap;
  * BPF-side lookup, update, delete, for_each and lookup_percpu_elem through BPF_PROG_TEST_RUN;
- * fd-array stores of programs, perf events, cgroups and maps, valid and not. Every return value
- * and every byte the kernel hands back must match. Then everything is closed and the module is
- * removed, which must succeed.
+ * fd-array stores of programs, perf events, cgroups and maps, valid and not. Some maps are made
+ * by an unprivileged creator, and some syscall ops go through the map opened again by id
+ * read-only or write-only. Every return value and every byte the kernel hands back must match.
+ * Then everything is closed and the module is removed, which must succeed.
  *
  * Op I of epoch E is drawn from its own generator, seeded from (SEED, E, I): any subset of an
  * epoch's ops replays without the others. At a divergence the fuzzer prints it, shrinks the
@@ -42,6 +43,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/bpf.h>
+#include <linux/capability.h>
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -121,10 +123,17 @@ struct spec {
 	__u32 type, key_size, value_size, max_entries, flags, numa_node, btf_value;
 	__u64 map_extra;
 	int inner;		/* pool index of inner_map_fd, or -1 */
+	bool unpriv;		/* created without CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_ADMIN */
 };
+
+/* The fds an op goes through: the creator's, or one opened read-only or write-only by id. */
+enum view { V_RW, V_RDONLY, V_WRONLY, V_NR };
+
+static const char *const view_name[V_NR] = { "", " via rdonly fd", " via wronly fd" };
 
 struct side {
 	int fd;			/* the map, or -errno */
+	int view[V_NR];		/* fds of the map by access ([V_RW] is fd), or -errno */
 	void *mm;		/* its mmap, if any */
 	int mm_ret;
 	bool mm_writable;
@@ -150,6 +159,7 @@ struct op {
 	__u64 flags, elem_flags;
 	__u64 seed;		/* of the bytes it writes */
 	int fdsel[BATCH_MAX];	/* fd arrays: the pool objects it stores */
+	enum view view;		/* the fd it goes through */
 };
 
 static struct {
@@ -171,7 +181,7 @@ static unsigned char in_vals[OUT_MAX];
 
 static struct {
 	long ops, per_kind[K_NR], per_kind_ok[K_NR], created[2], maps_valid, progs, mmaps, epochs;
-	long insmods, rmmods, run_errors;
+	long insmods, rmmods, run_errors, unpriv_created, per_view[V_NR], per_view_ok[V_NR];
 } stats;
 
 /* --- random numbers: splitmix64 ----------------------------------------------------------- */
@@ -259,6 +269,32 @@ static int module_remove(void)
 
 /* --- the shared objects -------------------------------------------------------------------- */
 
+/*
+ * Drops (@on false) or restores the effective capabilities that make a map creator privileged
+ * for the array maps: CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN (bpf_capable(), and
+ * bpf_bypass_spec_v1(), which rounds max_entries up to a power of two and masks every index
+ * when it is false) and CAP_NET_ADMIN. The permitted set keeps them, so they come back.
+ */
+static int creator_caps(bool on)
+{
+	static const int caps[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN, CAP_NET_ADMIN };
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+	size_t i;
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		__u32 bit = 1u << (caps[i] % 32);
+
+		if (on)
+			d[caps[i] / 32].effective |= bit & d[caps[i] / 32].permitted;
+		else
+			d[caps[i] / 32].effective &= ~bit;
+	}
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
 static int spec_create(const struct spec *s, const char *name)
 {
 	union bpf_attr a = {
@@ -273,12 +309,27 @@ static int spec_create(const struct spec *s, const char *name)
 	};
 
 	snprintf(a.map_name, sizeof(a.map_name), "%s", name);
+	int fd, err;
+
 	if (s->btf_value) {
 		a.btf_fd = cfg.btf;
 		a.btf_key_type_id = T_INT;
 		a.btf_value_type_id = s->btf_value;
 	}
-	return sys_bpf(BPF_MAP_CREATE, &a);
+	if (!s->unpriv)
+		return sys_bpf(BPF_MAP_CREATE, &a);
+	err = creator_caps(false);
+	if (err) {
+		fprintf(stderr, "dropping the creator's capabilities: %s\n", strerror(-err));
+		exit(1);
+	}
+	fd = sys_bpf(BPF_MAP_CREATE, &a);
+	err = creator_caps(true);
+	if (err) {
+		fprintf(stderr, "restoring the capabilities: %s\n", strerror(-err));
+		exit(1);
+	}
+	return fd;
 }
 
 static int small_array(enum bpf_map_type type, __u32 value_size)
@@ -393,6 +444,7 @@ static void draw_spec(struct rng *r, struct spec *s)
 		    (s->type == BPF_MAP_TYPE_PERCPU_ARRAY ? cfg.ncpus : 1);
 	if (per_entry && s->max_entries > MEM_CAP / per_entry)
 		s->max_entries = MEM_CAP / per_entry ?: 1;
+	s->unpriv = chance(r, 15);
 }
 
 static __u32 draw_key(struct rng *r, const struct spec *s)
@@ -471,6 +523,9 @@ static void draw_op(__u64 epoch, long i, struct op *o)
 	}
 	for (k = 0; k < BATCH_MAX; k++)
 		o->fdsel[k] = draw_fd(&r);
+	/* The syscall kinds: mmap and BPF use the mapping and the program made at creation. */
+	if (o->kind < K_MM_READ)
+		o->view = below(&r, 100) < 84 ? V_RW : V_RDONLY + below(&r, 2);
 }
 
 static const char *flags_str(__u64 f)
@@ -485,15 +540,17 @@ static const char *flags_str(__u64 f)
 
 static void describe_spec(const struct spec *s, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s key %u value %u entries %u flags %#x%s%s%s%s",
+	snprintf(buf, len, "%s key %u value %u entries %u flags %#x%s%s%s%s%s",
 		 type_name[s->type], s->key_size, s->value_size, s->max_entries, s->flags,
 		 s->btf_value ? " btf" : "", s->map_extra ? " map_extra" : "",
-		 s->inner >= 0 ? " inner " : "", s->inner >= 0 ? pool_name[s->inner] : "");
+		 s->inner >= 0 ? " inner " : "", s->inner >= 0 ? pool_name[s->inner] : "",
+		 s->unpriv ? " unprivileged creator" : "");
 }
 
 static void describe_op(const struct op *o, char *buf, size_t len)
 {
 	const struct pair *p = &pairs[o->pair];
+	size_t n;
 
 	switch (o->kind) {
 	case K_MM_READ:
@@ -516,6 +573,8 @@ static void describe_op(const struct op *o, char *buf, size_t len)
 			 p->fd_array && o->kind == K_UPDATE ? " fd " : "",
 			 p->fd_array && o->kind == K_UPDATE ? pool_name[o->fdsel[0]] : "");
 	}
+	n = strlen(buf);
+	snprintf(buf + n, len - n, "%s", view_name[o->view]);
 }
 
 /* --- running an operation on one side ------------------------------------------------------ */
@@ -663,8 +722,10 @@ static long run_op_raw(const struct op *o, int s, unsigned char *buf, size_t *le
 	__u32 key = o->key;
 	size_t vb = value_bytes(p, o->flags);
 
+	int fd = d->view[o->view];
+
 	*len = 0;
-	a.map_fd = d->fd;
+	a.map_fd = fd;
 	a.key = (unsigned long)&key;
 	a.flags = o->flags;
 	switch (o->kind) {
@@ -694,14 +755,14 @@ static long run_op_raw(const struct op *o, int s, unsigned char *buf, size_t *le
 	case K_B_UPDATE:
 	case K_B_DELETE:
 	case K_B_LOOKUP_AND_DELETE:
-		return run_batch(o, p, d->fd, buf, len);
+		return run_batch(o, p, fd, buf, len);
 	case K_FREEZE:
 		/* Every field past map_fd must be 0 (CHECK_ATTR). */
 		memset(&a, 0, sizeof(a));
-		a.map_fd = d->fd;
+		a.map_fd = fd;
 		return sys_bpf(BPF_MAP_FREEZE, &a);
 	case K_INFO:
-		return run_info(o, d->fd, buf, len);
+		return run_info(o, fd, buf, len);
 	case K_MM_READ:
 		memcpy(buf, (char *)d->mm + o->off, o->len);
 		*len = o->len;
@@ -762,6 +823,8 @@ static bool run_pair(long i, const struct op *o, bool loud)
 		;
 	if (out_ret[0] == out_ret[1] && out_len[0] == out_len[1] && at == n) {
 		stats.per_kind_ok[o->kind] += out_ret[0] >= 0;
+		stats.per_view[o->view]++;
+		stats.per_view_ok[o->view] += out_ret[0] >= 0;
 		if (cfg.verbose) {
 			describe_op(o, what, sizeof(what));
 			printf("op %ld: %s: %s\n", i, what, res(out_ret[0]));
@@ -788,14 +851,21 @@ static bool run_pair(long i, const struct op *o, bool loud)
 
 static void side_close(struct side *d, const struct pair *p)
 {
+	int v;
+
 	if (d->mm)
 		munmap(d->mm, (p->mm_len + 4095) & ~4095ul);
 	if (d->skel)
 		fuzz__destroy(d->skel);
+	for (v = V_RW + 1; v < V_NR; v++)
+		if (d->view[v] >= 0)
+			close(d->view[v]);
 	if (d->fd >= 0)
 		close(d->fd);
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
+	for (v = 0; v < V_NR; v++)
+		d->view[v] = -EBADF;
 }
 
 static void epoch_close(void)
@@ -815,17 +885,32 @@ static void epoch_close(void)
 static void side_open(struct pair *p, int i, int s)
 {
 	struct side *d = &p->side[s];
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
 	char name[16];
 	size_t mlen = (p->mm_len + 4095) & ~4095ul;
-	int err;
+	int err, v;
 
 	snprintf(name, sizeof(name), "fz%d", i);
 	d->fd = spec_create(&p->s, name);
 	d->mm = NULL;
 	d->skel = NULL;
+	for (v = 0; v < V_NR; v++)
+		d->view[v] = d->fd;
 	if (d->fd < 0)
 		return;
 	stats.created[s]++;
+	stats.unpriv_created += p->s.unpriv && s;
+	/* The same map opened read-only and write-only, by id, as another process would. */
+	if (!bpf_map_get_info_by_fd(d->fd, &info, &info_len)) {
+		for (v = V_RDONLY; v < V_NR; v++) {
+			LIBBPF_OPTS(bpf_get_fd_by_id_opts, opts,
+				    .open_flags = v == V_RDONLY ? BPF_F_RDONLY : BPF_F_WRONLY);
+			d->view[v] = bpf_map_get_fd_by_id_opts(info.id, &opts);
+			if (d->view[v] < 0)
+				d->view[v] = -errno;
+		}
+	}
 	if (p->s.flags & BPF_F_MMAPABLE && mlen) {
 		d->mm = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
 		d->mm_writable = d->mm != MAP_FAILED;
@@ -854,6 +939,12 @@ static void side_open(struct pair *p, int i, int s)
 	}
 }
 
+/* An fd's outcome: 0 for an fd, else the -errno. */
+static int fd_status(int fd)
+{
+	return fd < 0 ? fd : 0;
+}
+
 /* Compares what creating the two maps of pair @i gave; true if they differ. */
 static bool compare_created(int i)
 {
@@ -871,6 +962,13 @@ static bool compare_created(int i)
 	}
 	if (c->fd < 0)
 		return false;
+	if (fd_status(c->view[V_RDONLY]) != fd_status(r->view[V_RDONLY]) ||
+	    fd_status(c->view[V_WRONLY]) != fd_status(r->view[V_WRONLY])) {
+		fprintf(stderr, "DIVERGENCE at create map %d (%s): opening it read-only C %s, "
+			"Rust %s; write-only C %s, Rust %s\n", i, what, res(c->view[V_RDONLY]),
+			res(r->view[V_RDONLY]), res(c->view[V_WRONLY]), res(r->view[V_WRONLY]));
+		return true;
+	}
 	if (c->mm_ret != r->mm_ret || !c->mm != !r->mm || c->mm_writable != r->mm_writable ||
 	    c->prog_ret != r->prog_ret || !c->skel != !r->skel) {
 		fprintf(stderr, "DIVERGENCE at create map %d (%s): mmap C %s%s, Rust %s%s; "
@@ -1024,6 +1122,17 @@ static bool coverage_ok(void)
 
 	if (stats.ops < COVERAGE_OPS)
 		return true;
+	if (!stats.unpriv_created) {
+		fprintf(stderr, "no map was created by an unprivileged creator in %ld ops "
+			"(kernel.unprivileged_bpf_disabled must be 0)\n", stats.ops);
+		ok = false;
+	}
+	for (i = V_RDONLY; i < V_NR; i++) {
+		if (stats.per_view_ok[i])
+			continue;
+		fprintf(stderr, "no op%s succeeded in %ld ops\n", view_name[i], stats.ops);
+		ok = false;
+	}
 	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
 		if (stats.per_kind_ok[must[i]])
 			continue;
@@ -1153,6 +1262,10 @@ int main(int argc, char **argv)
 	for (k = 0; k < K_NR; k++)
 		printf("%s %s %ld (%ld)", k ? "," : "", kind_name[k], stats.per_kind[k],
 		       stats.per_kind_ok[k]);
+	printf("\n# maps created by an unprivileged creator: %ld per side; ops through a read-only "
+	       "fd %ld (%ld succeeded), through a write-only fd %ld (%ld)",
+	       stats.unpriv_created, stats.per_view[V_RDONLY], stats.per_view_ok[V_RDONLY],
+	       stats.per_view[V_WRONLY], stats.per_view_ok[V_WRONLY]);
 	printf("\n%ld ops, %ld divergences (seed %llu)\n", stats.ops, divergences,
 	       (unsigned long long)cfg.seed);
 	rmdir(CGROUP_SUB);
