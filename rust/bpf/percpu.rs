@@ -98,10 +98,15 @@ impl CpuOffset {
     pub(crate) fn of(cpu: CpuId) -> Self {
         #[cfg(CONFIG_SMP)]
         {
-            // `cpu < nr_cpu_ids <= NR_CPUS` (type invariant of `CpuId`): always in bounds.
             // SAFETY: `__per_cpu_offset[]` is written during boot, before any module can run,
-            // and only read afterwards; this reads one element by value.
-            Self(unsafe { bindings::__per_cpu_offset[cpu.as_u32() as usize] })
+            // and only read afterwards; this reads one element by value, at an index in bounds:
+            // `cpu < nr_cpu_ids <= NR_CPUS` (type invariant of `CpuId`). Unchecked, as in C:
+            // `bpf_map_lookup_percpu_elem()` pays for this on every call.
+            Self(unsafe {
+                *(&raw const bindings::__per_cpu_offset)
+                    .cast::<usize>()
+                    .add(cpu.as_u32() as usize)
+            })
         }
         #[cfg(not(CONFIG_SMP))]
         {
