@@ -68,9 +68,6 @@ impl<'a> PerCpuElem<'a> {
     }
 }
 
-/// One value of an array: an element of an [`Inline`] array, or one CPU's copy of a [`PerCpu`]
-/// element.
-///
 /// An address that the BPF core dereferences without checking it, returned by
 /// `map_lookup_elem` and `map_lookup_percpu_elem`: a value of an element, or the object in a
 /// slot of an array of maps. Only this layer makes one, from an element it bounds-checked.
@@ -129,6 +126,9 @@ impl MmapPage {
     }
 }
 
+/// One value of an array: an element of an [`Inline`] array, or one CPU's copy of a [`PerCpu`]
+/// element.
+///
 /// # Invariants
 ///
 /// `ptr` points to a value of the array `array` (`elem_size` bytes), and both live for `'a`.
