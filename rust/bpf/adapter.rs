@@ -559,7 +559,9 @@ impl<T: MapOps> Adapter<T> {
         map: *mut bindings::bpf_map,
         aux: *mut bindings::bpf_prog_aux,
     ) -> c_int {
-        let (Some(array_aux), Some(aux)) = (ProgArrayAux::of_map(map), NonNull::new(aux)) else {
+        // SAFETY: the verifier passes a live map of these ops.
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
+        let (Some(array_aux), Some(aux)) = (ProgArrayAux::of(map), NonNull::new(aux)) else {
             return EINVAL.to_errno();
         };
         // SAFETY: the program's aux stays alive until it untracks (the caller's promise).
@@ -576,7 +578,9 @@ impl<T: MapOps> Adapter<T> {
         map: *mut bindings::bpf_map,
         aux: *mut bindings::bpf_prog_aux,
     ) {
-        if let (Some(array_aux), Some(aux)) = (ProgArrayAux::of_map(map), NonNull::new(aux)) {
+        // SAFETY: the BPF core passes a live map of these ops.
+        let map = unsafe { Array::<T::Storage>::from_map(map) };
+        if let (Some(array_aux), Some(aux)) = (ProgArrayAux::of(map), NonNull::new(aux)) {
             array_aux.lock().untrack(aux);
         }
     }
@@ -591,7 +595,9 @@ impl<T: MapOps> Adapter<T> {
         old: *mut bindings::bpf_prog,
         new: *mut bindings::bpf_prog,
     ) {
-        let Some(aux) = ProgArrayAux::of_map(map) else {
+        // SAFETY: the caller passes a live map of these ops.
+        let array = unsafe { Array::<T::Storage>::from_map(map) };
+        let Some(aux) = ProgArrayAux::of(array) else {
             return;
         };
         // SAFETY: the caller holds `poke_mutex` (the contract of `map_poke_run`).

@@ -181,7 +181,7 @@ impl<E: FdElem> Array<Ptrs<E>> {
         let slot = self.slot_at(key);
         let new = new.map_or(core::ptr::null_mut(), |e| e.into_raw().as_ptr());
         let old = if E::POKE {
-            let Some(aux) = ProgArrayAux::of_map(self.as_map_ptr()) else {
+            let Some(aux) = ProgArrayAux::of(self) else {
                 // SAFETY: `new` comes from `into_raw` above and was never stored.
                 drop(NonNull::new(new).map(|p| unsafe { E::from_raw(p) }));
                 return Err(EINVAL);

@@ -13,6 +13,7 @@ use super::{
     array::{Array, ArrayBox},
     fd_array::{Ptrs, TailCall},
     ffi,
+    storage::Storage,
 };
 use core::{cell::UnsafeCell, ptr::NonNull};
 use kernel::{
@@ -130,17 +131,13 @@ impl ProgArrayAux {
         }
     }
 
-    /// The aux of a PROG_ARRAY.
-    pub(crate) fn of(array: &Array<Ptrs<TailCall>>) -> Option<&Self> {
-        Self::of_map(array.as_map_ptr())
-    }
-
-    /// The aux of the array behind `map`, a live array map of this module.
-    pub(super) fn of_map<'a>(map: *mut bindings::bpf_map) -> Option<&'a Self> {
-        // SAFETY: `map` is the header of a live `struct bpf_array` (the callers' promise);
-        // `aux` is set at creation and cleared when the array is freed.
-        let raw = unsafe { (*map.cast::<bindings::bpf_array>()).aux };
-        // SAFETY: a non-null aux was set by `attach` and lives as long as the array.
+    /// The aux of an array: `Some` for a PROG_ARRAY only.
+    pub(crate) fn of<S: Storage>(array: &Array<S>) -> Option<&Self> {
+        // SAFETY: the array is live (type invariant of `Array`); `aux` is set at creation and
+        // cleared when the array is freed.
+        let raw = unsafe { (*array.as_array_ptr()).aux };
+        // SAFETY: a non-null `aux` of an `Array` is the `ProgArrayAux` that `attach` set, which
+        // lives as long as the array (type invariant of `Array`).
         (!raw.is_null()).then(|| unsafe { &*raw.cast::<Self>() })
     }
 
