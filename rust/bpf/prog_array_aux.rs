@@ -24,6 +24,7 @@ use kernel::{
         Mutex, MutexGuard,
     },
     types::Opaque,
+    workqueue::{Queue, RawWorkItem},
 };
 
 /// The module's workqueue for deferred clears, null while the module is not initialised.
@@ -168,17 +169,63 @@ impl ProgArrayAux {
         if kernel::warn_on!(wq.is_null()) {
             return;
         }
-        // SAFETY: `map` is the live array of this aux (type invariant); the work item is
-        // initialised and the queue lives until all its items have run (`ModuleQueue`). A map
-        // has one user-reference drop to zero at a time, and the work holds the map reference
-        // it is given here.
-        unsafe {
-            bindings::bpf_map_inc((*self.raw()).map);
-            bindings::queue_work_on(
-                bindings::wq_misc_consts_WORK_CPU_UNBOUND as i32,
-                wq,
-                &raw mut (*self.raw()).work,
-            );
+        // SAFETY: a non-null `QUEUE` is the module's workqueue, which lives until all its items
+        // have run (`ModuleQueue`).
+        let queue = unsafe { Queue::from_raw(wq) };
+        queue.enqueue(ClearWork::new(self));
+    }
+}
+
+/// The deferred clear of a PROG_ARRAY as a work item: a reference on the map, which the work
+/// function ([`clear_work`]) drops when it is done. The `work_struct` is the aux's own.
+///
+/// # Invariants
+///
+/// `0` is a PROG_ARRAY of this module, with a [`ProgArrayAux`], on which this value holds a
+/// reference.
+struct ClearWork(NonNull<bindings::bpf_map>);
+
+impl ClearWork {
+    fn new(aux: &ProgArrayAux) -> Self {
+        // SAFETY: `map` is the live array of this aux (type invariant of `ProgArrayAux`).
+        let map = unsafe { (*aux.raw()).map };
+        // SAFETY: the map is live; the reference taken here is this value's.
+        unsafe { bindings::bpf_map_inc(map) };
+        // INVARIANT: a referenced PROG_ARRAY of this module, with its aux.
+        // SAFETY: the `map` of an aux is set by `attach` and never null.
+        Self(unsafe { NonNull::new_unchecked(map) })
+    }
+}
+
+impl Drop for ClearWork {
+    fn drop(&mut self) {
+        // SAFETY: this value holds a reference (type invariant).
+        unsafe { bindings::bpf_map_put(self.0.as_ptr()) };
+    }
+}
+
+// SAFETY: a map reference may be dropped on any thread.
+unsafe impl Send for ClearWork {}
+
+// SAFETY: the `work_struct` is the aux's, which lives as long as the map, which lives as long as
+// the reference. When `queue_work_on()` takes the item, the reference goes with it to the work
+// function, `clear_work`, which is the one the aux's `work_struct` was initialised with and
+// drops it last; otherwise (the item is queued already) it is dropped here.
+unsafe impl RawWorkItem<0> for ClearWork {
+    type EnqueueOutput = ();
+
+    unsafe fn __enqueue<F>(self, queue_work_on: F)
+    where
+        F: FnOnce(*mut bindings::work_struct) -> bool,
+    {
+        // SAFETY: the map and its aux are live (type invariant): this only computes the address
+        // of the aux's `work`.
+        let work = unsafe {
+            let array = self.0.as_ptr().cast::<bindings::bpf_array>();
+            &raw mut (*(*array).aux).work
+        };
+        if queue_work_on(work) {
+            core::mem::forget(self);
         }
     }
 }
@@ -190,20 +237,20 @@ impl ProgArrayAux {
 /// `work` must be the work item of a [`ProgArrayAux`] queued by
 /// [`ProgArrayAux::schedule_clear`].
 unsafe extern "C" fn clear_work<C: DeferredClear>(work: *mut bindings::work_struct) {
-    // SAFETY: `work` is the `work` member of a `bpf_array_aux` whose map holds the reference
-    // taken by `schedule_clear`.
-    let map = unsafe {
+    // SAFETY: `work` is the `work` member of a `bpf_array_aux`, queued with the map reference
+    // that `ClearWork::__enqueue` handed over, which is taken back here.
+    let clear = unsafe {
         let aux = work
             .byte_sub(core::mem::offset_of!(bindings::bpf_array_aux, work))
             .cast::<bindings::bpf_array_aux>();
-        (*aux).map
+        ClearWork(NonNull::new_unchecked((*aux).map))
     };
     // SAFETY: the map is alive (we hold a reference) and is a PROG_ARRAY of this module, an
     // array of tail call targets.
-    C::clear(unsafe { Array::<Ptrs<TailCall>>::from_map(map) });
-    // SAFETY: drops the reference taken by `schedule_clear`. This may free the map and let the
-    // module go; the rest of this function is only a return, which `ModuleQueue` waits for.
-    unsafe { bindings::bpf_map_put(map) };
+    C::clear(unsafe { Array::<Ptrs<TailCall>>::from_map(clear.0.as_ptr()) });
+    // Drops the reference. This may free the map and let the module go; the rest of this
+    // function is only a return, which `ModuleQueue` waits for.
+    drop(clear);
 }
 
 /// `poke_mutex` held.
