@@ -8,8 +8,8 @@
 use kernel::{bindings, mm::virt::VmaNew, prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
 use crate::bpf::{
-    flags, map_type, page_align, Array, ArrayBox, ArrayHeader, ArrayLayout, Batch, BtfType,
-    DirectValue, ForEachCallback, Inline, InsnBuf, MapAttr, MapHeader, MapOps, MmapPage, Storage,
+    flags, page_align, Array, ArrayBox, ArrayHeader, ArrayLayout, Batch, BtfType, DirectValue,
+    ForEachCallback, Inline, InsnBuf, MapAttr, MapHeader, MapOps, MapType, MmapPage, Storage,
     ValuePtr, ValueSrc,
 };
 
@@ -37,7 +37,7 @@ fn elem_size(value_size: u32) -> u32 {
 pub(crate) fn alloc_check(attr: &MapAttr<'_>) -> Result {
     let ty = attr.map_type();
     let map_flags = attr.map_flags();
-    let percpu = ty == map_type::PERCPU_ARRAY;
+    let percpu = ty == Some(MapType::PercpuArray);
 
     if attr.max_entries() == 0
         || attr.key_size() != 4
@@ -48,10 +48,10 @@ pub(crate) fn alloc_check(attr: &MapAttr<'_>) -> Result {
     {
         return Err(EINVAL);
     }
-    if ty != map_type::ARRAY && map_flags & (flags::MMAPABLE | flags::INNER_MAP) != 0 {
+    if ty != Some(MapType::Array) && map_flags & (flags::MMAPABLE | flags::INNER_MAP) != 0 {
         return Err(EINVAL);
     }
-    if ty != map_type::PERF_EVENT_ARRAY && map_flags & flags::PRESERVE_ELEMS != 0 {
+    if ty != Some(MapType::PerfEventArray) && map_flags & flags::PRESERVE_ELEMS != 0 {
         return Err(EINVAL);
     }
     // Avoid overflow on round_up(value_size).
@@ -142,7 +142,7 @@ pub(crate) fn check_btf<S: Storage>(
     // One exception for keyless BTF: .bss/.data/.rodata/.percpu maps.
     if key.is_void() {
         let ty = map.map_type();
-        if (ty != map_type::ARRAY && ty != map_type::PERCPU_ARRAY) || map.max_entries() != 1 {
+        if !matches!(ty, Some(MapType::Array | MapType::PercpuArray)) || map.max_entries() != 1 {
             return Err(EINVAL);
         }
         if !value.is_datasec() {
@@ -163,7 +163,7 @@ pub(crate) struct ArrayMap;
 #[vtable]
 impl MapOps for ArrayMap {
     type Storage = Inline;
-    const MAP_TYPE: u32 = map_type::ARRAY;
+    const MAP_TYPE: MapType = MapType::Array;
     const ITERATOR: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {

@@ -11,8 +11,8 @@
 use kernel::prelude::*;
 
 use crate::bpf::{
-    map_type, Array, ArrayBox, ArrayHeader, BtfType, InnerMap, InsnBuf, Map, MapAttr, MapFile,
-    MapMeta, MapOps, Ptrs, ValuePtr,
+    Array, ArrayBox, ArrayHeader, BtfType, InnerMap, InsnBuf, Map, MapAttr, MapFile, MapMeta,
+    MapOps, MapType, Ptrs, ValuePtr,
 };
 use crate::fd_array;
 
@@ -25,7 +25,7 @@ pub(crate) struct ArrayOfMapsMap;
 #[vtable]
 impl MapOps for ArrayOfMapsMap {
     type Storage = Maps;
-    const MAP_TYPE: u32 = map_type::ARRAY_OF_MAPS;
+    const MAP_TYPE: MapType = MapType::ArrayOfMaps;
     const GENERIC_BATCH: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {

@@ -29,7 +29,7 @@ mod storage;
 mod value;
 
 pub(crate) use array::{page_align, Array, ArrayBox, ArrayHeader, ArrayLayout};
-pub(crate) use attr::{flags, map_type, MapAttr};
+pub(crate) use attr::{flags, MapAttr, MapType};
 pub(crate) use batch::Batch;
 pub(crate) use btf::BtfType;
 pub(crate) use elem::{DirectValue, MmapPage, ValuePtr};

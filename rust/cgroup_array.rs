@@ -7,7 +7,7 @@
 use kernel::{prelude::*, sync::aref::ARef};
 
 use crate::bpf::{
-    map_type, Array, ArrayBox, BtfType, Cgroup, MapAttr, MapFile, MapHeader, MapOps, Ptrs,
+    Array, ArrayBox, BtfType, Cgroup, MapAttr, MapFile, MapHeader, MapOps, MapType, Ptrs,
 };
 use crate::fd_array;
 
@@ -20,7 +20,7 @@ pub(crate) struct CgroupArrayMap;
 #[vtable]
 impl MapOps for CgroupArrayMap {
     type Storage = Cgroups;
-    const MAP_TYPE: u32 = map_type::CGROUP_ARRAY;
+    const MAP_TYPE: MapType = MapType::CgroupArray;
     const LOOKUP_UNSUPPORTED: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {

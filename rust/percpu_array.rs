@@ -11,9 +11,9 @@ use kernel::{cpu::CpuId, prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
 use crate::array::{alloc_check, check_btf, get_next_key, layout, meta_equal, update_checks};
 use crate::bpf::{
-    cpu_id, flags, jit_supports_percpu_insn, map_type, num_possible_cpus, possible_cpus, Array,
-    ArrayBox, ArrayHeader, Batch, BtfType, DirectValue, ForEachCallback, InsnBuf, MapAttr,
-    MapHeader, MapOps, PerCpu, ValueBuf, ValuePtr, ValueSrc,
+    cpu_id, flags, jit_supports_percpu_insn, num_possible_cpus, possible_cpus, Array, ArrayBox,
+    ArrayHeader, Batch, BtfType, DirectValue, ForEachCallback, InsnBuf, MapAttr, MapHeader, MapOps,
+    MapType, PerCpu, ValueBuf, ValuePtr, ValueSrc,
 };
 
 /// The CPU of a `BPF_F_CPU` request: the upper 32 bits of the flags. The syscall layer has
@@ -83,7 +83,7 @@ pub(crate) struct PerCpuArrayMap;
 #[vtable]
 impl MapOps for PerCpuArrayMap {
     type Storage = PerCpu;
-    const MAP_TYPE: u32 = map_type::PERCPU_ARRAY;
+    const MAP_TYPE: MapType = MapType::PercpuArray;
     const ITERATOR: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {

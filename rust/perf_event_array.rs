@@ -10,8 +10,7 @@
 use kernel::{prelude::*, sync::rcu};
 
 use crate::bpf::{
-    flags, map_type, Array, ArrayBox, BtfType, EventEntry, MapAttr, MapFile, MapHeader, MapOps,
-    Ptrs,
+    flags, Array, ArrayBox, BtfType, EventEntry, MapAttr, MapFile, MapHeader, MapOps, MapType, Ptrs,
 };
 use crate::fd_array;
 
@@ -24,7 +23,7 @@ pub(crate) struct PerfEventArrayMap;
 #[vtable]
 impl MapOps for PerfEventArrayMap {
     type Storage = Events;
-    const MAP_TYPE: u32 = map_type::PERF_EVENT_ARRAY;
+    const MAP_TYPE: MapType = MapType::PerfEventArray;
     const LOOKUP_UNSUPPORTED: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {

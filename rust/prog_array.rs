@@ -12,7 +12,7 @@
 use kernel::{prelude::*, seq_file::SeqFile, sync::rcu};
 
 use crate::bpf::{
-    map_type, Array, ArrayBox, DeferredClear, MapAttr, MapFile, MapOps, Prog, ProgArrayAux, Ptrs,
+    Array, ArrayBox, DeferredClear, MapAttr, MapFile, MapOps, MapType, Prog, ProgArrayAux, Ptrs,
     TailCall,
 };
 use crate::fd_array;
@@ -26,7 +26,7 @@ pub(crate) struct ProgArrayMap;
 #[vtable]
 impl MapOps for ProgArrayMap {
     type Storage = Progs;
-    const MAP_TYPE: u32 = map_type::PROG_ARRAY;
+    const MAP_TYPE: MapType = MapType::ProgArray;
     const LOOKUP_UNSUPPORTED: bool = true;
 
     fn alloc_check(attr: &MapAttr<'_>) -> Result {

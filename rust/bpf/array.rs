@@ -8,7 +8,7 @@
 //! [`Storage`]'s (`storage.rs`); its elements are `elem.rs`'s.
 
 use super::{
-    attr::{flags, MapAttr},
+    attr::{flags, MapAttr, MapType},
     elem::{DirectValue, Elem, MmapPage, PerCpuElem},
     ffi,
     percpu::{self, PerCpuPtr},
@@ -111,9 +111,9 @@ impl<S: Storage> ArrayHeader<S> {
         creation_field!(self, map_flags)
     }
 
-    /// `map.map_type`.
-    pub(crate) fn map_type(&self) -> u32 {
-        creation_field!(self, map_type)
+    /// `map.map_type`: one of the array types, the ones whose ops make an `Array`.
+    pub(crate) fn map_type(&self) -> Option<MapType> {
+        MapType::from_raw(creation_field!(self, map_type))
     }
 
     /// Whether the creator may skip Spectre v1 index masking.

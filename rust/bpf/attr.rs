@@ -5,22 +5,44 @@
 use core::marker::PhantomData;
 use kernel::bindings;
 
-/// Map types, as in `enum bpf_map_type`.
-pub(crate) mod map_type {
-    use kernel::bindings;
-
+/// The array map types, the values of `enum bpf_map_type` this module can serve.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum MapType {
     /// `BPF_MAP_TYPE_ARRAY`.
-    pub(crate) const ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_ARRAY;
+    Array = bindings::bpf_map_type_BPF_MAP_TYPE_ARRAY,
     /// `BPF_MAP_TYPE_PERCPU_ARRAY`.
-    pub(crate) const PERCPU_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_PERCPU_ARRAY;
-    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
-    pub(crate) const PERF_EVENT_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_PERF_EVENT_ARRAY;
+    PercpuArray = bindings::bpf_map_type_BPF_MAP_TYPE_PERCPU_ARRAY,
     /// `BPF_MAP_TYPE_PROG_ARRAY`.
-    pub(crate) const PROG_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_PROG_ARRAY;
+    ProgArray = bindings::bpf_map_type_BPF_MAP_TYPE_PROG_ARRAY,
+    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
+    PerfEventArray = bindings::bpf_map_type_BPF_MAP_TYPE_PERF_EVENT_ARRAY,
     /// `BPF_MAP_TYPE_CGROUP_ARRAY`.
-    pub(crate) const CGROUP_ARRAY: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_CGROUP_ARRAY;
+    CgroupArray = bindings::bpf_map_type_BPF_MAP_TYPE_CGROUP_ARRAY,
     /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
-    pub(crate) const ARRAY_OF_MAPS: u32 = bindings::bpf_map_type_BPF_MAP_TYPE_ARRAY_OF_MAPS;
+    ArrayOfMaps = bindings::bpf_map_type_BPF_MAP_TYPE_ARRAY_OF_MAPS,
+}
+
+impl MapType {
+    /// All of them, in the order of `enum bpf_map_type`'s values.
+    pub(crate) const ALL: [Self; 6] = [
+        Self::Array,
+        Self::ProgArray,
+        Self::PerfEventArray,
+        Self::PercpuArray,
+        Self::CgroupArray,
+        Self::ArrayOfMaps,
+    ];
+
+    /// The uapi value.
+    pub(crate) const fn as_raw(self) -> u32 {
+        self as u32
+    }
+
+    /// The array type that the uapi value `raw` names, if it names one.
+    pub(crate) fn from_raw(raw: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_raw() == raw)
+    }
 }
 
 /// Map creation and update flags of the uapi.
@@ -95,9 +117,9 @@ impl MapAttr<'_> {
         self.raw
     }
 
-    /// `map_type`.
-    pub(crate) fn map_type(&self) -> u32 {
-        self.create().map_type
+    /// `map_type`, if it is an array type (the only ones whose ops this module serves).
+    pub(crate) fn map_type(&self) -> Option<MapType> {
+        MapType::from_raw(self.create().map_type)
     }
 
     /// `key_size`.

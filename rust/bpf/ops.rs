@@ -10,7 +10,7 @@
 
 use super::{
     array::{Array, ArrayBox, ArrayHeader},
-    attr::MapAttr,
+    attr::{MapAttr, MapType},
     batch::Batch,
     btf::BtfType,
     elem::{DirectValue, MmapPage, ValuePtr},
@@ -31,7 +31,7 @@ pub(crate) trait MapOps {
     type Storage: Storage;
 
     /// The `enum bpf_map_type` these ops serve.
-    const MAP_TYPE: u32;
+    const MAP_TYPE: MapType;
 
     /// Whether the map takes the kernel's generic batch operations
     /// (`generic_map_lookup_batch()`, `generic_map_update_batch()`), as the C array maps do,

@@ -35,7 +35,7 @@ impl<T: MapOps> Registration<T> {
         let ops = Adapter::<T>::build();
         // SAFETY: the table is `'static` and its owner is this module, whose unload drops the
         // registration, and the registration is undone in `drop`.
-        to_result(unsafe { bindings::bpf_map_type_register(T::MAP_TYPE, ops) })?;
+        to_result(unsafe { bindings::bpf_map_type_register(T::MAP_TYPE.as_raw(), ops) })?;
         // INVARIANT: `ops` was registered for `T::MAP_TYPE` just above.
         Ok(Self {
             ops,
@@ -48,6 +48,6 @@ impl<T: MapOps> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: by the type invariant, the type and the very table registered in `new`; this
         // waits for concurrent map creations that may have seen the table.
-        unsafe { bindings::bpf_map_type_unregister(T::MAP_TYPE, self.ops) };
+        unsafe { bindings::bpf_map_type_unregister(T::MAP_TYPE.as_raw(), self.ops) };
     }
 }

@@ -14,17 +14,17 @@ use kernel::{
     sync::atomic::{Atomic, Relaxed},
 };
 
-use super::map_type;
+use super::MapType;
 
 /// One map type and the number of its maps that [`record`] has seen created.
 struct TypeCount {
-    map_type: u32,
+    map_type: MapType,
     name: &'static str,
     created: Atomic<u64>,
 }
 
 impl TypeCount {
-    const fn new(map_type: u32, name: &'static str) -> Self {
+    const fn new(map_type: MapType, name: &'static str) -> Self {
         Self {
             map_type,
             name,
@@ -37,16 +37,16 @@ impl TypeCount {
 pub(crate) struct CreationCounts([TypeCount; 6]);
 
 static CREATED: CreationCounts = CreationCounts([
-    TypeCount::new(map_type::ARRAY, "array"),
-    TypeCount::new(map_type::PERCPU_ARRAY, "percpu_array"),
-    TypeCount::new(map_type::PROG_ARRAY, "prog_array"),
-    TypeCount::new(map_type::PERF_EVENT_ARRAY, "perf_event_array"),
-    TypeCount::new(map_type::CGROUP_ARRAY, "cgroup_array"),
-    TypeCount::new(map_type::ARRAY_OF_MAPS, "array_of_maps"),
+    TypeCount::new(MapType::Array, "array"),
+    TypeCount::new(MapType::PercpuArray, "percpu_array"),
+    TypeCount::new(MapType::ProgArray, "prog_array"),
+    TypeCount::new(MapType::PerfEventArray, "perf_event_array"),
+    TypeCount::new(MapType::CgroupArray, "cgroup_array"),
+    TypeCount::new(MapType::ArrayOfMaps, "array_of_maps"),
 ]);
 
 /// Counts one map of `map_type` created by the module.
-pub(crate) fn record(map_type: u32) {
+pub(crate) fn record(map_type: MapType) {
     if let Some(t) = CREATED.0.iter().find(|t| t.map_type == map_type) {
         t.created.add(1, Relaxed);
     }
