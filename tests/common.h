@@ -191,16 +191,30 @@ static inline int load_tail_caller(int prog_array)
 	return prog_load_insns(BPF_PROG_TYPE_SOCKET_FILTER, insns, 6, 0, 0);
 }
 
-/* A software CPU-clock perf event of @pid on @cpu (perf_event_open's meanings), or -1. */
-static inline int perf_open_clock(int pid, int cpu)
+/*
+ * A software perf event @config of @pid on @cpu (perf_event_open's meanings), or -1. A
+ * BPF_OUTPUT event samples every record raw, as bpf_perf_event_output() needs.
+ */
+static inline int perf_open_sw(__u64 config, int pid, int cpu)
 {
 	struct perf_event_attr attr = {
 		.size = sizeof(attr),
 		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.config = config,
 	};
 
+	if (config == PERF_COUNT_SW_BPF_OUTPUT) {
+		attr.sample_type = PERF_SAMPLE_RAW;
+		attr.sample_period = 1;
+		attr.wakeup_events = 1;
+	}
 	return syscall(__NR_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* A software CPU-clock perf event of @pid on @cpu. */
+static inline int perf_open_clock(int pid, int cpu)
+{
+	return perf_open_sw(PERF_COUNT_SW_CPU_CLOCK, pid, cpu);
 }
 
 #define CHECK(cond, ...)                                                   \

@@ -334,21 +334,6 @@ static void *w_tailcall(void *arg)
 	return NULL;
 }
 
-/* A BPF output event of every task on @cpu (perf_event_open's meaning), or -1. */
-static int perf_open_output(int cpu)
-{
-	struct perf_event_attr attr = {
-		.size = sizeof(attr),
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_BPF_OUTPUT,
-		.sample_type = PERF_SAMPLE_RAW,
-		.sample_period = 1,
-		.wakeup_events = 1,
-	};
-
-	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
 static void *w_perf(void *arg)
 {
 	size_t len = 2 * sysconf(_SC_PAGESIZE);
@@ -359,7 +344,7 @@ static void *w_perf(void *arg)
 
 	while (!stop) {
 		k = rnd(&seed, st.ncpus);
-		fd = perf_open_output(k);
+		fd = perf_open_sw(PERF_COUNT_SW_BPF_OUTPUT, -1, k);
 		/* A CPU the suite took offline (percpu_offline_cpu) has no events. */
 		if (fd < 0 && errno == ENODEV)
 			continue;
