@@ -603,6 +603,13 @@ static long check_values(void)
 	return lost;
 }
 
+/* close(@fd) if it is one. */
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 static int round_run(long *lost)
 {
 	struct bpf_map_info info = {};
@@ -618,6 +625,7 @@ static int round_run(long *lost)
 	memset(st.last, 0, sizeof(st.last));
 	memset(st.plast, 0, sizeof(st.plast));
 	memset(st.llast, 0, sizeof(st.llast));
+	st.caller = st.output = -1;
 	st.array = create(BPF_MAP_TYPE_ARRAY, 8, ENTRIES, 0);
 	st.percpu = create(BPF_MAP_TYPE_PERCPU_ARRAY, 8, OWN, 0);
 	st.locked = create_map(BPF_MAP_TYPE_ARRAY, sizeof(struct lockval), LOCKED, 0, 0, st.btf,
@@ -625,26 +633,40 @@ static int round_run(long *lost)
 	st.prog_array = create(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 0);
 	st.perf_array = create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, st.ncpus, 0);
 	if (st.array < 0 || st.percpu < 0 || st.locked < 0 || st.prog_array < 0 ||
-	    st.perf_array < 0)
-		return error("creating the survivors", -1), -1;
-	if (bpf_map_get_info_by_fd(st.perf_array, &info, &info_len))
-		return error("perf_event_array info", -errno), -1;
+	    st.perf_array < 0) {
+		error("creating the survivors", -1);
+		goto out;
+	}
+	if (bpf_map_get_info_by_fd(st.perf_array, &info, &info_len)) {
+		error("perf_event_array info", -errno);
+		goto out;
+	}
 	st.perf_id = info.id;
 	st.caller = load_tail_caller(st.prog_array);
-	if (st.caller < 0)
-		return error("loading the tail caller", st.caller), -1;
+	if (st.caller < 0) {
+		error("loading the tail caller", st.caller);
+		goto out;
+	}
 	st.output = load_output(st.perf_array);
-	if (st.output < 0)
-		return error("loading the perf output program", st.output), -1;
+	if (st.output < 0) {
+		error("loading the perf output program", st.output);
+		goto out;
+	}
 	skel = fuzz__open();
-	if (!skel)
-		return error("opening the fuzz skeleton", -errno), -1;
+	if (!skel) {
+		error("opening the fuzz skeleton", -errno);
+		goto out;
+	}
 	i = bpf_map__reuse_fd(skel->maps.target, st.array) ?:
 	    bpf_program__set_autoload(skel->progs.fuzz_percpu, false) ?: fuzz__load(skel);
-	if (i)
-		return error("loading the fuzz skeleton", i), -1;
-	if (module_refs() < 5)
-		return error("the module does not serve the survivors", module_refs()), -1;
+	if (i) {
+		error("loading the fuzz skeleton", i);
+		goto out;
+	}
+	if (module_refs() < 5) {
+		error("the module does not serve the survivors", module_refs());
+		goto out;
+	}
 	survivors_alive = true;
 	stop = false;
 	for (i = 0; i < W_NR; i++) {
@@ -660,14 +682,15 @@ static int round_run(long *lost)
 	*lost += check_values();
 	ret = 0;
 out:
+	/* Whatever was made, also on the way out of a failure (fuzz__destroy() takes NULL). */
 	fuzz__destroy(skel);
-	close(st.caller);
-	close(st.output);
-	close(st.array);
-	close(st.percpu);
-	close(st.locked);
-	close(st.prog_array);
-	close(st.perf_array);
+	close_fd(st.caller);
+	close_fd(st.output);
+	close_fd(st.array);
+	close_fd(st.percpu);
+	close_fd(st.locked);
+	close_fd(st.prog_array);
+	close_fd(st.perf_array);
 	survivors_alive = false;
 	if (ret)
 		return ret;
