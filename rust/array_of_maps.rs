@@ -11,8 +11,8 @@
 use kernel::prelude::*;
 
 use crate::bpf::{
-    Array, ArrayBox, ArrayHeader, BtfType, InnerMap, InsnBuf, Map, MapAttr, MapFile, MapMeta,
-    MapOps, MapType, Ptrs, ValuePtr,
+    Array, ArrayBox, ArrayHeader, BtfType, InnerMap, InsnBuf, MapAttr, MapFile, MapMeta, MapOps,
+    MapType, MapView, Ptrs, ValuePtr,
 };
 use crate::fd_array;
 
@@ -70,7 +70,7 @@ impl MapOps for ArrayOfMapsMap {
     }
 
     /// `bpf_map_fd_sys_lookup_elem()`: the inner map's id.
-    fn fd_sys_lookup_elem(inner: &Map) -> u32 {
+    fn fd_sys_lookup_elem(inner: &MapView) -> u32 {
         inner.id()
     }
 

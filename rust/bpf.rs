@@ -34,12 +34,14 @@ pub(crate) use batch::Batch;
 pub(crate) use btf::BtfType;
 pub(crate) use elem::{DirectValue, MmapPage, ValuePtr};
 pub(crate) use fd_array::{
-    Cgroup, EventEntry, FdElem, InnerMap, Map, MapFile, MapMeta, Prog, Ptrs, TailCall,
+    Cgroup, EventEntry, FdElem, InnerMap, MapFile, MapMeta, MapView, Prog, ProgView, Ptrs, TailCall,
 };
 pub(crate) use insn::{jit_supports_percpu_insn, InsnBuf};
 pub(crate) use map::MapHeader;
 pub(crate) use ops::MapOps;
-pub(crate) use percpu::{cond_resched, cpu_id, num_possible_cpus, possible_cpus};
+pub(crate) use percpu::{
+    cond_resched, num_possible_cpus, possible_cpu, possible_cpus, PossibleCpu,
+};
 pub(crate) use prog_array_aux::{DeferredClear, ModuleQueue, ProgArrayAux};
 pub(crate) use registration::Registration;
 pub(crate) use stats::{creation_counts_file, CreationCountsFile};

@@ -77,7 +77,7 @@ pub(crate) fn delete<E: FdElem>(map: &Array<Ptrs<E>>, key: u32) -> Result {
 /// `bpf_fd_array_map_clear(map, true)`: empties every slot of a map others may still read.
 pub(crate) fn clear<E: FdElem>(map: &Array<Ptrs<E>>) {
     for key in 0..map.max_entries() {
-        // An empty slot answers ENOENT, as in C, and nothing else can fail.
+        // An empty slot answers ENOENT, as in C, which ignores every answer here too.
         let _ = delete(map, key);
         cond_resched();
     }

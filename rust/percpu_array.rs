@@ -7,19 +7,19 @@
 //! bytes each (or one CPU's with `BPF_F_CPU`). The checks are made in the order of the C code,
 //! so every input gets the errno the built-in map gives.
 
-use kernel::{cpu::CpuId, prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
+use kernel::{prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
 use crate::array::{alloc_check, check_btf, get_next_key, layout, meta_equal, update_checks};
 use crate::bpf::{
-    cpu_id, flags, jit_supports_percpu_insn, num_possible_cpus, possible_cpus, Array, ArrayBox,
-    ArrayHeader, Batch, BtfType, DirectValue, ForEachCallback, InsnBuf, MapAttr, MapHeader, MapOps,
-    MapType, PerCpu, ValueBuf, ValuePtr, ValueSrc,
+    flags, jit_supports_percpu_insn, num_possible_cpus, possible_cpu, possible_cpus, Array,
+    ArrayBox, ArrayHeader, Batch, BtfType, DirectValue, ForEachCallback, InsnBuf, MapAttr,
+    MapHeader, MapOps, MapType, PerCpu, PossibleCpu, ValueBuf, ValuePtr, ValueSrc,
 };
 
 /// The CPU of a `BPF_F_CPU` request: the upper 32 bits of the flags. The syscall layer has
 /// checked that it is a possible CPU (`bpf_map_check_op_flags()`).
-fn flags_cpu(map_flags: u64) -> Result<CpuId> {
-    cpu_id((map_flags >> 32) as u32).ok_or(EINVAL)
+fn flags_cpu(map_flags: u64) -> Result<PossibleCpu> {
+    possible_cpu((map_flags >> 32) as u32).ok_or(EINVAL)
 }
 
 /// [`MapOps::percpu_copy`] under an RCU read lock that the caller holds: the batches take one
@@ -112,7 +112,7 @@ impl MapOps for PerCpuArrayMap {
     /// `percpu_array_map_lookup_percpu_elem()`: the copy of `cpu`, none past `nr_cpu_ids`.
     #[inline]
     fn lookup_percpu_elem(map: &Array<PerCpu>, key: u32, cpu: u32) -> Option<ValuePtr> {
-        let cpu = cpu_id(cpu)?;
+        let cpu = possible_cpu(cpu)?;
         map.elem(key).map(|e| e.on(cpu).into())
     }
 

@@ -12,8 +12,8 @@
 use kernel::{prelude::*, seq_file::SeqFile, sync::rcu};
 
 use crate::bpf::{
-    Array, ArrayBox, DeferredClear, MapAttr, MapFile, MapOps, MapType, Prog, ProgArrayAux, Ptrs,
-    TailCall,
+    Array, ArrayBox, DeferredClear, MapAttr, MapFile, MapOps, MapType, Prog, ProgArrayAux,
+    ProgView, Ptrs, TailCall,
 };
 use crate::fd_array;
 
@@ -62,15 +62,11 @@ impl MapOps for ProgArrayMap {
     /// `prog_fd_array_get_ptr()`: the program behind `fd`, if it may be tail called from the
     /// programs bound to the map, and freplace has not extended it.
     fn fd_get_ptr(map: &Array<Progs>, _map_file: MapFile, fd: u32) -> Result<TailCall> {
-        let prog = Prog::get(fd)?;
-        if prog.is_ext() || !prog.map_compatible(map) {
-            return Err(EINVAL);
-        }
-        TailCall::new(prog)
+        TailCall::new(Prog::get(fd)?, map)
     }
 
     /// `prog_fd_array_sys_lookup_elem()`: the program's id.
-    fn fd_sys_lookup_elem(prog: &Prog) -> u32 {
+    fn fd_sys_lookup_elem(prog: &ProgView) -> u32 {
         prog.id()
     }
 

@@ -39,8 +39,8 @@ pub(crate) const fn page_align(size: u64) -> u64 {
 /// [`Inline`] storage the elements are values of `elem_size` bytes (`value[]`); with
 /// [`PerCpu`] they are pointers (`pptrs[]`), of which the first `max_entries` are live
 /// per-CPU allocations of `elem_size` bytes, written at allocation and never changed; with
-/// [`Ptrs`](super::fd_array::Ptrs) they are object pointers (`ptrs[]`), null or holding a
-/// reference, accessed atomically only. `aux` is null, or the
+/// [`Ptrs`](super::fd_array::Ptrs) they are object pointers (`ptrs[]`), null or a value from
+/// `E::into_raw` that the slot owns, accessed atomically only. `aux` is null, or the
 /// [`ProgArrayAux`](super::prog_array_aux::ProgArrayAux) of a PROG_ARRAY from creation to free.
 #[repr(transparent)]
 pub(crate) struct Array<S: Storage>(ArrayHeader<S>);
@@ -310,6 +310,7 @@ impl Array<PerCpu> {
         }
         // `index & index_mask == index` below `max_entries`; the mask keeps a speculated
         // out-of-bounds index inside the pointer area, as in C.
+        // INVARIANT: `pptrs[index]`, `index < max_entries`.
         Some(PerCpuElem {
             array: self,
             pptr: self.pptr(index & self.index_mask()),
@@ -319,6 +320,7 @@ impl Array<PerCpu> {
     /// Every element in index order (`pptrs[i]` for `i < max_entries`).
     pub(crate) fn elems(&self) -> impl Iterator<Item = (u32, PerCpuElem<'_>)> + '_ {
         (0..self.max_entries()).map(move |index| {
+            // INVARIANT: `pptrs[index]`, `index < max_entries`.
             let elem = PerCpuElem {
                 array: self,
                 pptr: self.pptr(index),
@@ -411,6 +413,12 @@ impl<S: Storage> ArrayBox<S> {
         Ok(Self(array.cast()))
     }
 
+    /// The array, for the layer's own work on an array no one else sees (filling, emptying).
+    pub(super) fn array(&self) -> &Array<S> {
+        // SAFETY: the array is live while `self` owns it (type invariant).
+        unsafe { self.0.as_ref() }
+    }
+
     /// Hands the array over to the BPF core, as the `struct bpf_map *` that `map_alloc` returns.
     pub(crate) fn into_map_ptr(self) -> *mut bindings::bpf_map {
         let map = self.as_map_ptr();
@@ -431,12 +439,14 @@ impl<S: Storage> ArrayBox<S> {
     }
 }
 
+/// An array being created or freed shows its header only: the operations of [`Array`] (slots,
+/// the PROG_ARRAY aux, inner-map templates, program binding) assume a map the BPF core has
+/// published and holds a reference on, which an `ArrayBox` is not.
 impl<S: Storage> core::ops::Deref for ArrayBox<S> {
-    type Target = Array<S>;
+    type Target = ArrayHeader<S>;
 
-    fn deref(&self) -> &Array<S> {
-        // SAFETY: the array is live while `self` owns it (type invariant).
-        unsafe { self.0.as_ref() }
+    fn deref(&self) -> &ArrayHeader<S> {
+        self.array()
     }
 }
 

@@ -7,14 +7,19 @@
 use super::{
     array::Array,
     ffi,
-    percpu::{self, CpuOffset, PerCpuPtr},
+    percpu::{self, CpuOffset, PerCpuPtr, PossibleCpu},
     storage::PerCpu,
     value::{ValueBuf, ValueSrc},
 };
 use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{bindings, cpu::CpuId, ffi::c_void, prelude::*, seq_file::SeqFile};
+use kernel::{bindings, ffi::c_void, prelude::*, seq_file::SeqFile};
 
 /// One element of a per-CPU array: a value for every possible CPU.
+///
+/// # Invariants
+///
+/// `pptr` is `pptrs[i]` of `array` for an `i < max_entries`: a live per-CPU allocation of
+/// `elem_size` bytes for as long as `array` is borrowed.
 pub(crate) struct PerCpuElem<'a> {
     pub(super) array: &'a Array<PerCpu>,
     pub(super) pptr: PerCpuPtr,
@@ -34,15 +39,16 @@ impl<'a> PerCpuElem<'a> {
 
     /// The copy of `cpu` (`per_cpu_ptr()`).
     #[inline]
-    pub(crate) fn on(&self, cpu: CpuId) -> Elem<'a> {
+    pub(crate) fn on(&self, cpu: PossibleCpu) -> Elem<'a> {
         self.at(CpuOffset::of(cpu))
     }
 
     /// The copy at a CPU's offset.
     #[inline]
     pub(crate) fn at(&self, off: CpuOffset) -> Elem<'a> {
-        // SAFETY: a CPU's copy of a live per-CPU allocation of `elem_size` bytes, which lives as
-        // long as the array (type invariant of `Array`).
+        // SAFETY: `pptr` is a live per-CPU allocation of `elem_size` bytes for as long as the
+        // array is borrowed (type invariant), and `off` the offset of a possible CPU (type
+        // invariant of `CpuOffset`), which has a copy of it.
         unsafe { self.array.value_at(self.pptr.on(off)) }
     }
 
@@ -126,8 +132,8 @@ impl MmapPage {
     }
 }
 
-/// One value of an array: an element of an [`Inline`] array, or one CPU's copy of a [`PerCpu`]
-/// element.
+/// One value of an array: an element of an [`Inline`](super::storage::Inline) array, or one
+/// CPU's copy of a [`PerCpu`] element.
 ///
 /// # Invariants
 ///

@@ -46,7 +46,10 @@ use kernel::{
 ///   takes back exactly such a value;
 /// - once a value that left a slot of a map others can reach is dropped through
 ///   [`FdElem::put_deferred`], its `Target` stays valid until an RCU grace period later, so that
-///   a reader that loaded the pointer under `rcu_read_lock()` may use it until it unlocks.
+///   a reader that loaded the pointer under `rcu_read_lock()` may use it until it unlocks (a
+///   value taken out of an array no one else sees, by [`ArrayBox::clear`], is just dropped);
+/// - no reference can be taken from a `&Target`: it may be borrowed from a slot under RCU while
+///   the object's count is already zero.
 pub(crate) unsafe trait FdElem: Sized + 'static {
     /// What a slot points to.
     type Target;
@@ -158,11 +161,14 @@ impl<E: FdElem> Array<Ptrs<E>> {
         self.stored(key).map(ValuePtr::from_slot)
     }
 
-    /// The object at `key`, for as long as the RCU read lock `guard` is held.
-    pub(crate) fn get<'g>(&self, key: u32, _guard: &'g rcu::Guard) -> Option<&'g E::Target> {
+    /// The object at `key`, for as long as the RCU read lock `guard` is held and the array
+    /// borrowed (so that no [`ArrayBox::clear`], which does not wait for readers, can run).
+    pub(crate) fn get<'a>(&'a self, key: u32, _guard: &'a rcu::Guard) -> Option<&'a E::Target> {
         // SAFETY: a slot holds a value from `E::into_raw` (type invariant of `Array`); an object
-        // seen in a slot stays valid until a grace period after it leaves it (the contract of
-        // `FdElem`), which cannot end while `guard` is held.
+        // seen in a slot of a published array stays valid until a grace period after it leaves
+        // it through `exchange` (the contract of `FdElem`), which cannot end while `guard` is
+        // held; the only other way out of a slot, `ArrayBox::clear`, needs the array exclusively,
+        // which the borrow of `self` excludes.
         self.stored(key).map(|ptr| unsafe { ptr.as_ref() })
     }
 
@@ -189,8 +195,9 @@ impl<E: FdElem> Array<Ptrs<E>> {
             let mut guard = aux.lock();
             let old = slot.xchg(new.cast(), Full);
             // SAFETY: the old program is alive (its reference is ours until the end of this
-            // function); the new one is held by the slot, and only `exchange` changes the slots
-            // of an array with `POKE` elements, under `poke_mutex`, held here.
+            // function); the new one is held by the slot, and the slots of a published array
+            // with `POKE` elements only change in `exchange`, under `poke_mutex`, held here
+            // (`ArrayBox::clear` needs the array exclusively).
             unsafe { guard.update_tail_calls(self.as_map_ptr(), key, old.cast(), new.cast()) };
             old
         } else {
@@ -217,7 +224,10 @@ impl<E: FdElem> ArrayBox<Ptrs<E>> {
     /// without waiting for readers (`bpf_fd_array_map_clear(map, false)` at free).
     pub(crate) fn clear(&mut self) {
         for key in 0..self.max_entries() {
-            let old = self.slot_at(key).xchg(core::ptr::null_mut(), Relaxed);
+            let old = self
+                .array()
+                .slot_at(key)
+                .xchg(core::ptr::null_mut(), Relaxed);
             // SAFETY: a slot holds a value from `E::into_raw` (type invariant of `Array`), now
             // ours; the array is owned by `self`, so no reader sees it.
             drop(NonNull::new(old).map(|p| unsafe { E::from_raw(p.cast()) }));
@@ -260,25 +270,41 @@ impl MapFile {
     }
 }
 
-/// A BPF program, `struct bpf_prog`.
+/// A BPF program (`struct bpf_prog`) as the kernel's lock-free readers see it: through a pointer
+/// that something else keeps valid (a reference held elsewhere, or an RCU read lock on a slot of
+/// a PROG_ARRAY). It is not [`AlwaysRefCounted`]: a slot's program may be on its way out, its
+/// count at zero, so no reference may be taken from it.
+#[repr(transparent)]
+pub(crate) struct ProgView(Opaque<bindings::bpf_prog>);
+
+/// A BPF program on which the holder of an `ARef<Prog>` (or of a [`TailCall`]) has a reference.
 ///
 /// # Invariants
 ///
-/// Instances are always reference counted (`bpf_prog_inc()`/`bpf_prog_put()`).
+/// A `Prog` is only reached through a value that holds a reference on it, so its count is
+/// nonzero while a `&Prog` exists.
 #[repr(transparent)]
-pub(crate) struct Prog(Opaque<bindings::bpf_prog>);
+pub(crate) struct Prog(ProgView);
 
-// SAFETY: programs are always reference counted (type invariant); `bpf_prog_put()` frees a
+// SAFETY: a `&Prog` means a reference is held (type invariant); `bpf_prog_put()` frees a
 // program after an RCU (or tasks trace) grace period when the last reference goes.
 unsafe impl AlwaysRefCounted for Prog {
     fn inc_ref(&self) {
-        // SAFETY: the existence of a shared reference means that the refcount is nonzero.
+        // SAFETY: the count is nonzero while a `&Prog` exists (type invariant).
         unsafe { bindings::bpf_prog_inc(self.raw()) };
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
         // SAFETY: the caller hands over a reference; `Prog` is a transparent `bpf_prog`.
         unsafe { bindings::bpf_prog_put(obj.cast().as_ptr()) };
+    }
+}
+
+impl core::ops::Deref for Prog {
+    type Target = ProgView;
+
+    fn deref(&self) -> &ProgView {
+        &self.0
     }
 }
 
@@ -290,15 +316,18 @@ impl Prog {
         let prog = from_err_ptr(unsafe { bindings::bpf_prog_get(fd) })?;
         let prog = NonNull::new(prog).ok_or(EBADF)?;
         // SAFETY: `bpf_prog_get()` took a reference, which the `ARef` now owns.
+        // INVARIANT: the `Prog` is reached through that reference only.
         Ok(unsafe { ARef::from_raw(prog.cast()) })
     }
+}
 
+impl ProgView {
     fn raw(&self) -> *mut bindings::bpf_prog {
         self.0.get()
     }
 
     /// `prog->type == BPF_PROG_TYPE_EXT` (freplace programs cannot be tail called).
-    pub(crate) fn is_ext(&self) -> bool {
+    fn is_ext(&self) -> bool {
         // SAFETY: the program is alive (we hold a reference or an RCU read lock); its type is
         // set before it gets an fd.
         unsafe { (*self.raw()).type_ == bindings::bpf_prog_type_BPF_PROG_TYPE_EXT }
@@ -307,7 +336,7 @@ impl Prog {
     /// `bpf_prog_map_compatible(map, prog)`: the program agrees with the programs the map is
     /// already bound to (type, JIT, xdp_has_frags, attach type...), and binds the map if it is
     /// the first.
-    pub(crate) fn map_compatible(&self, map: &Array<Ptrs<TailCall>>) -> bool {
+    fn map_compatible(&self, map: &Array<Ptrs<TailCall>>) -> bool {
         // SAFETY: both are alive; the function locks the map's owner itself.
         unsafe { bindings::bpf_prog_map_compatible(map.as_map_ptr(), self.raw()) }
     }
@@ -344,10 +373,17 @@ impl Prog {
 pub(crate) struct TailCall(NonNull<Prog>);
 
 impl TailCall {
-    /// Counts `prog` as a tail call target (`prog_array_member_cnt++` under `ext_mutex`),
-    /// unless freplace has extended it: then `EBUSY`, so that no loop through freplace and tail
-    /// calls can form.
-    pub(crate) fn new(prog: ARef<Prog>) -> Result<Self> {
+    /// `prog_fd_array_get_ptr()`: `prog` as a target of tail calls through `map`, if it may be
+    /// one: not an freplace program, and compatible with the programs bound to the map
+    /// (`EINVAL` otherwise, the map is bound to it if it is the first); then counted as a target
+    /// (`prog_array_member_cnt++` under `ext_mutex`), unless freplace has extended it: `EBUSY`,
+    /// so that no loop through freplace and tail calls can form. In C's order. These checks are
+    /// what keeps a tail call from entering a program with another context or JIT state, so
+    /// they are here and not in the map type.
+    pub(crate) fn new(prog: ARef<Prog>, map: &Array<Ptrs<Self>>) -> Result<Self> {
+        if prog.is_ext() || !prog.map_compatible(map) {
+            return Err(EINVAL);
+        }
         let aux = prog.aux();
         {
             let _guard = prog.ext_mutex().lock();
@@ -392,18 +428,18 @@ impl Drop for TailCall {
 // SAFETY: the slot pointer is the `struct bpf_prog *` that tail calls read; programs are freed
 // after an RCU grace period (`Prog`'s `dec_ref`).
 unsafe impl FdElem for TailCall {
-    type Target = Prog;
+    type Target = ProgView;
     const POKE: bool = true;
 
-    fn into_raw(self) -> NonNull<Prog> {
-        let ptr = self.0;
+    fn into_raw(self) -> NonNull<ProgView> {
+        let ptr = self.0.cast();
         core::mem::forget(self);
         ptr
     }
 
-    unsafe fn from_raw(ptr: NonNull<Prog>) -> Self {
+    unsafe fn from_raw(ptr: NonNull<ProgView>) -> Self {
         // INVARIANT: the caller hands over a value from `into_raw`, with its reference and count.
-        Self(ptr)
+        Self(ptr.cast())
     }
 }
 
@@ -524,20 +560,25 @@ unsafe impl FdElem for EventEntry {
     }
 }
 
-/// A cgroup, `struct cgroup`.
+/// A cgroup (`struct cgroup`) as the cgroup helpers see it in a slot, under RCU: no reference
+/// may be taken from it (see [`ProgView`]).
+#[repr(transparent)]
+pub(crate) struct CgroupView(Opaque<bindings::cgroup>);
+
+/// A cgroup on which the holder of an `ARef<Cgroup>` has a reference.
 ///
 /// # Invariants
 ///
-/// Instances are always reference counted (`cgroup_get()`/`cgroup_put()`).
+/// A `Cgroup` is only reached through a value that holds a reference on it.
 #[repr(transparent)]
-pub(crate) struct Cgroup(Opaque<bindings::cgroup>);
+pub(crate) struct Cgroup(CgroupView);
 
-// SAFETY: cgroups are always reference counted (type invariant); `cgroup_put()` frees a cgroup
+// SAFETY: a `&Cgroup` means a reference is held (type invariant); `cgroup_put()` frees a cgroup
 // after an RCU grace period when the last reference goes.
 unsafe impl AlwaysRefCounted for Cgroup {
     fn inc_ref(&self) {
-        // SAFETY: the existence of a shared reference means that the refcount is nonzero.
-        unsafe { ffi::rust_arraymap_cgroup_get(self.0.get()) };
+        // SAFETY: the count is nonzero while a `&Cgroup` exists (type invariant).
+        unsafe { ffi::rust_arraymap_cgroup_get(self.0 .0.get()) };
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
@@ -561,31 +602,36 @@ impl Cgroup {
 // SAFETY: the slot pointer is the `struct cgroup *` that the cgroup helpers read; cgroups are
 // freed after an RCU grace period (`Cgroup`'s `dec_ref`).
 unsafe impl FdElem for ARef<Cgroup> {
-    type Target = Cgroup;
+    type Target = CgroupView;
 
-    fn into_raw(self) -> NonNull<Cgroup> {
-        ARef::into_raw(self)
+    fn into_raw(self) -> NonNull<CgroupView> {
+        ARef::into_raw(self).cast()
     }
 
-    unsafe fn from_raw(ptr: NonNull<Cgroup>) -> Self {
+    unsafe fn from_raw(ptr: NonNull<CgroupView>) -> Self {
         // SAFETY: the caller hands over the reference that `into_raw` gave up.
-        unsafe { ARef::from_raw(ptr) }
+        unsafe { ARef::from_raw(ptr.cast()) }
     }
 }
 
-/// A BPF map, `struct bpf_map`, as an inner map of an ARRAY_OF_MAPS.
+/// A BPF map (`struct bpf_map`) as inlined lookups see it in a slot of an ARRAY_OF_MAPS, under
+/// RCU: no reference may be taken from it (see [`ProgView`]).
+#[repr(transparent)]
+pub(crate) struct MapView(Opaque<bindings::bpf_map>);
+
+/// A BPF map on which the holder of an `ARef<Map>` has a reference.
 ///
 /// # Invariants
 ///
-/// Instances are always reference counted (`bpf_map_inc()`/`bpf_map_put()`).
+/// A `Map` is only reached through a value that holds a reference on it.
 #[repr(transparent)]
-pub(crate) struct Map(Opaque<bindings::bpf_map>);
+pub(crate) struct Map(MapView);
 
-// SAFETY: maps are always reference counted (type invariant).
+// SAFETY: a `&Map` means a reference is held (type invariant).
 unsafe impl AlwaysRefCounted for Map {
     fn inc_ref(&self) {
-        // SAFETY: the existence of a shared reference means that the refcount is nonzero.
-        unsafe { bindings::bpf_map_inc(self.0.get()) };
+        // SAFETY: the count is nonzero while a `&Map` exists (type invariant).
+        unsafe { bindings::bpf_map_inc(self.0 .0.get()) };
     }
 
     unsafe fn dec_ref(obj: NonNull<Self>) {
@@ -594,7 +640,7 @@ unsafe impl AlwaysRefCounted for Map {
     }
 }
 
-impl Map {
+impl MapView {
     /// The map's id (`bpf_map_fd_sys_lookup_elem()`).
     pub(crate) fn id(&self) -> u32 {
         // SAFETY: the map is alive while `self` is borrowed; `bpf_map_fd_sys_lookup_elem()`
@@ -610,7 +656,14 @@ pub(crate) struct InnerMap(ARef<Map>);
 impl InnerMap {
     /// `bpf_map_fd_get_ptr()`: the map behind `fd`, if it fits `outer`'s template.
     pub(crate) fn get(outer: &Array<Ptrs<Self>>, map_file: MapFile, fd: u32) -> Result<Self> {
-        // SAFETY: `outer` is a live map with an inner-map template; `map_file` is its file.
+        // SAFETY: `outer` is live (type invariant of `Array`); `inner_map_meta` is set before the
+        // map is published and cleared only when it is freed.
+        if unsafe { (*outer.as_map_ptr()).inner_map_meta }.is_null() {
+            // No template: the map type did not set one at creation (C cannot get here).
+            return Err(EINVAL);
+        }
+        // SAFETY: `outer` is a live map with an inner-map template (checked above);
+        // `bpf_map_fd_get_ptr()` does not use `map_file`.
         let ptr = from_err_ptr(unsafe {
             ffi::bpf_map_fd_get_ptr(outer.as_map_ptr(), map_file.as_ptr(), fd as c_int)
         })?;
@@ -624,15 +677,15 @@ impl InnerMap {
 // leaves a slot through `put_deferred` is freed after an RCU grace period (or an RCU tasks
 // trace one, which implies it) when its last reference goes.
 unsafe impl FdElem for InnerMap {
-    type Target = Map;
+    type Target = MapView;
 
-    fn into_raw(self) -> NonNull<Map> {
-        ARef::into_raw(self.0)
+    fn into_raw(self) -> NonNull<MapView> {
+        ARef::into_raw(self.0).cast()
     }
 
-    unsafe fn from_raw(ptr: NonNull<Map>) -> Self {
+    unsafe fn from_raw(ptr: NonNull<MapView>) -> Self {
         // SAFETY: the caller hands over the reference that `into_raw` gave up.
-        Self(unsafe { ARef::from_raw(ptr) })
+        Self(unsafe { ARef::from_raw(ptr.cast()) })
     }
 
     /// `bpf_map_fd_put_ptr(outer, inner, true)`: if this was the last reference, the inner

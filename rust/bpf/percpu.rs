@@ -9,8 +9,9 @@
 //! - [`PerCpuPtr`] is a `void __percpu *` from the kernel's per-CPU allocator. It is not an
 //!   address: the copy of CPU `n` lives at the pointer plus `per_cpu_offset(n)`, which is how
 //!   `per_cpu_ptr()` is defined (`SHIFT_PERCPU_PTR`); the offset is 0 without `CONFIG_SMP`.
-//! - A CPU is the kernel crate's [`CpuId`], a number below `nr_cpu_ids`, the only numbers
-//!   `per_cpu_offset()` is defined for. `__per_cpu_offset[]` and `__cpu_possible_mask` are read
+//! - A CPU is a [`PossibleCpu`], the kernel crate's [`CpuId`] (a number below `nr_cpu_ids`)
+//!   that is also set in `cpu_possible_mask`: the CPUs that have copies, the only ones whose
+//!   `per_cpu_offset()` leads to one. `__per_cpu_offset[]` and `__cpu_possible_mask` are read
 //!   directly, and `nr_cpu_ids` through [`kernel::cpu::nr_cpu_ids`] (they are
 //!   written during boot only), so that `per_cpu_ptr()` and the CPU loop cost what they cost in
 //!   C; only `this_cpu_ptr()`'s offset (`my_cpu_offset`, per-CPU data itself) comes from C.
@@ -26,12 +27,55 @@ use super::ffi;
 use core::ptr::NonNull;
 use kernel::{bindings, cpu::nr_cpu_ids, cpu::CpuId};
 
-/// The CPU numbered `id`, if it has per-CPU copies (`id < nr_cpu_ids`). Inline, unlike
-/// [`CpuId::from_u32`], since `bpf_map_lookup_percpu_elem()` checks a CPU on every call.
+/// Bits in a word of a CPU mask.
+const BITS: u32 = usize::BITS;
+
+/// Words of a CPU mask (`BITS_TO_LONGS(NR_CPUS)`).
+const WORDS: usize = bindings::NR_CPUS.div_ceil(usize::BITS) as usize;
+
+/// A possible CPU: one that has a copy of every per-CPU allocation.
+///
+/// The kernel crate's [`CpuId`] is a number below `nr_cpu_ids`; a possible mask may have holes
+/// below that, CPUs without copies, whose `per_cpu_offset()` points nowhere useful. This is a
+/// `CpuId` that is set in `cpu_possible_mask`.
+///
+/// # Invariants
+///
+/// `0` is set in `cpu_possible_mask`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PossibleCpu(CpuId);
+
+impl PossibleCpu {
+    /// The CPU number.
+    pub(crate) fn as_u32(self) -> u32 {
+        self.0.as_u32()
+    }
+}
+
+/// The CPU numbered `id`, if it has per-CPU copies: a possible CPU (`cpu_possible(id)`, which
+/// implies `id < nr_cpu_ids`). Inline, unlike [`CpuId::from_u32`], since
+/// `bpf_map_lookup_percpu_elem()` checks a CPU on every call.
+///
+/// C's `percpu_array_map_lookup_percpu_elem()` checks `nr_cpu_ids` only, so on a machine whose
+/// possible mask has holes it hands out `per_cpu_ptr()` of a CPU without a copy; this answers
+/// `None` (NULL) there.
 #[inline]
-pub(crate) fn cpu_id(id: u32) -> Option<CpuId> {
-    // SAFETY: `id` is checked against `nr_cpu_ids` first.
-    (id < nr_cpu_ids()).then(|| unsafe { CpuId::from_u32_unchecked(id) })
+pub(crate) fn possible_cpu(id: u32) -> Option<PossibleCpu> {
+    // The possible mask has no bit at or past `nr_cpu_ids`, so its bit alone decides; the
+    // bound on `NR_CPUS`, a constant, keeps the read inside the mask.
+    if id >= bindings::NR_CPUS {
+        return None;
+    }
+    // SAFETY: `__cpu_possible_mask` is set up during boot and only read afterwards; this reads
+    // one word by value, in bounds: `id < NR_CPUS`, so `id / BITS < WORDS`.
+    let word = unsafe {
+        *(&raw const bindings::__cpu_possible_mask.bits)
+            .cast::<usize>()
+            .add((id / BITS) as usize)
+    };
+    // INVARIANT: the bit of `id` is set.
+    // SAFETY: a possible CPU is below `nr_cpu_ids` (one more than the highest possible CPU).
+    ((word >> (id % BITS)) & 1 != 0).then(|| PossibleCpu(unsafe { CpuId::from_u32_unchecked(id) }))
 }
 
 /// `num_possible_cpus()`: how many CPUs have per-CPU copies.
@@ -57,12 +101,10 @@ pub(crate) struct PossibleCpus {
 }
 
 impl Iterator for PossibleCpus {
-    type Item = CpuId;
+    type Item = PossibleCpu;
 
     #[inline]
-    fn next(&mut self) -> Option<CpuId> {
-        const BITS: u32 = usize::BITS;
-        const WORDS: usize = bindings::NR_CPUS.div_ceil(usize::BITS) as usize;
+    fn next(&mut self) -> Option<PossibleCpu> {
         while self.next < self.end {
             let cpu = self.next;
             let index = (cpu / BITS) as usize;
@@ -80,13 +122,22 @@ impl Iterator for PossibleCpus {
             }
             let found = cpu + rest.trailing_zeros();
             self.next = found + 1;
-            return cpu_id(found);
+            if found >= self.end {
+                break;
+            }
+            // INVARIANT: `found` is a set bit of the possible mask.
+            // SAFETY: `found` is below `end`, which is `nr_cpu_ids`.
+            return Some(PossibleCpu(unsafe { CpuId::from_u32_unchecked(found) }));
         }
         None
     }
 }
 
 /// `per_cpu_offset(cpu)` of one CPU: added to a per-CPU pointer it gives that CPU's copy.
+///
+/// # Invariants
+///
+/// `0` is the offset of a possible CPU.
 #[derive(Clone, Copy)]
 pub(crate) struct CpuOffset(usize);
 
@@ -95,13 +146,15 @@ impl CpuOffset {
     /// which is `__per_cpu_offset[cpu]` (include/asm-generic/percpu.h), read directly so that
     /// `per_cpu_ptr()` costs what it costs in C.
     #[inline]
-    pub(crate) fn of(cpu: CpuId) -> Self {
+    pub(crate) fn of(cpu: PossibleCpu) -> Self {
         #[cfg(CONFIG_SMP)]
         {
             // SAFETY: `__per_cpu_offset[]` is written during boot, before any module can run,
             // and only read afterwards; this reads one element by value, at an index in bounds:
-            // `cpu < nr_cpu_ids <= NR_CPUS` (type invariant of `CpuId`). Unchecked, as in C:
-            // `bpf_map_lookup_percpu_elem()` pays for this on every call.
+            // `cpu < nr_cpu_ids <= NR_CPUS` (a possible CPU, type invariant of `PossibleCpu`,
+            // is below `nr_cpu_ids`). Unchecked, as in C: `bpf_map_lookup_percpu_elem()` pays
+            // for this on every call.
+            // INVARIANT: the offset of `cpu`, a possible CPU.
             Self(unsafe {
                 *(&raw const bindings::__per_cpu_offset)
                     .cast::<usize>()
@@ -122,6 +175,7 @@ impl CpuOffset {
     /// `this_cpu_ptr()` in C. A stale answer is still the offset of a possible CPU.
     #[inline]
     pub(crate) fn this_cpu() -> Self {
+        // INVARIANT: the running CPU is online, so possible.
         // SAFETY: no preconditions.
         Self(unsafe { ffi::rust_arraymap_my_cpu_offset() } as usize)
     }
@@ -154,9 +208,9 @@ impl PerCpuPtr {
     }
 
     /// The copy of the CPU at `off`: `per_cpu_ptr(ptr, cpu)`.
-    #[inline]
     ///
     /// The result is valid for the size of the allocation as long as the allocation lives.
+    #[inline]
     pub(crate) fn on(self, off: CpuOffset) -> NonNull<u8> {
         // `SHIFT_PERCPU_PTR()`: the kernel adds the offset to the pointer's value; the result is
         // a different object than the one `self` points to, hence the wrapping add.

@@ -114,7 +114,7 @@ impl ProgArrayAux {
             let raw = (*aux).aux.get();
             ffi::rust_arraymap_array_aux_init(raw, clear_work::<C>);
             (*raw).map = array.as_map_ptr();
-            (*array.as_array_ptr()).aux = raw;
+            (*array.array().as_array_ptr()).aux = raw;
         }
         Ok(())
     }
@@ -123,8 +123,12 @@ impl ProgArrayAux {
     /// poke list.
     pub(crate) fn detach(array: &mut ArrayBox<Ptrs<TailCall>>) {
         // SAFETY: the array is owned by the caller and nothing uses it any more.
-        let raw =
-            unsafe { core::mem::replace(&mut (*array.as_array_ptr()).aux, core::ptr::null_mut()) };
+        let raw = unsafe {
+            core::mem::replace(
+                &mut (*array.array().as_array_ptr()).aux,
+                core::ptr::null_mut(),
+            )
+        };
         if !raw.is_null() {
             // SAFETY: a non-null aux was set by `attach` from a `KBox<Self>`, whose first
             // member it is.
@@ -170,7 +174,8 @@ impl ProgArrayAux {
             return;
         }
         // SAFETY: a non-null `QUEUE` is the module's workqueue, which lives until all its items
-        // have run (`ModuleQueue`).
+        // have run (`ModuleQueue`, dropped at unload, which the map behind `self` keeps off: it
+        // pins the module).
         let queue = unsafe { Queue::from_raw(wq) };
         queue.enqueue(ClearWork::new(self));
     }
@@ -269,7 +274,8 @@ impl<'a> PokeGuard<'a> {
     ///
     /// # Safety
     ///
-    /// The caller must hold the mutex of `aux` for the life of the guard.
+    /// The caller must hold the mutex of `aux` for the life of the guard, and no other
+    /// `PokeGuard` of `aux` may exist meanwhile (the guard gives exclusive access to the list).
     pub(super) unsafe fn assume_held(aux: &'a ProgArrayAux) -> Self {
         // INVARIANT: the caller holds the mutex.
         Self { aux, _lock: None }
