@@ -736,10 +736,34 @@ static int timers(void)
 	return failures ? 1 : 0;
 }
 
+/* The number of distinct maps among the maps program prog_fd uses and map map_fd: those an
+ * iterator of map_fd running that program keeps alive.
+ */
+static int maps_held(int prog_fd, int map_fd)
+{
+	struct bpf_prog_info info = {};
+	struct bpf_map_info minfo = {};
+	__u32 ids[64], len = sizeof(info), mlen = sizeof(minfo), i;
+	int n;
+
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_prog_get_info_by_fd(prog_fd, &info, &len) ||
+	    bpf_map_get_info_by_fd(map_fd, &minfo, &mlen)) {
+		CHECK(0, "prog/map info: %s", strerror(errno));
+		return 0;
+	}
+	n = info.nr_map_ids + 1;
+	for (i = 0; i < info.nr_map_ids && i < 64; i++)
+		if (ids[i] == minfo.id)
+			n--;
+	return n;
+}
+
 static int iter(void)
 {
 	struct array *skel;
-	int iter_fd;
+	int iter_fd, expect;
 	__u64 v;
 	__u32 k;
 
@@ -754,9 +778,25 @@ static int iter(void)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.vals), &k, &v, BPF_ANY);
 	}
 	iter_fd = open_map_iter(skel->progs.dump_vals, bpf_map__fd(skel->maps.vals));
+	expect = 1 + maps_held(bpf_program__fd(skel->progs.dump_vals),
+			       bpf_map__fd(skel->maps.vals));
 	/* The iterator keeps its own user reference: drop every other one first. */
 	array__destroy(skel);
-	return iter_fd < 0 || print_iter(iter_fd);
+	if (iter_fd >= 0 && module_refs() >= 0) {
+		/* Served by the module: one reference per map still alive (the iterated one
+		 * and the program's, all arrays), and the iterator file's own, which it holds
+		 * until the map's fini_seq_private() has returned (patch 2). The skeleton's
+		 * other maps are freed after grace periods (RCU tasks trace for sleepable
+		 * programs' maps).
+		 */
+		int i, refs = -1;
+
+		for (i = 0; i < 100 && (refs = module_refs()) != expect; i++)
+			usleep(100 * 1000);
+		CHECK(refs == expect, "module refcnt %d with only an iterator open, expected %d",
+		      refs, expect);
+	}
+	return iter_fd < 0 || print_iter(iter_fd) || failures;
 }
 
 static const char *mres(void *p)

@@ -181,11 +181,9 @@ unsafe extern "C" fn fini(priv_data: *mut c_void) {
     let st = unsafe { &*priv_data.cast::<IterState>() };
     // SAFETY: as above; the buffer is not used after the iteration.
     unsafe { bindings::kfree(st.percpu_value_buf.cast()) };
-    // The map's reference may be the last one on the module: dropping it is the last thing
-    // this function does, so that no code of the module runs after it but this epilogue (a
-    // tail call where the compiler makes one). Only the caller of `fini_seq_private` can close
-    // the rest of the window, by holding a reference on the map's owner: not done yet (the
-    // kernel series' work).
+    // The map's reference may be the last one on the module, yet the module stays loaded
+    // until this function has returned: the iterator file holds a reference of its own on
+    // the map's owner, which `iter_release()` drops after `fini_seq_private` (patch 2).
     // SAFETY: `init` took the reference dropped here.
     unsafe { bindings::bpf_map_put_with_uref(st.map) };
 }
