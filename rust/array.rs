@@ -67,8 +67,16 @@ pub(crate) fn alloc_check(attr: &MapAttr<'_>) -> Result {
 /// The layout `array_map_alloc()` computes: against Spectre v1, unless the creator may bypass
 /// it, the array is rounded up to a power of two and every index is masked.
 pub(crate) fn layout(attr: &MapAttr<'_>) -> Result<ArrayLayout> {
-    let max_entries = attr.max_entries();
-    let bypass_spec_v1 = ArrayBox::<Inline>::bypass_spec_v1();
+    layout_of(
+        attr.max_entries(),
+        attr.value_size(),
+        ArrayBox::<Inline>::bypass_spec_v1(),
+    )
+}
+
+/// [`layout`] for `max_entries` values of `value_size` bytes, for a creator who may
+/// (`bypass_spec_v1`) or may not bypass Spectre v1 masking.
+fn layout_of(max_entries: u32, value_size: u32, bypass_spec_v1: bool) -> Result<ArrayLayout> {
     // fls_long(max_entries - 1), in 64 bits so that 1 << 32 is defined.
     let bits = u32::BITS - max_entries.wrapping_sub(1).leading_zeros();
     let index_mask = ((1u64 << bits) - 1) as u32;
@@ -83,7 +91,7 @@ pub(crate) fn layout(attr: &MapAttr<'_>) -> Result<ArrayLayout> {
         rounded
     };
     Ok(ArrayLayout {
-        elem_size: elem_size(attr.value_size()),
+        elem_size: elem_size(value_size),
         index_mask,
         alloc_entries,
         bypass_spec_v1,
@@ -92,11 +100,17 @@ pub(crate) fn layout(attr: &MapAttr<'_>) -> Result<ArrayLayout> {
 
 /// `bpf_array_get_next_key()`, shared by the whole family.
 pub(crate) fn get_next_key<S: Storage>(map: &Array<S>, key: Option<u32>) -> Result<u32> {
+    next_key(map.max_entries(), key)
+}
+
+/// [`get_next_key`] in an array of `max_entries` elements: the first key for none or a key
+/// out of range, `ENOENT` after the last.
+fn next_key(max_entries: u32, key: Option<u32>) -> Result<u32> {
     let index = key.unwrap_or(u32::MAX);
-    if index >= map.max_entries() {
+    if index >= max_entries {
         return Ok(0);
     }
-    if index == map.max_entries() - 1 {
+    if index == max_entries - 1 {
         return Err(ENOENT);
     }
     Ok(index + 1)
@@ -324,5 +338,126 @@ impl MapOps for ArrayMap {
 
     fn check_btf(map: &Array<Inline>, key: &BtfType<'_>, value: &BtfType<'_>) -> Result {
         check_btf(map, key, value)
+    }
+}
+
+#[kunit_tests(rust_arraymap_array)]
+mod tests {
+    use super::{alloc_check, elem_size, layout_of, next_key, PCPU_MIN_UNIT_SIZE};
+    use crate::bpf::{flags, MapType, TestAttr};
+    use kernel::prelude::*;
+
+    /// `array_map_alloc_check()` of attributes for a map of `ty` with 4-byte keys.
+    fn check(ty: MapType, value_size: u32, max_entries: u32, map_flags: u32) -> Result {
+        alloc_check(&TestAttr::new(ty, value_size, max_entries, map_flags).attr())
+    }
+
+    #[test]
+    fn alloc_check_accepts_what_c_accepts() {
+        assert_eq!(check(MapType::Array, 8, 4, 0), Ok(()));
+        assert_eq!(check(MapType::Array, 8, u32::MAX, 0), Ok(()));
+        assert_eq!(check(MapType::Array, i32::MAX as u32, 1, 0), Ok(()));
+        assert_eq!(check(MapType::Array, 8, 4, flags::MMAPABLE), Ok(()));
+        assert_eq!(check(MapType::Array, 8, 4, flags::INNER_MAP), Ok(()));
+        assert_eq!(
+            check(MapType::PercpuArray, PCPU_MIN_UNIT_SIZE, 4, 0),
+            Ok(())
+        );
+        assert_eq!(
+            check(MapType::PerfEventArray, 4, 4, flags::PRESERVE_ELEMS),
+            Ok(())
+        );
+        // A node for anything but a per-CPU array.
+        let numa = TestAttr::new(MapType::Array, 8, 4, flags::NUMA_NODE).numa_node(0);
+        assert_eq!(alloc_check(&numa.attr()), Ok(()));
+    }
+
+    #[test]
+    fn alloc_check_einval() {
+        assert_eq!(check(MapType::Array, 8, 0, 0), Err(EINVAL));
+        assert_eq!(check(MapType::Array, 0, 4, 0), Err(EINVAL));
+        let key8 = TestAttr::new(MapType::Array, 8, 4, 0).key_size(8);
+        assert_eq!(alloc_check(&key8.attr()), Err(EINVAL));
+        // BPF_F_NO_PREALLOC: not an array flag.
+        assert_eq!(check(MapType::Array, 8, 4, 1), Err(EINVAL));
+        assert_eq!(
+            check(
+                MapType::Array,
+                8,
+                4,
+                flags::RDONLY_PROG | flags::WRONLY_PROG
+            ),
+            Err(EINVAL)
+        );
+        let numa = TestAttr::new(MapType::PercpuArray, 8, 4, flags::NUMA_NODE).numa_node(0);
+        assert_eq!(alloc_check(&numa.attr()), Err(EINVAL));
+        assert_eq!(
+            check(MapType::ProgArray, 4, 4, flags::MMAPABLE),
+            Err(EINVAL)
+        );
+        assert_eq!(
+            check(MapType::PercpuArray, 8, 4, flags::INNER_MAP),
+            Err(EINVAL)
+        );
+        assert_eq!(
+            check(MapType::Array, 8, 4, flags::PRESERVE_ELEMS),
+            Err(EINVAL)
+        );
+        // EINVAL comes before E2BIG, as in C.
+        assert_eq!(check(MapType::Array, u32::MAX, 0, 0), Err(EINVAL));
+    }
+
+    #[test]
+    fn alloc_check_e2big() {
+        assert_eq!(check(MapType::Array, i32::MAX as u32 + 1, 1, 0), Err(E2BIG));
+        assert_eq!(check(MapType::Array, u32::MAX, 1, 0), Err(E2BIG));
+        assert_eq!(
+            check(MapType::PercpuArray, PCPU_MIN_UNIT_SIZE + 1, 1, 0),
+            Err(E2BIG)
+        );
+    }
+
+    #[test]
+    fn elem_size_rounds_up_to_8() {
+        assert_eq!(elem_size(1), 8);
+        assert_eq!(elem_size(8), 8);
+        assert_eq!(elem_size(9), 16);
+        assert_eq!(elem_size(i32::MAX as u32), 1 << 31);
+    }
+
+    #[test]
+    fn layout_masks_unless_bypassed() -> Result {
+        let l = layout_of(5, 4, false)?;
+        assert_eq!((l.elem_size, l.index_mask, l.alloc_entries), (8, 7, 8));
+        assert!(!l.bypass_spec_v1);
+        let l = layout_of(5, 4, true)?;
+        assert_eq!((l.index_mask, l.alloc_entries), (7, 5));
+        assert!(l.bypass_spec_v1);
+        let l = layout_of(1, 8, false)?;
+        assert_eq!((l.index_mask, l.alloc_entries), (0, 1));
+        let l = layout_of(1 << 31, 8, false)?;
+        assert_eq!((l.index_mask, l.alloc_entries), (u32::MAX >> 1, 1 << 31));
+        let l = layout_of(u32::MAX, 8, true)?;
+        assert_eq!((l.index_mask, l.alloc_entries), (u32::MAX, u32::MAX));
+        Ok(())
+    }
+
+    #[test]
+    fn layout_e2big_past_2_pow_31_when_masked() {
+        // The Spectre v1 round-up of an unprivileged creator's array wraps to 0.
+        assert!(layout_of((1 << 31) + 1, 8, false).err() == Some(E2BIG));
+        assert!(layout_of(u32::MAX, 8, false).err() == Some(E2BIG));
+    }
+
+    #[test]
+    fn next_key_walks_then_ends() {
+        assert_eq!(next_key(4, None), Ok(0));
+        assert_eq!(next_key(4, Some(0)), Ok(1));
+        assert_eq!(next_key(4, Some(2)), Ok(3));
+        assert_eq!(next_key(4, Some(3)), Err(ENOENT));
+        assert_eq!(next_key(4, Some(4)), Ok(0));
+        assert_eq!(next_key(4, Some(u32::MAX)), Ok(0));
+        assert_eq!(next_key(1, Some(0)), Err(ENOENT));
+        assert_eq!(next_key(u32::MAX, Some(u32::MAX - 2)), Ok(u32::MAX - 1));
     }
 }

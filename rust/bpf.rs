@@ -4,10 +4,11 @@
 //!
 //! Everything here speaks C: the ops table built from a Rust trait ([`MapOps`], [`Registration`]),
 //! the kernel's own `struct bpf_array` ([`Array`]), creation attributes ([`MapAttr`]), BTF types
-//! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]), per-CPU memory ([`cpu_id`],
+//! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]), per-CPU memory ([`PossibleCpu`],
 //! [`PerCpu`] arrays), the BPF instructions that the verifier inlines ([`InsnBuf`]) and the
-//! per-type counts of created maps that tests read in debugfs ([`CreationCountsFile`]). All
-//! `unsafe` of the crate lives in this module.
+//! per-type counts of created maps that tests read in debugfs ([`CreationCountsFile`]); with
+//! `CONFIG_KUNIT`, what the unit tests build instead of a map (`fixture.rs`). All `unsafe` of
+//! the crate lives in this module.
 
 mod adapter;
 mod array;
@@ -17,6 +18,8 @@ mod btf;
 mod elem;
 mod fd_array;
 mod ffi;
+#[cfg(CONFIG_KUNIT = "y")]
+mod fixture;
 mod insn;
 mod iter;
 mod map;
@@ -36,6 +39,8 @@ pub(crate) use elem::{DirectValue, MmapPage, ValuePtr};
 pub(crate) use fd_array::{
     Cgroup, EventEntry, FdElem, InnerMap, MapFile, MapMeta, MapView, Prog, ProgView, Ptrs, TailCall,
 };
+#[cfg(CONFIG_KUNIT = "y")]
+pub(crate) use fixture::TestAttr;
 pub(crate) use insn::{jit_supports_percpu_insn, InsnBuf};
 pub(crate) use map::MapHeader;
 pub(crate) use ops::MapOps;

@@ -23,7 +23,7 @@ SHORT=${SHORT:-}
 FUZZ_SEED=${FUZZ_SEED:-}
 FUZZ_OPS=${FUZZ_OPS:-}
 STRESS_SECONDS=${STRESS_SECONDS:-}
-SHORT_TESTS="module_loads module_serves_fd_arrays register_rules limits batch_differential timers kptr
+SHORT_TESTS="module_loads kunit module_serves_fd_arrays register_rules register_failing_init limits batch_differential timers kptr
 	rmmod_refused_inner_template fd_prog_array_clear maps_across_load fuzz stress fault_injection"
 SHORT_WHY="left out of the short debug pass (SHORT=1)"
 LOGS=$OUT/logs
@@ -86,6 +86,28 @@ test_module_loads() {
 	unload && load || return 1
 	dmesg | grep -q 'rust_arraymap: serving BPF_MAP_TYPE_ARRAY' || { echo "no registration message"; return 1; }
 	[ "$(refs)" = 0 ]
+}
+
+# The module's KUnit suites (#[kunit_tests] in rust/), which KUnit runs when the module loads:
+# each suite's results from debugfs. A suite missing, a case not ok, or no case at all fails.
+test_kunit() {
+	local s f counts suites="rust_arraymap_array rust_arraymap_insn"
+	unload && load || return 1
+	: >"$LOGS/kunit.table"
+	for s in $suites; do
+		f=/sys/kernel/debug/kunit/$s/results
+		[ -r "$f" ] || { echo "no KUnit suite $s in /sys/kernel/debug/kunit"; return 1; }
+		cp "$f" "$LOGS/kunit.$s.ktap"
+		cat "$f"
+		"$TOP/scripts/ktap-verdict.sh" "$f" >/dev/null || { echo "KUnit suite $s failed"; return 1; }
+		# The test cases: "    ok N name", "    not ok N name", "    ok N name # SKIP ...".
+		counts=$(awk '/^    not ok [0-9]+ /{f++; next} /^    ok [0-9]+ .*# SKIP/{s++; next}
+			/^    ok [0-9]+ /{p++} END{printf "%d %d %d", p, f, s}' "$f")
+		set -- $counts
+		[ "$1" -gt 0 ] && [ "$2" = 0 ] && [ "$3" = 0 ] ||
+			{ echo "KUnit suite $s: $1 passed, $2 failed, $3 skipped"; return 1; }
+		echo "KUnit $s: $1 passed, $2 failed, $3 skipped" >>"$LOGS/kunit.table"
+	done
 }
 
 test_module_serves_array() {
@@ -157,6 +179,42 @@ test_register_rules() {
 	insmod "${TESTS_BIN:-$TOP/tests/build}/kmod/bpf_regtest.ko" ||
 		{ dmesg | grep bpf_regtest | tail -n 3; return 1; }
 	rmmod bpf_regtest
+}
+
+# A module whose init fails after registering ARRAY, 10 times, while maps of the type are
+# created in a loop: each creation must be served by the built-in ops (the module's would fail
+# it), each init fail with EAGAIN (EPROTO: its ops served a map), and nothing be reported (on
+# the sanitizer kernel: no use of the freed module).
+test_register_failing_init() {
+	local ko=${TESTS_BIN:-$TOP/tests/build}/kmod/bpf_regtest.ko stop=$LOGS/regtest.stop
+	local i pid out rc=0
+	unload || return 1
+	rm -f "$stop"
+	(
+		n=0
+		while [ ! -e "$stop" ]; do
+			bpftool map create $BPFFS/regtest type array key 4 value 8 entries 1 name regtest ||
+				{ echo "creation $n failed"; exit 1; }
+			rm $BPFFS/regtest
+			n=$((n + 1))
+		done
+		echo "$n maps created during the failing inits"
+	) &
+	pid=$!
+	for i in $(seq 10); do
+		if out=$(insmod "$ko" fail_init_ms=200 2>&1); then
+			rmmod bpf_regtest
+			echo "init $i did not fail"
+			rc=1
+		elif [[ "$out" != *"Resource temporarily unavailable"* ]]; then
+			echo "init $i: $out"
+			rc=1
+		fi
+	done
+	touch "$stop"
+	wait $pid || rc=1
+	[ ! -e /sys/module/bpf_regtest ] || { echo "bpf_regtest still loaded"; rc=1; }
+	return $rc
 }
 
 test_other_types_untouched() {
@@ -711,8 +769,8 @@ test_load_unload_50() {
 }
 
 TESTS=(
-	module_loads module_serves_array module_serves_percpu_array module_serves_fd_arrays
-	other_types_untouched fdinfo_ops_owner register_rules
+	module_loads kunit module_serves_array module_serves_percpu_array module_serves_fd_arrays
+	other_types_untouched fdinfo_ops_owner register_rules register_failing_init
 	bpftool_session bpftool_percpu_session errno_cases limits percpu_values percpu_helpers percpu_batch
 	percpu_iter percpu_limits percpu_offline_cpu
 	skeleton_prog batch_ops batch_differential map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd

@@ -246,3 +246,149 @@ impl<'a> InsnBuf<'a> {
         self.push(Insn::mov64_imm(Reg::R0, 0))
     }
 }
+
+#[kunit_tests(rust_arraymap_insn)]
+mod tests {
+    use super::{jit_supports_percpu_insn, InsnBuf};
+    use crate::bpf::{
+        array::Array,
+        attr::flags,
+        fd_array::{InnerMap, Ptrs},
+        fixture::TestHeader,
+        storage::{Inline, PerCpu},
+    };
+    use kernel::{bindings, prelude::*};
+
+    /// An instruction as the C macros of include/linux/filter.h spell it, opcode in hex:
+    /// (code, dst_reg, src_reg, off, imm).
+    type Raw = (u8, u8, u8, i16, i32);
+
+    /// `offsetof(struct bpf_array, value)`, the first instruction's immediate.
+    const VALUE: i32 = Array::<Inline>::VALUE_OFFSET;
+
+    /// Whether `emitted` is exactly `expected`.
+    fn same(emitted: &[bindings::bpf_insn], expected: &[Raw]) -> bool {
+        emitted.len() == expected.len()
+            && emitted
+                .iter()
+                .zip(expected)
+                .all(|(i, e)| (i.code, i.dst_reg(), i.src_reg(), i.off, i.imm) == *e)
+    }
+
+    /// Runs `gen` on a buffer of the verifier's size and returns what it emitted.
+    fn emit(
+        buf: &mut [bindings::bpf_insn; InsnBuf::CAPACITY],
+        gen: impl FnOnce(&mut InsnBuf<'_>) -> Result,
+    ) -> Result<&[bindings::bpf_insn]> {
+        let mut insns = InsnBuf::new(buf);
+        gen(&mut insns)?;
+        let len = insns.len();
+        Ok(&buf[..len])
+    }
+
+    #[test]
+    fn array_lookup_as_c() -> Result {
+        let mut buf = pin_init::zeroed();
+        // array_map_gen_lookup(): 5 entries of 8 bytes, masked by 7.
+        let map = TestHeader::<Inline>::new(5, 8, 7, false, 0);
+        let got = emit(&mut buf, |i| i.array_lookup(map.header()))?;
+        assert!(same(
+            got,
+            &[
+                (0x07, 1, 0, 0, VALUE), // r1 += offsetof(value)
+                (0x61, 0, 2, 0, 0),     // r0 = *(u32 *)(r2 + 0)
+                (0x35, 0, 0, 4, 5),     // if r0 >= 5 goto +4
+                (0x54, 0, 0, 0, 7),     // w0 &= 7
+                (0x67, 0, 0, 0, 3),     // r0 <<= 3
+                (0x0f, 0, 1, 0, 0),     // r0 += r1
+                (0x05, 0, 0, 1, 0),     // goto +1
+                (0xb7, 0, 0, 0, 0),     // r0 = 0
+            ]
+        ));
+        // Unmasked, and 24-byte values: a multiplication.
+        let map = TestHeader::<Inline>::new(3, 24, 3, true, 0);
+        let got = emit(&mut buf, |i| i.array_lookup(map.header()))?;
+        assert!(same(
+            got,
+            &[
+                (0x07, 1, 0, 0, VALUE),
+                (0x61, 0, 2, 0, 0),
+                (0x35, 0, 0, 3, 3),  // if r0 >= 3 goto +3
+                (0x27, 0, 0, 0, 24), // r0 *= 24
+                (0x0f, 0, 1, 0, 0),
+                (0x05, 0, 0, 1, 0),
+                (0xb7, 0, 0, 0, 0),
+            ]
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn percpu_array_lookup_as_c() -> Result {
+        let mut buf = pin_init::zeroed();
+        let map = TestHeader::<PerCpu>::new(100, 16, 127, false, 0);
+        let got = emit(&mut buf, |i| i.percpu_array_lookup(map.header()));
+        if !jit_supports_percpu_insn() {
+            assert!(got.err() == Some(EOPNOTSUPP));
+            return Ok(());
+        }
+        // percpu_array_map_gen_lookup().
+        assert!(same(
+            got?,
+            &[
+                (0x07, 1, 0, 0, VALUE), // r1 += offsetof(pptrs)
+                (0x61, 0, 2, 0, 0),
+                (0x35, 0, 0, 6, 100), // if r0 >= 100 goto +6
+                (0x54, 0, 0, 0, 127),
+                (0x67, 0, 0, 0, 3), // r0 <<= 3: the pointers
+                (0x0f, 0, 1, 0, 0),
+                (0x79, 0, 0, 0, 0),  // r0 = *(u64 *)(r0 + 0)
+                (0xbf, 0, 0, -1, 0), // r0 = this CPU's address of r0
+                (0x05, 0, 0, 1, 0),
+                (0xb7, 0, 0, 0, 0),
+            ]
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn array_of_maps_lookup_as_c() -> Result {
+        let mut buf = pin_init::zeroed();
+        // array_of_map_gen_lookup(), unmasked.
+        let map = TestHeader::<Ptrs<InnerMap>>::new(4, 8, 3, true, 0);
+        let got = emit(&mut buf, |i| i.array_of_maps_lookup(map.header()))?;
+        assert!(same(
+            got,
+            &[
+                (0x07, 1, 0, 0, VALUE),
+                (0x61, 0, 2, 0, 0),
+                (0x35, 0, 0, 5, 4), // if r0 >= 4 goto +5
+                (0x67, 0, 0, 0, 3),
+                (0x0f, 0, 1, 0, 0),
+                (0x79, 0, 0, 0, 0),
+                (0x15, 0, 0, 1, 0), // if r0 == 0 goto +1
+                (0x05, 0, 0, 1, 0),
+                (0xb7, 0, 0, 0, 0),
+            ]
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn no_inlining_for_inner_map_templates() {
+        let mut buf = pin_init::zeroed();
+        let map = TestHeader::<Inline>::new(4, 8, 3, false, flags::INNER_MAP);
+        assert!(emit(&mut buf, |i| i.array_lookup(map.header())).err() == Some(EOPNOTSUPP));
+        let map = TestHeader::<PerCpu>::new(4, 8, 3, false, flags::INNER_MAP);
+        assert!(emit(&mut buf, |i| i.percpu_array_lookup(map.header())).err() == Some(EOPNOTSUPP));
+    }
+
+    #[test]
+    fn full_buffer_is_e2big() {
+        let mut buf: [bindings::bpf_insn; 4] = pin_init::zeroed();
+        let map = TestHeader::<Inline>::new(4, 8, 3, false, 0);
+        let mut insns = InsnBuf::new(&mut buf);
+        assert!(insns.array_lookup(map.header()) == Err(E2BIG));
+        assert_eq!(insns.len(), 4);
+    }
+}

@@ -16,11 +16,20 @@
  *
  * So "insmod bpf_regtest.ko" succeeding is the test (rust_arraymap must not be loaded: ARRAY
  * would be taken, -EBUSY).
+ *
+ * With fail_init_ms=N, init instead registers its ops, waits N ms while user space creates
+ * ARRAY maps, unregisters and fails: do_init_module() then frees the module, which no map may
+ * reference. The init fails with -EAGAIN, or with -EPROTO if its map_alloc was called.
  */
 #include <linux/bpf.h>
+#include <linux/delay.h>
 #include <linux/fdtable.h>
 #include <linux/module.h>
 #include <linux/vmalloc.h>
+
+static unsigned int fail_init_ms;
+module_param(fail_init_ms, uint, 0);
+MODULE_PARM_DESC(fail_init_ms, "register, wait this long, unregister and fail the init");
 
 /* tools/lib/bpf/skel_internal.h declares it for the kernel's light skeletons. */
 int kern_sys_bpf(int cmd, union bpf_attr *attr, unsigned int size);
@@ -91,9 +100,13 @@ static int bpf_regtest_coming(void)
 		return err;
 	}
 	fd = kern_sys_bpf(BPF_MAP_CREATE, &attr, sizeof(attr));
-	bpf_map_type_unregister(BPF_MAP_TYPE_ARRAY, &regtest_ops);
+	err = bpf_map_type_unregister(BPF_MAP_TYPE_ARRAY, &regtest_ops);
 	if (fd >= 0)
 		close_fd(fd);
+	if (err) {
+		pr_err("bpf_regtest: bpf_map_type_unregister of the registered ops: %d\n", err);
+		return -EPROTO;
+	}
 	if (atomic_read(&regtest_allocs)) {
 		pr_err("bpf_regtest: a map was created through the ops of a module in its init\n");
 		return -EPROTO;
@@ -105,10 +118,34 @@ static int bpf_regtest_coming(void)
 	return 0;
 }
 
+/* An init that fails after registering, while user space creates maps of the type. */
+static int bpf_regtest_failing_init(void)
+{
+	int err = bpf_map_type_register(BPF_MAP_TYPE_ARRAY, &regtest_ops);
+
+	if (err) {
+		pr_err("bpf_regtest: bpf_map_type_register: %d\n", err);
+		return err;
+	}
+	msleep(fail_init_ms);
+	err = bpf_map_type_unregister(BPF_MAP_TYPE_ARRAY, &regtest_ops);
+	if (err || atomic_read(&regtest_allocs)) {
+		pr_err("bpf_regtest: failing init: unregister %d, %d maps created through its ops\n",
+		       err, atomic_read(&regtest_allocs));
+		return -EPROTO;
+	}
+	return -EAGAIN;
+}
+
 /* Both checks, each reporting its own failure. */
 static int __init bpf_regtest_init(void)
 {
-	int far = bpf_regtest_far(), coming = bpf_regtest_coming();
+	int far, coming;
+
+	if (fail_init_ms)
+		return bpf_regtest_failing_init();
+	far = bpf_regtest_far();
+	coming = bpf_regtest_coming();
 
 	if (far || coming)
 		return far ?: coming;
