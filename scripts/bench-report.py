@@ -3,7 +3,14 @@
 Documentation/performance.rst and a PNG bar chart of the Rust/C ratios. Runs inside the root
 (matplotlib).
 
-usage: bench-report.py [--check] DOCDIR KERNEL-RELEASE MODE=BENCH.TSV...
+usage: bench-report.py [--check] DOCDIR KERNEL-RELEASE MODE=BENCH.TSV[,BENCH.TSV...]...
+
+Several files for one mode are runs of that mode (boots of the same build). A run's figure for a
+side is the median of its rounds in wall mode, and their minimum in icount mode: there the noise
+is other work's instructions (the other vCPU, interrupts, deferred frees), which only ever adds.
+The ratio of a mode is the median of its runs' ratios; its spread, with several runs, is their
+range over that median (run to run), and with one run the larger interquartile range / median of
+the two sides' rounds.
 
 Every sample must be a time (not FAIL) taken on a map served by its side (builtin for the C
 rounds, rust_arraymap for the Rust rounds), and every row must have both sides in every mode:
@@ -121,12 +128,30 @@ def load(tsv, mode, problems):
     return samples, order
 
 
-def stats(s):
-    """(C median, Rust median, ratio, spread, rounds) of one row of one mode."""
-    c, r = s["c"], s["rust"]
-    cm, rm = statistics.median(c), statistics.median(r)
-    spread = max(iqr(c) / cm if cm else 0.0, iqr(r) / rm if rm else 0.0)
-    return cm, rm, rm / cm if cm else float("nan"), spread, len(c)
+def estimate(mode, xs):
+    """A side's figure in one run: the minimum of its rounds in icount mode (noise only adds
+    instructions), the median in wall mode."""
+    return min(xs) if mode == "icount" else statistics.median(xs)
+
+
+def stats(mode, runs):
+    """(C, Rust, ratio, spread, rounds) of one row of one mode, from its runs' samples."""
+    per_run = []
+    for s in runs:
+        c, r = s["c"], s["rust"]
+        ce, re_ = estimate(mode, c), estimate(mode, r)
+        per_run.append((ce, re_, re_ / ce if ce else float("nan")))
+    cm = statistics.median(x[0] for x in per_run)
+    rm = statistics.median(x[1] for x in per_run)
+    ratios = [x[2] for x in per_run]
+    ratio = statistics.median(ratios)
+    if len(runs) > 1:
+        spread = (max(ratios) - min(ratios)) / ratio if ratio else 0.0
+    else:
+        c, r = runs[0]["c"], runs[0]["rust"]
+        cmed, rmed = statistics.median(c), statistics.median(r)
+        spread = max(iqr(c) / cmed if cmed else 0.0, iqr(r) / rmed if rmed else 0.0)
+    return cm, rm, ratio, spread, min(len(s["c"]) for s in runs)
 
 
 def main():
@@ -136,26 +161,35 @@ def main():
         args = args[1:]
     docdir, release = args[:2]
     modes = [a.split("=", 1) for a in args[2:]]
-    problems, order, data = [], [], {}
-    for mode, tsv in modes:
-        try:
-            samples, ops = load(tsv, mode, problems)
-        except OSError as e:
-            problems.append(f"{mode}: no results ({e})")
-            samples, ops = {}, []
-        data[mode] = samples
-        order += [op for op in ops if op not in order]
+    problems, order, data, nruns = [], [], {}, {}
+    for mode, tsvs in modes:
+        data[mode] = []
+        files = tsvs.split(",")
+        nruns[mode] = len(files)
+        for k, tsv in enumerate(files, 1):
+            label = f"{mode} run {k}" if len(files) > 1 else mode
+            try:
+                samples, ops = load(tsv, label, problems)
+            except OSError as e:
+                problems.append(f"{label}: no results ({e})")
+                samples, ops = {}, []
+            data[mode].append((label, samples))
+            order += [op for op in ops if op not in order]
     names = [m for m, _ in modes]
     rows = []
     for op in order:
         per = {}
         for mode in names:
-            s = data[mode].get(op)
-            missing = [i for i in ("c", "rust") if not s or not s[i]]
-            if missing:
-                problems.append(f"{mode}: {op}: no {' and no '.join(missing)} sample")
-                continue
-            per[mode] = stats(s)
+            runs = []
+            for label, samples in data[mode]:
+                s = samples.get(op)
+                missing = [i for i in ("c", "rust") if not s or not s[i]]
+                if missing:
+                    problems.append(f"{label}: {op}: no {' and no '.join(missing)} sample")
+                    continue
+                runs.append(s)
+            if len(runs) == len(data[mode]):
+                per[mode] = stats(mode, runs)
         rows.append((op, per))
 
     head = f"{'operation':40}" + "".join(
@@ -196,23 +230,30 @@ def main():
     fig.savefig(f"{docdir}/performance.png", dpi=100)
 
     today = datetime.date.today().isoformat()
-    rounds = min(per[m][4] for _, per in rows for m in names) if rows else 0
+    rounds = {m: min(per[m][4] for _, per in rows) if rows else 0 for m in names}
+    boots = ", ".join(
+        f"{m}: {nruns[m]} boot{'s' if nruns[m] > 1 else ''} of {rounds[m]} rounds" for m in names
+    )
     with open(f"{docdir}/performance.rst", "w") as f:
         f.write(".. SPDX-License-Identifier: GPL-2.0\n\n")
         f.write("===========\nPerformance\n===========\n\n")
         f.write(
             f"Measured by ``make bench`` on {today}, kernel {release}, in QEMU under TCG (2 vCPUs;\n"
             "these machines have no working KVM), alternating the built-in C map and the module\n"
-            f"for {rounds} rounds in one boot per mode. ``wall``: multi-threaded TCG, guest time\n"
+            f"in each boot ({boots}). ``wall``: multi-threaded TCG, guest time\n"
             "is host time. ``icount``: single-threaded TCG with ``-icount shift=0,sleep=off``,\n"
             "the guest clock advances 1 ns per executed instruction, so its ratio is an\n"
-            "instruction-count ratio that repeats from run to run (caches and branches are not\n"
-            "modelled). Syscall rows are per element, BPF rows per map operation\n"
-            "(BPF_PROG_TEST_RUN, 64 operations a run; ``bpf tail call`` per run, one tail call\n"
-            "each); the fd array syscall updates replace the stored object each time. Spread is\n"
-            "the larger interquartile range / median of the two sides. Every timed operation's\n"
-            "result is checked, and every sample was taken on a map that its fdinfo shows served\n"
-            "by its side (``ops_owner: rust_arraymap`` in the Rust rounds, none in the C ones).\n\n"
+            "instruction-count ratio (caches and branches are not modelled). Syscall rows are per\n"
+            "element, BPF rows per map operation (BPF_PROG_TEST_RUN, 64 operations a run; ``bpf\n"
+            "tail call`` per run, one tail call each); the fd array syscall updates replace the\n"
+            "stored object each time. A side's figure in a boot is the median of its rounds in\n"
+            "wall mode and their minimum in icount mode (there, noise is other work's\n"
+            "instructions, which only add); the ratio is the median of the boots' ratios. Spread:\n"
+            "with several boots, the range of their ratios over the median (run to run); with one,\n"
+            "the larger interquartile range / median of the two sides' rounds. Every timed\n"
+            "operation's result is checked, and every sample was taken on a map that its fdinfo\n"
+            "shows served by its side (``ops_owner: rust_arraymap`` in the Rust rounds, none in\n"
+            "the C ones).\n\n"
             ".. image:: performance.png\n\n"
         )
         w = max(len(op) for op, _ in rows) if rows else 10
