@@ -46,11 +46,10 @@ impl<T: MapOps> Registration<T> {
 
 impl<T: MapOps> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: by the type invariant, the type and the very table registered in `new`; this
-        // waits for concurrent map creations that may have seen the table.
-        let ret = unsafe { bindings::bpf_map_type_unregister(T::MAP_TYPE.as_raw(), self.ops) };
         // It fails, with a warning of the core's own, only for a table that does not serve the
         // type, which the type invariant rules out: nothing is left to undo.
-        let _ = ret;
+        // SAFETY: by the type invariant, the type and the very table registered in `new`; this
+        // waits for concurrent map creations that may have seen the table.
+        let _ = unsafe { bindings::bpf_map_type_unregister(T::MAP_TYPE.as_raw(), self.ops) };
     }
 }
