@@ -79,7 +79,8 @@ impl<S: Storage> ArrayHeader<S> {
     /// # Safety
     ///
     /// `map` must be the `map` member of an array allocated by [`ArrayBox::alloc`] for storage
-    /// `S`, or of an inner-map template made from one, that stays alive for `'a`.
+    /// `S`, or of an inner-map template made from one, or of a header a unit test built
+    /// (`fixture::TestHeader`, whose fields are set once), that stays alive for `'a`.
     pub(crate) unsafe fn from_map<'a>(map: *const bindings::bpf_map) -> &'a Self {
         // SAFETY: `map` is the first member of `struct bpf_array` (offset 0), `ArrayHeader` is a
         // transparent wrapper of it, and the caller guarantees that it lives for `'a`.

@@ -63,8 +63,8 @@ impl TestAttr {
 pub(crate) struct TestHeader<S: Storage>(Opaque<bindings::bpf_array>, PhantomData<S>);
 
 impl<S: Storage> TestHeader<S> {
-    /// A header of `max_entries` elements of `elem_size` bytes (the per-CPU pointers, 8 bytes,
-    /// for per-CPU storage), masked by `index_mask` unless `bypass_spec_v1`.
+    /// A header of `max_entries` elements of `elem_size` bytes (`round_up(value_size, 8)`, for
+    /// per-CPU storage too), masked by `index_mask` unless `bypass_spec_v1`.
     pub(crate) fn new(
         max_entries: u32,
         elem_size: u32,
