@@ -29,6 +29,8 @@ module! {
     authors: ["rust_arraymap developers"],
     description: "The BPF array map family, in Rust",
     license: "GPL",
+    // The exports of the kernel series (patches/) are in this namespace.
+    imports_ns: ["BPF_INTERNAL"],
 }
 
 /// The module: one registration per served map type, undone on unload.

@@ -312,7 +312,7 @@ impl<'a> PokeGuard<'a> {
 
     /// `prog_array_map_poke_run()`: re-patches every stable direct tail call of a tracked
     /// program that jumps through `key` of `map`, from `old` to `new`
-    /// (`bpf_arch_poke_desc_update()`).
+    /// (`bpf_prog_poke_tail_call()`, one program at a time).
     ///
     /// # Safety
     ///
@@ -326,30 +326,12 @@ impl<'a> PokeGuard<'a> {
         new: *mut bindings::bpf_prog,
     ) {
         for prog_aux in self.progs().iter() {
-            let prog_aux = prog_aux.as_ptr();
             // SAFETY: a tracked aux stays alive until it untracks, which takes this mutex
-            // (type invariant). Only the aux is used, never `aux->prog`, which may not be
-            // stable yet; descriptors whose target is not stable are skipped, as the JIT
-            // finishes them itself. `old` and `new` are alive (the caller's promise).
-            unsafe {
-                for i in 0..(*prog_aux).size_poke_tab as usize {
-                    let poke = (*prog_aux).poke_tab.add(i);
-                    // READ_ONCE(poke->tailcall_target_stable): the JIT sets it concurrently.
-                    if !core::ptr::read_volatile(&raw const (*poke).tailcall_target_stable) {
-                        continue;
-                    }
-                    if u32::from((*poke).reason)
-                        != bindings::bpf_jit_poke_reason_BPF_POKE_REASON_TAIL_CALL
-                    {
-                        continue;
-                    }
-                    let tc = (*poke).__bindgen_anon_1.tail_call;
-                    if tc.map != map || tc.key != key {
-                        continue;
-                    }
-                    bindings::bpf_arch_poke_desc_update(poke, new, old);
-                }
-            }
+            // (type invariant), so the updates of `map` are serialised and the aux is alive;
+            // the kernel uses only the aux, never `aux->prog`, and skips the descriptors the
+            // JIT has not made stable yet. `map` is only compared with the descriptors', and `old`
+            // and `new` are alive (the caller's promise).
+            unsafe { bindings::bpf_prog_poke_tail_call(prog_aux.as_ptr(), map, key, old, new) };
         }
     }
 }
