@@ -4,8 +4,8 @@
 #
 #   make run     build everything (toolchain root, patched kernel, module) and show the demo in QEMU
 #   make test    the same set-up, then the test suite and the kernel's BPF selftests (tests/selftests.list)
-#                in QEMU, each on the C maps and on the module, then the check of the harness
-#                itself; last line "N passed, N failed, N skipped"
+#                in QEMU, each on the C maps and on the module, then poke_race (make poke-race) and
+#                the check of the harness itself; last line "N passed, N failed, N skipped"
 #   make test T=name,...  only those suite tests and selftest entries (no harness check)
 #   make check-harness  only the check of the harness: injected faults must turn it red
 #   make test-debug  the suite and the selftests on the sanitizer kernel (.config-debug.fragment:
@@ -15,6 +15,10 @@
 #                other suite tests and the selftests as skipped (CI's pass)
 #   make fuzz SEED=n OPS=n  the differential fuzzer alone (tests/mapfuzz.c), C maps against their
 #                Rust twins; VARIANT=debug runs it on the sanitizer kernel
+#   make poke-race POKE_SECONDS=n  a PROG_ARRAY slot re-patched while a program tail-calls through it
+#                (tests/pokerace.c), on the C maps then on the module's, in single-threaded TCG (also
+#                make test's poke_race part); VM_TCG_THREAD=multi boots multi-threaded TCG, which
+#                runs the patched text wrongly (Documentation/testing.rst)
 #   make selftests  just build the BPF selftests
 #   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
 #   make bench   C vs Rust, alternating in one boot per mode (wall clock, then QEMU's instruction
@@ -36,7 +40,7 @@ export KDIR
 # The kernel variant (scripts/lib.sh): empty for the test kernel, debug for make test-debug.
 export VARIANT SHORT
 
-.PHONY: all root kernel module tests selftests run test test-debug fuzz check-harness bench check \
+.PHONY: all root kernel module tests selftests run test test-debug fuzz poke-race check-harness bench check \
 	rust-analyzer clean
 
 all: module
@@ -72,6 +76,9 @@ test-debug:
 # run (default: a random seed, 1,000,000 ops).
 fuzz: module tests
 	@T=fuzz FUZZ_SEED='$(SEED)' FUZZ_OPS='$(OPS)' $(IN_ROOT) scripts/run-tests.sh
+
+poke-race: module tests
+	@VM_TCG_THREAD='$(or $(VM_TCG_THREAD),single)' $(IN_ROOT) scripts/run-vm.sh "$(CURDIR)/tests/pokerace.sh" $(POKE_SECONDS)
 
 check-harness: module tests
 	@$(IN_ROOT) scripts/check-harness.sh

@@ -24,7 +24,7 @@ exec unshare --mount --propagation private -- /bin/bash -euo pipefail -c '
 	exec chroot "$root" /usr/bin/env -i HOME=/root TERM="${TERM:-dumb}" \
 		PATH=/opt/vng/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin LANG=C.UTF-8 \
 		RUST_ARRAYMAP_CACHE="$cache" ${CI:+"CI=$CI"} ${KDIR:+"KDIR=$KDIR"} \
-		${VM_KVM:+"VM_KVM=$VM_KVM"} ${VM_TIMEOUT:+"VM_TIMEOUT=$VM_TIMEOUT"} \
+		${VM_KVM:+"VM_KVM=$VM_KVM"} ${VM_TIMEOUT:+"VM_TIMEOUT=$VM_TIMEOUT"} ${VM_TCG_THREAD:+"VM_TCG_THREAD=$VM_TCG_THREAD"} \
 		${BENCH_ROUNDS:+"BENCH_ROUNDS=$BENCH_ROUNDS"} ${BENCH_MODES:+"BENCH_MODES=$BENCH_MODES"} ${BENCH_ICOUNT_RUNS:+"BENCH_ICOUNT_RUNS=$BENCH_ICOUNT_RUNS"} ${T:+"T=$T"} ${VARIANT:+"VARIANT=$VARIANT"} ${SHORT:+"SHORT=$SHORT"} \
 		${FUZZ_SEED:+"FUZZ_SEED=$FUZZ_SEED"} ${FUZZ_OPS:+"FUZZ_OPS=$FUZZ_OPS"} ${STRESS_SECONDS:+"STRESS_SECONDS=$STRESS_SECONDS"} \
 		${HARNESS_HANG_TIMEOUT:+"HARNESS_HANG_TIMEOUT=$HARNESS_HANG_TIMEOUT"} /bin/bash -c "cd \"\$0\" 2>/dev/null || cd /; exec \"\$@\"" "$cwd" "$@"

@@ -26,6 +26,14 @@ VM_OUT=${VM_OUT:-$CACHE/vm-out${VARIANT:+-$VARIANT}} \
 	tee "$saved-suite.out" || rc=1
 parts=("$saved-suite.out")
 if [ -z "${T:-}" ] && [ -z "$VARIANT" ]; then
+	# poke_race: a direct tail call re-patched while it runs (tests/pokerace.sh), in a boot of
+	# its own with single-threaded TCG, the one mode QEMU runs live-patched text right in
+	# (Documentation/testing.rst); 60 s on the C maps, 60 s on the module's.
+	log "poke_race: PROG_ARRAY slot changes re-patching a running direct tail call"
+	VM_OUT=$CACHE/vm-out-pokerace VM_TCG_THREAD=single \
+		"$TOP/scripts/run-vm.sh" "$TOP/tests/pokerace.sh" "${POKE_SECONDS:-60}" |
+		tee "$CACHE/make-test-pokerace.out" || rc=1
+	parts+=("$CACHE/make-test-pokerace.out")
 	"$TOP/scripts/check-harness.sh" | tee "$CACHE/make-test-harness.out" || rc=1
 	parts+=("$CACHE/make-test-harness.out")
 fi

@@ -25,9 +25,6 @@ vng_args=(--verbose --run "$kimg" --cpus "${VM_CPUS:-2}" --memory "${VM_MEM:-2G}
 for arg in ${BOOT_ARGS[@]+"${BOOT_ARGS[@]}"}; do
 	vng_args+=(--append "$arg")
 done
-# Extra QEMU options (make bench's deterministic mode: instruction counting).
-# (One word: vng's parser takes a separate value that starts with "-" for an option.)
-[ -z "${VM_QEMU_OPTS:-}" ] || vng_args+=("--qemu-opts=$VM_QEMU_OPTS")
 
 # KVM where it works; these machines have /dev/kvm but guests die there.
 kvm=--disable-kvm
@@ -36,11 +33,22 @@ if [ -w /dev/kvm ] && [ "${VM_KVM:-probe}" != no ]; then
 		kvm=
 	fi
 fi
+# Extra QEMU options (make bench's deterministic mode: instruction counting).
+qemu_opts=${VM_QEMU_OPTS:-}
+# VM_TCG_THREAD=single|multi: how TCG runs the vCPUs (QEMU's default for an x86 guest: multi,
+# one host thread each), unless VM_QEMU_OPTS chose an -accel. Multi-threaded, QEMU 10.0 has
+# been seen to run kernel text as it was during a live patch after the patch was done, which
+# oopses (make test's poke_race part boots single-threaded for that; Documentation/testing.rst).
+if [ -n "$kvm" ] && [ -n "${VM_TCG_THREAD:-}" ] && [[ " $qemu_opts " != *" -accel "* ]]; then
+	qemu_opts="-accel tcg,thread=$VM_TCG_THREAD${qemu_opts:+ $qemu_opts}"
+fi
+# (One word: vng's parser takes a separate value that starts with "-" for an option.)
+[ -z "$qemu_opts" ] || vng_args+=("--qemu-opts=$qemu_opts")
 # What the guest scripts test, for the variant of the kernel that boots (scripts/lib.sh).
 guest_env="env VARIANT=$VARIANT SHORT=${SHORT:-} FUZZ_SEED=${FUZZ_SEED:-} FUZZ_OPS=${FUZZ_OPS:-}"
 guest_env+=" STRESS_SECONDS=${STRESS_SECONDS:-}"
 guest_env+=" KO=$MODULE_OUT/rust_arraymap.ko TESTS_BIN=$TESTS_OUT"
-log "booting $(basename "$kimg") in QEMU (${kvm:+TCG, }${kvm:-KVM}) for $(basename "$script")"
+log "booting $(basename "$kimg") in QEMU (${kvm:+TCG${qemu_opts:+ $qemu_opts}, }${kvm:-KVM}) for $(basename "$script")"
 
 # QEMU under TCG on 2 host cores has been seen to abort while the guest boots
 # (an assertion in iotlb_to_section, under heavy host load). A boot that never

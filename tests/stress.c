@@ -6,7 +6,8 @@
  *
  * In rounds. Each round inserts rust_arraymap (unless a racer already did), creates an ARRAY
  * and a PERCPU_ARRAY (the survivors), a PROG_ARRAY with a program tail-calling through its
- * slot 0, a PERF_EVENT_ARRAY, and starts threads that race for the round's time:
+ * slot 0 (an indirect tail call: see load_tail_caller_indirect()), a PERF_EVENT_ARRAY, and
+ * starts threads that race for the round's time:
  *   - syscall:  updates and lookups of its own keys of the ARRAY (0..63);
  *   - batch:    update_batch of its own keys (64..127), lookup_batch of the whole map;
  *   - bpf:      BPF-side updates of its own keys (128..191) and lookups (BPF_PROG_TEST_RUN);
@@ -36,6 +37,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +406,31 @@ static void *w_output(void *arg)
 }
 
 /*
+ * bpf_tail_call(skb, &prog_array, skb->cb[0]); return 1. cb[0] is 0 in a test run, but the
+ * verifier cannot know it, so the JIT emits an indirect tail call: each run reads the slot, as
+ * the interpreter does, while w_slots changes it. A constant key would make it a direct jump
+ * that every slot change re-patches in the JIT text; that race runs in make test's poke_race
+ * part (tests/pokerace.c), in a single-threaded TCG boot: multi-threaded TCG, which this suite
+ * runs on, executes the text being patched wrongly (Documentation/testing.rst).
+ */
+static int load_tail_caller_indirect(int prog_array)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = BPF_REG_3, .src_reg = BPF_REG_1,
+		  .off = offsetof(struct __sk_buff, cb[0]) },
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = prog_array },
+		{ 0 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_tail_call },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return prog_load_insns(BPF_PROG_TYPE_SOCKET_FILTER, insns, sizeof(insns) / sizeof(insns[0]),
+			       0, 0);
+}
+
+/*
  * A socket filter doing bpf_perf_event_output(ctx, @perf_array, BPF_F_CURRENT_CPU, &42, 8) and
  * returning its result.
  */
@@ -642,7 +669,7 @@ static int round_run(long *lost)
 		goto out;
 	}
 	st.perf_id = info.id;
-	st.caller = load_tail_caller(st.prog_array);
+	st.caller = load_tail_caller_indirect(st.prog_array);
 	if (st.caller < 0) {
 		error("loading the tail caller", st.caller);
 		goto out;
