@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make poke-race, in the guest: tests/pokerace.c for SECONDS (POKE_SECONDS of make; default
-# 120) on the built-in PROG_ARRAY, then as long with rust_arraymap loaded. KTAP in $OUT/result.ktap;
-# scripts/run-vm.sh counts it and reads the console and $OUT/kernel.log for reports (an oops
-# ends the run).
+# 120) on the built-in PROG_ARRAY, then as long with rust_arraymap loaded. KTAP in
+# $OUT/result.ktap; scripts/run-vm.sh counts it and reads the console and $OUT/kernel.log for
+# reports (an oops ends the run).
 set -euo pipefail
 OUT=$1
 seconds=${2:-120}
@@ -14,7 +14,8 @@ report "1..2"
 side() {
 	local out ok=ok
 	out=$("$TESTS_BIN/pokerace" "$seconds") || ok="not ok"
-	if [ "$2" = rust ] && ! grep -q '^prog_array [1-9]' /sys/kernel/debug/rust_arraymap/maps_created; then
+	if [ "$2" = rust ] &&
+		! grep -q '^prog_array [1-9]' /sys/kernel/debug/rust_arraymap/maps_created; then
 		ok="not ok" out+="; the module served no PROG_ARRAY"
 	fi
 	report "$ok $1 $2 # $out"
