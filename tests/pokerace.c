@@ -8,10 +8,11 @@
  * Whoever serves PROG_ARRAY (the built-in maps, or rust_arraymap when it is loaded), each slot
  * change re-patches the caller's JIT text while another CPU runs it (x86:
  * smp_text_poke_single(): an INT3, a sync IPI to every CPU, the rest, the first byte). The
- * program must return 1 (empty slot), 2 or 3 (the two targets), and the kernel must report
- * nothing. make poke-race runs it on the test kernel; see Documentation/testing.rst for what
- * multi-threaded TCG does here. Last line: "N s: R runs, P slot changes, B bad"; exit 1 on a
- * bad return.
+ * program must return 1 (empty slot), 2 or 3 (the two targets), must reach a target at least
+ * once (a slot that never dispatched would pass the rest), and the kernel must report nothing.
+ * make poke-race runs it on the test kernel; see Documentation/testing.rst for what
+ * multi-threaded TCG does here. Last line: "N s: R runs, T tail calls taken, P slot changes,
+ * B bad"; exit 1 on a bad return or no tail call taken.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +29,7 @@
 
 static int map, caller, target[2];
 static atomic_bool stop;
-static atomic_long runs, changes, bad;
+static atomic_long runs, taken, changes, bad;
 
 static void *run_caller(void *arg)
 {
@@ -41,6 +42,8 @@ static void *run_caller(void *arg)
 			if (!bad++)
 				fprintf(stderr, "pokerace: run: %s, retval %u\n", strerror(errno),
 					opts.retval);
+		} else if (opts.retval > 1) {
+			taken++;
 		}
 		runs++;
 	}
@@ -91,6 +94,7 @@ int main(int argc, char **argv)
 	stop = true;
 	pthread_join(caller_thread, NULL);
 	pthread_join(slot_thread, NULL);
-	printf("%d s: %ld runs, %ld slot changes, %ld bad\n", seconds, runs, changes, bad);
-	return bad != 0;
+	printf("%d s: %ld runs, %ld tail calls taken, %ld slot changes, %ld bad\n", seconds, runs,
+	       taken, changes, bad);
+	return bad != 0 || taken == 0;
 }
