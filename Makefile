@@ -19,6 +19,9 @@
 #                (tests/pokerace.c), on the C maps then on the module's, in single-threaded TCG (also
 #                make test's poke_race part); VM_TCG_THREAD=multi boots multi-threaded TCG, which
 #                runs the patched text wrongly (Documentation/testing.rst)
+#   make check-series  the patch series is bisect-safe: patches/ applied one at a time to a worktree
+#                of the pristine source, each prefix built incrementally (test kernel's config,
+#                its own build directory); the last one boots for the suite's registration tests
 #   make selftests  just build the BPF selftests
 #   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
 #   make bench   C vs Rust, alternating in one boot per mode (wall clock, then QEMU's instruction
@@ -41,6 +44,7 @@ export KDIR
 export VARIANT SHORT
 
 .PHONY: all root kernel module tests selftests run test test-debug fuzz poke-race check-harness bench check \
+	check-series \
 	rust-analyzer clean
 
 all: module
@@ -82,6 +86,9 @@ poke-race: module tests
 
 check-harness: module tests
 	@$(IN_ROOT) scripts/check-harness.sh
+
+check-series: root
+	@$(IN_ROOT) scripts/check-series.sh
 
 bench: module tests
 	@$(IN_ROOT) scripts/bench.sh

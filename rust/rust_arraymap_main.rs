@@ -55,7 +55,7 @@ impl kernel::Module for RustArrayMap {
         // Before the first registration, so that every map the module creates is counted.
         let maps_created = bpf::creation_counts_file()?;
         // One by one, yet all or nothing for user space: the BPF core creates no map through the
-        // ops of a module before its init has returned (patch 2), so when a registration fails,
+        // ops of a module before its init has returned (patch 6), so when a registration fails,
         // dropping the earlier ones leaves nothing behind.
         let module = Self {
             _array: bpf::Registration::new()?,

@@ -5,7 +5,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-src=$("$TOP/scripts/prepare-kernel.sh")
+# KERNEL_SRC: another source tree (make check-series: a worktree at one prefix of the series).
+src=${KERNEL_SRC:-$("$TOP/scripts/prepare-kernel.sh")}
 out=$KBUILD_OUT
 # bindgen must use the libclang of the clang that builds the kernel.
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib

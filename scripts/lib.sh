@@ -18,9 +18,10 @@ key() { cat "$@" | sha256sum | cut -c1-12; }
 ROOT_KEY=$(key "$TOP/scripts/make-root.sh" "$TOP/scripts/root-packages.txt")
 ROOT="$CACHE/root-$ROOT_KEY"
 
-# The kernel variant: "" (the test kernel) or "debug" (the sanitizer kernel of make test-debug,
-# .config-debug.fragment on top). Its config fragments, in the order they are merged, and what
-# its command line adds (scripts/run-vm.sh).
+# The kernel variant: "" (the test kernel), "debug" (the sanitizer kernel of make test-debug,
+# .config-debug.fragment on top) or "series" (the test kernel's config, built one patch at a time
+# from a worktree of the source by make check-series). Its config fragments, in the order they
+# are merged, and what its command line adds (scripts/run-vm.sh).
 #
 # no5lvl: with 5-level paging (QEMU's TCG CPU has LA57), 7.3's KASAN may report a
 # wild-memory-access on an interrupt that comes while identify_cpu() has cleared the boot CPU's
@@ -36,12 +37,18 @@ debug)
 	FRAGMENTS=("$TOP/.config.fragment" "$TOP/.config-debug.fragment")
 	BOOT_ARGS=(no5lvl)
 	;;
-*) die "unknown VARIANT=$VARIANT (known: debug)" ;;
+series)
+	FRAGMENTS=("$TOP/.config.fragment")
+	BOOT_ARGS=()
+	;;
+*) die "unknown VARIANT=$VARIANT (known: debug, series)" ;;
 esac
 
 # The kernel build directory, keyed by the config fragments (the patch series
 # is tracked by make's own dependencies: git am touches only what it changes).
+# The series check's kernel has its own name: it builds the same config from another source tree.
 KBUILD_OUT="$CACHE/kbuild-$(key "${FRAGMENTS[@]}")"
+[ "$VARIANT" != series ] || KBUILD_OUT="$CACHE/kbuild-series-$(key "${FRAGMENTS[@]}")"
 # Where the module and the suite's programs are built for this kernel: in the tree for the
 # test kernel (./rust_arraymap.ko, tests/build), beside the kernel build for another variant,
 # so that building one never replaces the other's.

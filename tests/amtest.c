@@ -157,7 +157,7 @@ static int errno_cases(void)
 	       (unsigned long long)out);
 	close(fd);
 
-	/* The built-in PERCPU_ARRAY's syscall side goes through its ops since patch 5. */
+	/* The built-in PERCPU_ARRAY's syscall side goes through its ops since patch 3. */
 	{
 		int ncpus = libbpf_num_possible_cpus(), c;
 		__u64 pv[64], sum = 0;
@@ -785,7 +785,7 @@ static int iter(void)
 	if (iter_fd >= 0 && module_refs() >= 0) {
 		/* Served by the module: one reference per map still alive (the iterated one
 		 * and the program's, all arrays), and the iterator file's own, which it holds
-		 * until the map's fini_seq_private() has returned (patch 2). The skeleton's
+		 * until the map's fini_seq_private() has returned (patch 6). The skeleton's
 		 * other maps are freed after grace periods (RCU tasks trace for sleepable
 		 * programs' maps).
 		 */

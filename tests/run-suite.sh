@@ -151,7 +151,7 @@ test_module_serves_fd_arrays() {
 	wait_refs 0
 }
 
-# /proc/PID/fdinfo of a map names the module that serves it ("ops_owner:", patch 8): the
+# /proc/PID/fdinfo of a map names the module that serves it ("ops_owner:", patch 10): the
 # module for each of the six types when it is loaded, nothing for the built-in maps.
 test_fdinfo_ops_owner() {
 	local t
@@ -171,14 +171,26 @@ test_fdinfo_ops_owner() {
 	wait_refs 0
 }
 
+# regtest_fallbacks: how many notices of the kernel log say that a map of type 1 (ARRAY) was
+# created with the built-in ops while bpf_regtest, in its init, had registered its own (patch 6).
+regtest_fallbacks() {
+	dmesg | grep -c 'bpf: map type 1 created with the built-in ops: bpf_regtest is in its init' ||
+		true
+}
+
 # The rules of bpf_map_type_register() (tests/kmod/bpf_regtest.c, whose init fails if one is
 # broken): ops the verifier's s32 call offset cannot reach are refused (-ERANGE); a map created
-# while a module is still in its init is not served by that module's ops.
+# while a module is still in its init is not served by that module's ops, and the kernel log says
+# so.
 test_register_rules() {
+	local before
 	unload || return 1
+	before=$(regtest_fallbacks)
 	insmod "${TESTS_BIN:-$TOP/tests/build}/kmod/bpf_regtest.ko" ||
 		{ dmesg | grep bpf_regtest | tail -n 3; return 1; }
 	rmmod bpf_regtest
+	[ "$(regtest_fallbacks)" -gt "$before" ] ||
+		{ echo "no notice of the map created with the built-in ops during bpf_regtest's init"; return 1; }
 }
 
 # A module whose init fails after registering ARRAY, 10 times, while maps of the type are
@@ -187,9 +199,10 @@ test_register_rules() {
 # the sanitizer kernel: no use of the freed module).
 test_register_failing_init() {
 	local ko=${TESTS_BIN:-$TOP/tests/build}/kmod/bpf_regtest.ko stop=$LOGS/regtest.stop
-	local i pid out rc=0
+	local i pid out rc=0 before
 	unload || return 1
 	rm -f "$stop"
+	before=$(regtest_fallbacks)
 	(
 		n=0
 		while [ ! -e "$stop" ]; do
@@ -214,6 +227,9 @@ test_register_failing_init() {
 	touch "$stop"
 	wait $pid || rc=1
 	[ ! -e /sys/module/bpf_regtest ] || { echo "bpf_regtest still loaded"; rc=1; }
+	echo "$(($(regtest_fallbacks) - before)) notices of maps created with the built-in ops"
+	[ "$(regtest_fallbacks)" -gt "$before" ] ||
+		{ echo "no notice of the maps created with the built-in ops during the inits"; rc=1; }
 	return $rc
 }
 
