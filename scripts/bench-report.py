@@ -50,16 +50,31 @@ Notes from profiling
 - ``syscall batch lookup/update 1 x 8B``, the fixed cost of a batch call: 0.98 and 1.01 (171
   instructions more of 16,200 for the update). The first version zeroed the whole 768 bytes of
   the chunk buffers on every call and was at 1.02 and 1.05; they are now initialised as far as
-  the batch needs them. The rest of the update's difference is not traced yet.
+  the batch needs them. Traced in the disassembly (2026-12-03): the map work itself is shorter
+  in Rust (C adds migrate_disable, the uptr pin and ``bpf_obj_cancel_fields()``), but each of
+  the four user copies goes through the kernel crate's out-of-line
+  ``UserSliceReader::read_slice``/``UserSliceWriter::write_slice`` and a ``copy_*_user`` helper
+  (+31 each, +124), the first count is written with ``copy_to_user()`` where C uses
+  ``put_user()`` (+22), and the two syscall buffers, which only match C's allocation failures,
+  are zeroed (+34), as are the two stack buffers that the read overwrites (+26). All removable
+  without a change in behaviour (uninitialised buffers, ``put_user()``); not done yet.
 - ``percpu syscall batch lookup/update`` were at 0.29 and 0.33 (8 B) and 1.03 and 1.17 (256 B,
   one element per chunk with two CPUs) in the run of 2026-12-03: each chunk took an RCU read
   lock around the per-CPU copy, which takes one of its own, and ``bpf_map_update_value()``
   takes none for PERCPU_ARRAY; under lockdep (the test kernel's) a lock pair is some 700
   instructions. The per-CPU batches now copy under the chunk's lock alone: 0.10 and 0.11
   (8 B), 0.88 and 1.00 (256 B), one icount round. Without lockdep most of that gain is gone.
-- ``percpu bpf lookup_percpu_elem`` (1.03) is one instruction per call (34.5 against 35.5 per
-  operation, in a program of 64), not traced yet; ``prog_array syscall update`` (1.01) some 200
-  instructions of 17,300 per update, not traced yet either.
+- ``percpu bpf lookup_percpu_elem`` (1.06) is two instructions per call (34.5 against 36.5 per
+  operation, in a program of 64), deliberate: the op returns NULL for a CPU number that is not
+  in the possible mask (``PossibleCpu``: a bound and a bit test, 5 instructions), where C checks
+  only ``cpu < nr_cpu_ids`` (2) and would hand out the per-CPU address of a CPU that has no copy;
+  the Rust op has no ftrace nop, C's has. C's check alone would put Rust one instruction below C.
+- ``prog_array syscall update`` (1.01, some 280 instructions of 17,300 per update): 210 of them
+  are lockdep's. The kernel crate's ``Mutex::lock()`` asserts through its guard that the lock is
+  held (``lockdep_assert_held()``, some 70 instructions with lockdep), and an update takes three
+  mutexes (the new program's ``ext_mutex``, the array's ``poke_mutex``, the old program's
+  ``ext_mutex``) where C calls ``mutex_lock()`` bare; without lockdep the assertion is empty.
+  The rest (~70) is the trampoline's frames and ``from_err_ptr()``, which is not inline.
 
 - ``bpf for_each 1Ki`` was at 1.09, then 1.31 with a generic element iterator: the
   ``Option<(u32, Elem)>`` of the iterator went through the stack on every element, and under
@@ -83,14 +98,21 @@ Notes from profiling
   directly (boot-time data), as the C inlines do.
 - The per-CPU lookups (``percpu syscall lookup``, and per element the batches): the copies of
   all CPUs use the kernel's ``copy_map_value_long()`` through a one-call wrapper per CPU (a
-  Rust word loop was slower under TCG). The single lookups still cost 120 instructions more
-  (of 14,000: 1.008), not traced yet; those calls are the first suspect.
+  Rust word loop was slower under TCG). The single lookups still cost some 140 instructions
+  more (of 14,000: 1.008): four frames where C has one (the trampoline, ``from_result()``'s
+  closure, which is not inline, ``copy_values``, ``load_all``: +94), per CPU the out-of-line copy
+  helper and a bounds check (+25 each), the RCU lock through helpers (+4). Removable: one C
+  helper per element that loops over the CPUs after one length check, and no ``from_result()``
+  in the trampoline (as ``errno_or()`` already does for update and delete); not done yet.
 - The fd array rows: the syscall updates take the object from its fd and drop the replaced one
   through the kernel's own functions (``bpf_prog_get()``/``bpf_prog_put()``,
   ``perf_event_get()`` and an RCU-freed entry, ``cgroup_get_from_fd()``, map_in_map's
   ``bpf_map_fd_get_ptr()``, which dominates ``array_of_maps syscall update``), so the ratios sit
-  at 1.00 within the spread. ``bpf tail call`` runs no module code at all: the JIT reads
-  ``max_entries`` and ``ptrs[]`` of the module's ``struct bpf_array`` directly; its 1.02 is
+  at 1.00 within the spread (``array_of_maps`` and ``perf_event_array`` run some 100
+  instructions more per update of 17,000, the trampoline's frames, ``from_err_ptr()`` and, for
+  the perf event entry, ``KBox::new()``'s ``krealloc()`` path against C's ``kzalloc()``: 1.006
+  each, inside the rows' run-to-run spread). ``bpf tail call`` runs no module code at all: the
+  JIT reads ``max_entries`` and ``ptrs[]`` of the module's ``struct bpf_array`` directly; its 1.02 is
   inside the run-to-run spread of the row (3%) and of the same order as the placement effect of
   the map areas described above.
 - ``create+close 1Mi ARRAY`` times the creation (allocation and zeroing of 8 MiB) and the
