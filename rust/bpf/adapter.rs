@@ -40,10 +40,11 @@ unsafe fn read_key(key: *const c_void) -> u32 {
 }
 
 /// [`from_result`] for the ops a BPF program calls (`map_update_elem`, `map_delete_elem`,
-/// `map_for_each_callback`), where the conversion must cost nothing: the kernel crate's
-/// generic is not `#[inline]`, and its instance around `update_elem` was compiled out of line,
-/// with the op's arguments spilled for the closure: 21 instructions more per
-/// `bpf_map_update_elem()` of a BPF program (`make bench`, deterministic mode, 2026-12-03).
+/// `map_for_each_callback`) and the syscall ops that `make bench` times (batches, per-CPU copies,
+/// fd updates), where the conversion must cost nothing: the kernel crate's generic is not
+/// `#[inline]`, and its instance around `update_elem` was compiled out of line, with the op's
+/// arguments spilled for the closure: 21 instructions more per `bpf_map_update_elem()` of a BPF
+/// program (`make bench`, deterministic mode, 2026-12-03); around `percpu_copy` a frame of 29.
 #[inline(always)]
 fn errno_or<R: From<i16>>(r: Result<R>) -> R {
     r.unwrap_or_else(|e| R::from(e.to_errno() as i16))
@@ -168,7 +169,7 @@ impl<T: MapOps> Adapter<T> {
                 Batch::from_raw(map, attr, uattr, core::ptr::null_mut()),
             )
         };
-        from_result(|| T::lookup_batch(array, &batch).map(|()| 0))
+        errno_or(T::lookup_batch(array, &batch).map(|()| 0))
     }
 
     /// # Safety
@@ -190,7 +191,7 @@ impl<T: MapOps> Adapter<T> {
                 Batch::from_raw(map, attr, uattr, map_file),
             )
         };
-        from_result(|| T::update_batch(array, &batch).map(|()| 0))
+        errno_or(T::update_batch(array, &batch).map(|()| 0))
     }
 
     /// # Safety
@@ -256,7 +257,7 @@ impl<T: MapOps> Adapter<T> {
         let Some(mut values) = values else {
             return EINVAL.to_errno();
         };
-        from_result(|| T::percpu_copy(map, key, &mut values, flags).map(|()| 0))
+        errno_or(T::percpu_copy(map, key, &mut values, flags).map(|()| 0))
     }
 
     /// # Safety
@@ -276,7 +277,7 @@ impl<T: MapOps> Adapter<T> {
         let Some(values) = values else {
             return EINVAL.to_errno();
         };
-        from_result(|| T::percpu_update(map, key, &values, flags).map(|()| 0))
+        errno_or(T::percpu_update(map, key, &values, flags).map(|()| 0))
     }
 
     /// # Safety
@@ -552,9 +553,7 @@ impl<T: MapOps> Adapter<T> {
                 read_key(value),
             )
         };
-        from_result(|| {
-            T::fd_update_elem(map, MapFile::from_raw(map_file), key, fd, flags).map(|()| 0)
-        })
+        errno_or(T::fd_update_elem(map, MapFile::from_raw(map_file), key, fd, flags).map(|()| 0))
     }
 
     /// `prog_array_map_poke_track()`: a program with direct tail calls through the map starts
