@@ -102,8 +102,9 @@ Notes from profiling
   more (of 14,000: 1.008): four frames where C has one (the trampoline, ``from_result()``'s
   closure, which is not inline, ``copy_values``, ``load_all``: +94), per CPU the out-of-line copy
   helper and a bounds check (+25 each), the RCU lock through helpers (+4). Removable: one C
-  helper per element that loops over the CPUs after one length check, and no ``from_result()``
-  in the trampoline (as ``errno_or()`` already does for update and delete); not done yet.
+  helper per element that loops over the CPUs after one length check (not done yet), and the
+  trampoline's ``from_result()`` frame, replaced by ``errno_or()`` after this run (for the
+  batches, the per-CPU copies and the fd updates too; not measured yet).
 - The fd array rows: the syscall updates take the object from its fd and drop the replaced one
   through the kernel's own functions (``bpf_prog_get()``/``bpf_prog_put()``,
   ``perf_event_get()`` and an RCU-freed entry, ``cgroup_get_from_fd()``, map_in_map's
