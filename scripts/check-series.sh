@@ -41,7 +41,9 @@ mapfile -t patches < <(find "$TOP/patches" -name '[0-9]*.patch' ! -name '0000-*'
 i=0 broken=
 for p in "${patches[@]}"; do
 	i=$((i + 1))
-	subject=$(sed -n 's/^Subject: \[PATCH [0-9/]*\] //p' "$p" | head -n 1)
+	# The subject, unfolded (format-patch continues a long one on lines that start with a blank).
+	subject=$(awk '/^Subject: / { s = $0; while ((getline l) > 0 && l ~ /^[ \t]/) s = s l; print s; exit }' "$p" |
+		sed 's/^Subject: \[PATCH [0-9/]*\] //')
 	step=$logs/$(printf '%02d' "$i").log
 	if [ -n "$broken" ]; then
 		echo "not ok $i - $subject # not built: prefix $broken is broken" >>"$ktap"
