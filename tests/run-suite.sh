@@ -171,10 +171,10 @@ test_fdinfo_ops_owner() {
 	wait_refs 0
 }
 
-# regtest_fallbacks: how many notices of the kernel log say that a map of type 1 (ARRAY) was
+# regtest_fallbacks: how many notices of the kernel log say that a map of type 2 (ARRAY) was
 # created with the built-in ops while bpf_regtest, in its init, had registered its own (patch 6).
 regtest_fallbacks() {
-	dmesg | grep -c 'bpf: map type 1 created with the built-in ops: bpf_regtest is in its init' ||
+	dmesg | grep -c 'bpf: map type 2 created with the built-in ops: bpf_regtest is in its init' ||
 		true
 }
 
