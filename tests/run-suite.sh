@@ -199,7 +199,7 @@ test_register_rules() {
 # the sanitizer kernel: no use of the freed module).
 test_register_failing_init() {
 	local ko=${TESTS_BIN:-$TOP/tests/build}/kmod/bpf_regtest.ko stop=$LOGS/regtest.stop
-	local i pid out rc=0 before
+	local i pid out rc=0 before after
 	unload || return 1
 	rm -f "$stop"
 	before=$(regtest_fallbacks)
@@ -227,8 +227,9 @@ test_register_failing_init() {
 	touch "$stop"
 	wait $pid || rc=1
 	[ ! -e /sys/module/bpf_regtest ] || { echo "bpf_regtest still loaded"; rc=1; }
-	echo "$(($(regtest_fallbacks) - before)) notices of maps created with the built-in ops"
-	[ "$(regtest_fallbacks)" -gt "$before" ] ||
+	after=$(regtest_fallbacks)
+	echo "$((after - before)) notices of maps created with the built-in ops"
+	[ "$after" -gt "$before" ] ||
 		{ echo "no notice of the maps created with the built-in ops during the inits"; rc=1; }
 	return $rc
 }
