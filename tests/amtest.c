@@ -23,6 +23,8 @@
  *   amtest pin-skel DIR        load array.skel.h, fill its maps and pin them in DIR (bpffs)
  *   amtest ops-owner           a map of each array type and a HASH: "TYPE MODULE" from the
  *                              "ops_owner:" line of the map's /proc/self/fdinfo, "-" without one
+ *   amtest create-until FILE   create an ARRAY, store and read back a value, close it, until
+ *                              FILE exists; prints "N maps created", exits 1 on any failure
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1047,6 +1049,40 @@ static int ops_owner(void)
 	return failures ? 1 : 0;
 }
 
+/*
+ * Maps created back to back while bpf_regtest's init registers ARRAY, waits and fails
+ * (run-suite.sh's register_failing_init): a process per map (bpftool) is too slow on the
+ * sanitizer kernel to be sure of landing in a window of the init.
+ */
+static int create_until(const char *stop)
+{
+	unsigned long n = 0;
+	__u32 key = 0;
+	__u64 val;
+	int fd, err;
+
+	while (access(stop, F_OK)) {
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "regtest", 4, 8, 1, NULL);
+		if (fd < 0) {
+			printf("creation %lu: %s\n", n, res(fd));
+			return 1;
+		}
+		val = n;
+		err = bpf_map_update_elem(fd, &key, &val, BPF_ANY);
+		if (!err)
+			err = bpf_map_lookup_elem(fd, &key, &val);
+		close(fd);
+		if (err || val != n) {
+			printf("map %lu: update/lookup %s, value %llu\n", n, res(err),
+			       (unsigned long long)val);
+			return 1;
+		}
+		n++;
+	}
+	printf("%lu maps created\n", n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -1086,6 +1122,8 @@ int main(int argc, char **argv)
 		return pin_skel(argv[2]);
 	if (!strcmp(cmd, "ops-owner"))
 		return ops_owner();
+	if (!strcmp(cmd, "create-until") && argc == 3)
+		return create_until(argv[2]);
 	fprintf(stderr, "usage: see the comment at the top of amtest.c\n");
 	return 2;
 }

@@ -194,8 +194,9 @@ test_register_rules() {
 }
 
 # A module whose init fails after registering ARRAY, 10 times, while maps of the type are
-# created in a loop: each creation must be served by the built-in ops (the module's would fail
-# it), each init fail with EAGAIN (EPROTO: its ops served a map), and nothing be reported (on
+# created back to back (amtest create-until): each creation must be served by the built-in ops
+# (the module's would fail it), some of them during the inits (the kernel log's notice), each
+# init fail with EAGAIN (EPROTO: its ops served a map), and nothing be reported (on
 # the sanitizer kernel: no use of the freed module).
 test_register_failing_init() {
 	local ko=${TESTS_BIN:-$TOP/tests/build}/kmod/bpf_regtest.ko stop=$LOGS/regtest.stop
@@ -203,16 +204,7 @@ test_register_failing_init() {
 	unload || return 1
 	rm -f "$stop"
 	before=$(regtest_fallbacks)
-	(
-		n=0
-		while [ ! -e "$stop" ]; do
-			bpftool map create $BPFFS/regtest type array key 4 value 8 entries 1 name regtest ||
-				{ echo "creation $n failed"; exit 1; }
-			rm $BPFFS/regtest
-			n=$((n + 1))
-		done
-		echo "$n maps created during the failing inits"
-	) &
+	amtest create-until "$stop" &
 	pid=$!
 	for i in $(seq 10); do
 		if out=$(insmod "$ko" fail_init_ms=200 2>&1); then
