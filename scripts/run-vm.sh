@@ -14,7 +14,8 @@ set -euo pipefail
 
 script=$1
 shift
-kimg=${KIMG:-$KBUILD_OUT/arch/x86/boot/bzImage}
+# With KDIR (a kernel tree of the user's, make module KDIR=...), that tree's kernel boots.
+kimg=${KIMG:-${KDIR:-$KBUILD_OUT}/arch/x86/boot/bzImage}
 [ -e "$kimg" ] || die "no kernel image at $kimg"
 out=${VM_OUT:-$CACHE/vm-out}
 rm -rf "$out"
