@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # `make bench`, in the VM: every measurement of ambench on the built-in C map and on
 # rust_arraymap.ko, alternating C, Rust, C, Rust... for ROUNDS rounds in this one boot.
-#   bench.sh OUTDIR [ROUNDS]
+#   bench.sh OUTDIR [ROUNDS [MODE]]
+# In MODE icount (scripts/bench.sh's deterministic mode) every CPU but CPU 0 is taken offline
+# first: the guest clock counts the instructions of all vCPUs, so work on another CPU (deferred
+# frees, RCU, kworkers) would land in the measured time. The possible CPUs stay, and with them
+# the per-CPU copies of a PERCPU_ARRAY.
 # Writes OUTDIR/bench.tsv (round, impl, operation, ns or FAIL, what served the map: builtin
 # or rust_arraymap, from its fdinfo) and ends OUTDIR/result.ktap with "N passed, N failed":
 # a failed ambench (an operation that failed) or a kernel report fails the run.
@@ -9,6 +13,7 @@ set -uo pipefail
 
 OUT=$1
 ROUNDS=${2:-5}
+MODE=${3:-wall}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 KO=$TOP/rust_arraymap.ko
 BENCH=$TOP/tests/build/ambench
@@ -33,6 +38,16 @@ result() {
 }
 
 printf 'KTAP version 1\n' >"$OUT/result.ktap"
+ok=0
+if [ "$MODE" = icount ]; then
+	for cpu in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		[ -e "$cpu" ] || continue
+		echo 0 >"$cpu" || ok=1
+	done
+	echo "# online CPUs: $(cat /sys/devices/system/cpu/online), possible: $(cat /sys/devices/system/cpu/possible)"
+	[ "$(cat /sys/devices/system/cpu/online)" = 0 ] || ok=1
+	result $ok "icount mode: CPU 0 alone online"
+fi
 printf 'round\timpl\top\tns\tserver\n' >"$OUT/bench.tsv"
 ok=0
 for r in $(seq "$ROUNDS"); do
