@@ -36,16 +36,17 @@ Notes from profiling
 
 - The two modes: under multi-threaded TCG on a shared 2-core host, wall-clock spreads are 2 to
   100 % (2-32 % in this run; the host's other work lands in the samples), so a wall ratio proves
-  only differences of that order. The ``icount`` ratios are instruction-count ratios: the same build gives the same
-  figure to 0.2 % on all rows but two. Until 2026-12-04 the guest kept both CPUs online, and
-  what ran on the other one (the deferred frees of the previous run, RCU, kworkers) advanced the
-  shared clock inside the timed loops: run-to-run spreads of 0.5-4.5 % on the update helper,
-  the 8-byte batch update, the fd array updates and create+close. With CPU 0 alone online and
-  the first round of each boot dropped as a warm-up, those rows are at 0.0-0.2 %. Still above
-  0.5 %: ``cgroup_array syscall update`` (2.3 %) and the side-by-side 4 KiB update (0.6 %), whose
-  rounds fall in two levels some 1 % apart on both sides (a state of the kernel paths they share,
-  not yet identified); the minimum picks whichever side caught the lower level. Instruction
-  counts do not weigh instructions: a ``rep movsb`` counts one per byte moved.
+  only differences of that order. The ``icount`` ratios are instruction-count ratios: the same
+  build gives the same figure to 0.2 % on all rows but two. Until 2026-12-04 the guest kept both
+  CPUs online, and what ran on the other one (the deferred frees of the previous run, RCU,
+  kworkers) advanced the shared clock inside the timed loops: run-to-run spreads of 0.5-4.5 % on
+  the update helper, the 8-byte batch update, the fd array updates and create+close. With CPU 0
+  alone online and the first round of each boot dropped as a warm-up, those rows are at 0.0-0.2
+  %. Still above 0.5 %: ``cgroup_array syscall update`` (2.3 %) and the side-by-side 4 KiB
+  update (0.6 %), whose rounds fall in two levels some 1 % apart on both sides (a state of the
+  kernel paths they share, not yet identified); the minimum picks whichever side caught the
+  lower level. Instruction counts do not weigh instructions: a ``rep movsb`` counts one per byte
+  moved.
 - The batch rows (``syscall batch lookup/update``, 1024 elements a call): the module has its own
   ``map_lookup_batch``/``map_update_batch`` for ARRAY and PERCPU_ARRAY (``rust/bpf/batch.rs``),
   which move up to 64 elements per user copy through stack buffers where the generic functions
@@ -286,12 +287,11 @@ def main():
             "stored object each time. A side's figure in a boot is the median of its rounds in\n"
             "wall mode and, in icount mode, the minimum of its rounds after the first, a warm-up\n"
             "(there, noise is other work's instructions, which only add); the ratio is the median\n"
-            "of the boots' ratios. Spread:\n"
-            "with several boots, the range of their ratios over the median (run to run); with one,\n"
-            "the larger interquartile range / median of the two sides' rounds. Every timed\n"
-            "operation's result is checked, and every sample was taken on a map that its fdinfo\n"
-            "shows served by its side (``ops_owner: rust_arraymap`` in the Rust rounds, none in\n"
-            "the C ones).\n\n"
+            "of the boots' ratios. Spread: with several boots, the range of their ratios over the\n"
+            "median (run to run); with one, the larger interquartile range / median of the two\n"
+            "sides' rounds. Every timed operation's result is checked, and every sample was taken\n"
+            "on a map that its fdinfo shows served by its side (``ops_owner: rust_arraymap`` in\n"
+            "the Rust rounds, none in the C ones).\n\n"
             ".. image:: performance.png\n\n"
         )
         w = max(len(op) for op, _ in rows) if rows else 10
