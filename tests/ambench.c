@@ -48,6 +48,63 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+/*
+ * Before each timed loop: 50 ms idle, for the deferred work of what ran before (the frees of
+ * the previous process's maps and of its exit, RCU callbacks, kworkers) to run outside the
+ * loop. In icount mode such work was seen as one burst of some 2.4 million instructions a few
+ * milliseconds into a process, which landed inside one timed loop or before it depending on
+ * timing: two levels of a row, 1 % apart. Idle time costs nothing there (sleep=off).
+ */
+static void settle(void)
+{
+	usleep(50 * 1000);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of the @n values at @v (reordered). */
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define MAX_CHUNKS 64
+
+/*
+ * Nanoseconds per run of @body, run @chunks x @per times with @i counting the runs from 0:
+ * after settle(), each chunk of @per consecutive runs is timed, and the figure is the median
+ * chunk's time over @per. Work that the operation itself defers (RCU callbacks, the freeing of
+ * what it replaced) runs every few milliseconds and falls in every chunk alike; background
+ * work that runs once in a while (a timer of the kernel's every second, the tail of what ran
+ * before) falls in one or two chunks, which the median leaves out. Timed as a whole, the loop
+ * of the side-by-side 4 KiB update had rounds 0.4-7 % off its usual level under icount.
+ */
+#define TIMED(chunks, per, i, body)                                                    \
+	({                                                                             \
+		double __t[MAX_CHUNKS], __t0;                                          \
+		unsigned int __c, __j;                                                 \
+		if ((chunks) > MAX_CHUNKS || !(per))                                   \
+			abort();                                                       \
+		settle();                                                              \
+		for (__c = 0, i = 0; __c < (chunks); __c++) {                          \
+			__t0 = now_ns();                                               \
+			for (__j = 0; __j < (per); __j++, i++) {                       \
+				body;                                                  \
+			}                                                              \
+			__t[__c] = (now_ns() - __t0) / (per);                          \
+		}                                                                      \
+		median(__t, (chunks));                                                 \
+	})
+
+/* Chunks of a timed loop of single operations (TIMED()). */
+#define CHUNKS 20
+
 /* Set when a timed operation fails: its row prints FAIL, and ambench exits 1. */
 static int row_failed, any_failed;
 
@@ -127,52 +184,42 @@ static void percpu_syscall_ops(void)
 {
 	static const __u32 sizes[] = { 8, 256 };
 	int ncpus = libbpf_num_possible_cpus();
-	unsigned int s, i, iters = 20000;
+	unsigned int s, i, iters = 20000, batches = iters / ENTRIES;
 
 	for (s = 0; s < 2; s++) {
 		__u32 size = sizes[s], key;
 		char *val = calloc((size_t)ENTRIES * ncpus, size);
 		__u32 *keys = calloc(ENTRIES, sizeof(*keys));
 		int fd = create_type(BPF_MAP_TYPE_PERCPU_ARRAY, size, ENTRIES);
-		double t;
+		double ns;
 
 		for (i = 0; i < ENTRIES; i++)
 			keys[i] = i;
-		t = now_ns();
-		for (i = 0; i < iters; i++) {
+		ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 			key = i % ENTRIES;
 			OK(bpf_map_update_elem(fd, &key, val, BPF_ANY));
-		}
-		row("percpu syscall update %uB", size, (now_ns() - t) / iters, fd);
-		t = now_ns();
-		for (i = 0; i < iters; i++) {
+		});
+		row("percpu syscall update %uB", size, ns, fd);
+		ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 			key = i % ENTRIES;
 			OK(bpf_map_lookup_elem(fd, &key, val));
-		}
-		row("percpu syscall lookup %uB", size, (now_ns() - t) / iters, fd);
-		t = now_ns();
-		for (i = 0; i < iters; i++) {
+		});
+		row("percpu syscall lookup %uB", size, ns, fd);
+		ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 			key = i % ENTRIES;
 			OK(bpf_map_update_elem(fd, &key, val, BPF_F_ALL_CPUS));
-		}
-		row("percpu syscall update ALL_CPUS %uB", size, (now_ns() - t) / iters, fd);
-		t = now_ns();
-		for (i = 0; i < iters; i++) {
+		});
+		row("percpu syscall update ALL_CPUS %uB", size, ns, fd);
+		ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 			key = i % ENTRIES;
 			OK(bpf_map_lookup_elem_flags(fd, &key, val,
 						     BPF_F_CPU | (__u64)(i % ncpus) << 32));
-		}
-		row("percpu syscall lookup F_CPU %uB", size, (now_ns() - t) / iters, fd);
-		t = now_ns();
-		for (i = 0; i < iters / ENTRIES; i++)
-			lookup_all(fd, keys, val, ENTRIES);
-		row("percpu syscall batch lookup %uB", size,
-		    (now_ns() - t) / (iters / ENTRIES * ENTRIES), fd);
-		t = now_ns();
-		for (i = 0; i < iters / ENTRIES; i++)
-			update_all(fd, keys, val, ENTRIES);
-		row("percpu syscall batch update %uB", size,
-		    (now_ns() - t) / (iters / ENTRIES * ENTRIES), fd);
+		});
+		row("percpu syscall lookup F_CPU %uB", size, ns, fd);
+		ns = TIMED(batches, 1, i, lookup_all(fd, keys, val, ENTRIES));
+		row("percpu syscall batch lookup %uB", size, ns / ENTRIES, fd);
+		ns = TIMED(batches, 1, i, update_all(fd, keys, val, ENTRIES));
+		row("percpu syscall batch update %uB", size, ns / ENTRIES, fd);
 		close(fd);
 		free(val);
 		free(keys);
@@ -182,35 +229,33 @@ static void percpu_syscall_ops(void)
 static void syscall_ops(void)
 {
 	static const __u32 sizes[] = { 8, 64, 4096 };
-	unsigned int s, i, iters;
+	unsigned int s, i, iters, batches;
 
 	for (s = 0; s < 3; s++) {
 		__u32 size = sizes[s], key, next, walked;
 		char *val = calloc(ENTRIES, size);
 		__u32 *keys = calloc(ENTRIES, sizeof(*keys));
 		int fd = create(size, ENTRIES), ret;
-		double t;
+		double ns;
 
 		iters = size > 64 ? 20000 : 50000;
+		batches = iters / ENTRIES;
 		for (i = 0; i < ENTRIES; i++)
 			keys[i] = i;
 
-		t = now_ns();
-		for (i = 0; i < iters; i++) {
+		ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 			key = i % ENTRIES;
 			OK(bpf_map_update_elem(fd, &key, val, BPF_ANY));
-		}
-		row("syscall update %uB", size, (now_ns() - t) / iters, fd);
+		});
+		row("syscall update %uB", size, ns, fd);
 
-		t = now_ns();
-		for (i = 0; i < iters; i++) {
+		ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 			key = i % ENTRIES;
 			OK(bpf_map_lookup_elem(fd, &key, val));
-		}
-		row("syscall lookup %uB", size, (now_ns() - t) / iters, fd);
+		});
+		row("syscall lookup %uB", size, ns, fd);
 
-		t = now_ns();
-		for (i = 0; i < iters / ENTRIES; i++) {
+		ns = TIMED(batches, 1, i, {
 			ret = bpf_map_get_next_key(fd, NULL, &next);
 			for (walked = 1; !ret; walked++) {
 				key = next;
@@ -218,32 +263,21 @@ static void syscall_ops(void)
 			}
 			/* ENTRIES keys, then ENOENT after the last. */
 			OK(ret != -ENOENT || walked != ENTRIES + 1);
-		}
-		row("syscall get_next_key walk %uB", size,
-		    (now_ns() - t) / (iters / ENTRIES * ENTRIES), fd);
+		});
+		row("syscall get_next_key walk %uB", size, ns / ENTRIES, fd);
 
-		t = now_ns();
-		for (i = 0; i < iters / ENTRIES; i++)
-			lookup_all(fd, keys, val, ENTRIES);
-		row("syscall batch lookup %uB", size, (now_ns() - t) / (iters / ENTRIES * ENTRIES),
-		    fd);
+		ns = TIMED(batches, 1, i, lookup_all(fd, keys, val, ENTRIES));
+		row("syscall batch lookup %uB", size, ns / ENTRIES, fd);
 
-		t = now_ns();
-		for (i = 0; i < iters / ENTRIES; i++)
-			update_all(fd, keys, val, ENTRIES);
-		row("syscall batch update %uB", size, (now_ns() - t) / (iters / ENTRIES * ENTRIES),
-		    fd);
+		ns = TIMED(batches, 1, i, update_all(fd, keys, val, ENTRIES));
+		row("syscall batch update %uB", size, ns / ENTRIES, fd);
 
 		if (size == 8) {
 			/* A batch of one: the fixed cost of a batch call. */
-			t = now_ns();
-			for (i = 0; i < iters; i++)
-				lookup_all(fd, keys, val, 1);
-			row("syscall batch lookup 1 x %uB", size, (now_ns() - t) / iters, fd);
-			t = now_ns();
-			for (i = 0; i < iters; i++)
-				update_all(fd, keys, val, 1);
-			row("syscall batch update 1 x %uB", size, (now_ns() - t) / iters, fd);
+			ns = TIMED(CHUNKS, iters / CHUNKS, i, lookup_all(fd, keys, val, 1));
+			row("syscall batch lookup 1 x %uB", size, ns, fd);
+			ns = TIMED(CHUNKS, iters / CHUNKS, i, update_all(fd, keys, val, 1));
+			row("syscall batch update 1 x %uB", size, ns, fd);
 		}
 		close(fd);
 		free(val);
@@ -258,6 +292,7 @@ static double test_run(struct bpf_program *prog, int repeat, __u32 retval)
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
 		    .repeat = repeat);
 
+	settle();
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts)) {
 		perror("test_run");
 		exit(1);
@@ -300,23 +335,22 @@ static void fd_syscall(const char *name, int map_fd, int obj_fd, __u32 entries, 
 	unsigned int i, iters = 20000;
 	__u32 key, v = obj_fd;
 	char what[64];
-	double t = now_ns();
+	double ns;
 
-	for (i = 0; i < iters; i++) {
+	ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 		key = i % entries;
 		OK(bpf_map_update_elem(map_fd, &key, &v, BPF_ANY));
-	}
+	});
 	snprintf(what, sizeof(what), "%s syscall update", name);
-	row(what, 0, (now_ns() - t) / iters, map_fd);
+	row(what, 0, ns, map_fd);
 	if (!lookup)
 		return;
-	t = now_ns();
-	for (i = 0; i < iters; i++) {
+	ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 		key = i % entries;
 		OK(bpf_map_lookup_elem(map_fd, &key, &v));
-	}
+	});
 	snprintf(what, sizeof(what), "%s syscall lookup", name);
-	row(what, 0, (now_ns() - t) / iters, map_fd);
+	row(what, 0, ns, map_fd);
 }
 
 static void fd_ops(void)
@@ -372,23 +406,38 @@ static void fd_ops(void)
 	bench__destroy(skel);
 }
 
+/*
+ * Create + close of a map of @type, @entries 8-byte values: the median of 5, each after
+ * settle(), so that each starts from a kernel where the previous one's deferred free is done
+ * (the per-CPU allocator's state, which that free changes, sets the cost of the next creation:
+ * run back to back, the creations of a 64 Ki-entry PERCPU_ARRAY fell in two levels 2 % apart).
+ * The deferred free itself is not in the figure.
+ */
+static double create_close(enum bpf_map_type type, __u32 entries)
+{
+	double t[5], t0;
+	unsigned int i;
+
+	for (i = 0; i < 5; i++) {
+		settle();
+		t0 = now_ns();
+		close(create_type(type, 8, entries));
+		t[i] = now_ns() - t0;
+	}
+	return median(t, 5);
+}
+
 static void lifecycle(void)
 {
-	int i, rounds = 5, fd;
-	double t;
+	int fd;
 
 	/* One more, to name who serves them (fdinfo is not read in the timed loop). */
 	fd = create(8, 1 << 20);
-	t = now_ns();
-	for (i = 0; i < rounds; i++)
-		close(create(8, 1 << 20));
-	row("create+close 1Mi ARRAY", 0, (now_ns() - t) / rounds, fd);
+	row("create+close 1Mi ARRAY", 0, create_close(BPF_MAP_TYPE_ARRAY, 1 << 20), fd);
 	close(fd);
 	fd = create_type(BPF_MAP_TYPE_PERCPU_ARRAY, 8, 1 << 16);
-	t = now_ns();
-	for (i = 0; i < rounds; i++)
-		close(create_type(BPF_MAP_TYPE_PERCPU_ARRAY, 8, 1 << 16));
-	row("create+close 64Ki PERCPU_ARRAY", 0, (now_ns() - t) / rounds, fd);
+	row("create+close 64Ki PERCPU_ARRAY", 0, create_close(BPF_MAP_TYPE_PERCPU_ARRAY, 1 << 16),
+	    fd);
 	close(fd);
 }
 
@@ -408,27 +457,25 @@ static void pinned(const char *pin)
 	__u32 len = sizeof(info), key, i, iters = 20000;
 	int fd = bpf_obj_get(pin);
 	char *val, what[128];
-	double t;
+	double ns;
 
 	if (fd < 0 || bpf_map_get_info_by_fd(fd, &info, &len)) {
 		perror(pin);
 		exit(1);
 	}
 	val = calloc(1, info.value_size);
-	t = now_ns();
-	for (i = 0; i < iters; i++) {
+	ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 		key = i % info.max_entries;
 		OK(bpf_map_update_elem(fd, &key, val, BPF_ANY));
-	}
+	});
 	snprintf(what, sizeof(what), "update %s", pin);
-	row(what, 0, (now_ns() - t) / iters, fd);
-	t = now_ns();
-	for (i = 0; i < iters; i++) {
+	row(what, 0, ns, fd);
+	ns = TIMED(CHUNKS, iters / CHUNKS, i, {
 		key = i % info.max_entries;
 		OK(bpf_map_lookup_elem(fd, &key, val));
-	}
+	});
 	snprintf(what, sizeof(what), "lookup %s", pin);
-	row(what, 0, (now_ns() - t) / iters, fd);
+	row(what, 0, ns, fd);
 	free(val);
 	close(fd);
 }
