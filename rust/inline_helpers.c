@@ -98,9 +98,9 @@ void *rust_arraymap_kmalloc_user(size_t size)
 	return kmalloc(size, GFP_USER | __GFP_NOWARN);
 }
 
-void *rust_arraymap_kvzalloc_user(size_t size)
+void *rust_arraymap_kvmalloc_user(size_t size)
 {
-	return kvzalloc(size, GFP_USER | __GFP_NOWARN);
+	return kvmalloc(size, GFP_USER | __GFP_NOWARN);
 }
 
 void rust_arraymap_cgroup_get(struct cgroup *cgrp)

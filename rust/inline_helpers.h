@@ -34,9 +34,9 @@ unsigned int rust_arraymap_num_possible_cpus(void);
 void rust_arraymap_cond_resched(void);
 /* kmalloc(size, GFP_USER | __GFP_NOWARN), freed with kfree(). */
 void *rust_arraymap_kmalloc_user(size_t size);
-/* kvzalloc(size, GFP_USER | __GFP_NOWARN), freed with kvfree(): one attempt, as kvmalloc() in
+/* kvmalloc(size, GFP_USER | __GFP_NOWARN), freed with kvfree(): one attempt, as kvmalloc() in
  * the generic batch functions makes it (the kernel crate's KVVec retries a failed krealloc()). */
-void *rust_arraymap_kvzalloc_user(size_t size);
+void *rust_arraymap_kvmalloc_user(size_t size);
 
 /* cgroup_get(cgrp): takes another reference on a cgroup. */
 void rust_arraymap_cgroup_get(struct cgroup *cgrp);

@@ -30,7 +30,6 @@ use core::{
     marker::PhantomData,
     mem::MaybeUninit,
     num::NonZeroUsize,
-    ops::{Deref, DerefMut},
     ptr::{self, NonNull},
 };
 use kernel::{
@@ -51,44 +50,50 @@ const BOUNCE: usize = 512;
 /// The key of every array map.
 const KEY_SIZE: usize = 4;
 
-/// A buffer as the generic functions allocate theirs, `kvmalloc(len, GFP_USER | __GFP_NOWARN)`
-/// (zeroed here), so that an allocation that fails there fails here. Not a `KVVec`: its
-/// allocator reallocates, and `kvrealloc()` retries a failed `krealloc()` with `kvmalloc()`,
-/// so a batch survived the single failure that ends the generic function's (the fault-injection
-/// table caught it).
+/// A buffer as the generic functions allocate theirs, `kvmalloc(len, GFP_USER | __GFP_NOWARN)`,
+/// so that an allocation that fails there fails here. Not a `KVVec`: its allocator
+/// reallocates, and `kvrealloc()` retries a failed `krealloc()` with `kvmalloc()`, so a batch
+/// survived the single failure that ends the generic function's (the fault-injection table
+/// caught it). Most batches never use it (their elements go through the stack), so it is
+/// zeroed on first use only.
 ///
 /// # Invariants
 ///
-/// `ptr` is a zeroed `kvmalloc()` allocation of `len` bytes that this buffer owns.
+/// `ptr` is a `kvmalloc()` allocation of `len` bytes that this buffer owns; all `len` bytes are
+/// initialised if `init` is true.
 struct SyscallBuf {
     ptr: NonNull<u8>,
     len: usize,
+    init: bool,
 }
 
 impl SyscallBuf {
-    /// Allocates `len` zeroed bytes; `ENOMEM` if that fails.
+    /// Allocates `len` bytes, uninitialised until [`SyscallBuf::bytes`]; `ENOMEM` if that
+    /// fails.
     fn new(len: usize) -> Result<Self> {
         // SAFETY: no precondition but a context that may sleep: the batch ops run in the bpf()
         // syscall, with no lock held.
-        let ptr = unsafe { ffi::rust_arraymap_kvzalloc_user(len) };
+        let ptr = unsafe { ffi::rust_arraymap_kvmalloc_user(len) };
         let ptr = NonNull::new(ptr.cast::<u8>()).ok_or(ENOMEM)?;
-        // INVARIANT: a zeroed allocation of `len` bytes, owned from here on.
-        Ok(Self { ptr, len })
+        // INVARIANT: an allocation of `len` bytes, owned from here on, none initialised yet.
+        Ok(Self {
+            ptr,
+            len,
+            init: false,
+        })
     }
-}
 
-impl Deref for SyscallBuf {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        // SAFETY: `len` initialised (zeroed) bytes owned by `self` (type invariant).
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-}
-
-impl DerefMut for SyscallBuf {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        // SAFETY: as for `deref`, borrowed mutably through `self`.
+    /// The buffer's bytes, zeroed the first time.
+    fn bytes(&mut self) -> &mut [u8] {
+        if !self.init {
+            // SAFETY: `ptr` is valid for writes of `len` bytes, owned by `self` (type
+            // invariant), and nothing borrows them while `self` is borrowed mutably.
+            unsafe { ptr::write_bytes(self.ptr.as_ptr(), 0, self.len) };
+            // INVARIANT: all `len` bytes were written by the line above.
+            self.init = true;
+        }
+        // SAFETY: `len` initialised bytes (type invariant, `init` is true) owned by `self`,
+        // borrowed mutably through it for as long as the slice lives.
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
 }
@@ -154,6 +159,17 @@ fn write_user(addr: usize, off: usize, data: &[u8]) -> Result {
         .write_slice(data)
 }
 
+/// Writes `value` to the user address `addr`; `EFAULT` if any byte of it is not writable.
+/// [`UserSliceWriter::write()`] copies a value with one direct `_copy_to_user()`, fewer
+/// instructions than [`write_user()`]'s slice path (a batch of one writes two counts).
+///
+/// [`UserSliceWriter::write()`]: kernel::uaccess::UserSliceWriter::write
+fn put_user_u32(addr: usize, value: u32) -> Result {
+    UserSlice::new(UserPtr::from_addr(addr), core::mem::size_of::<u32>())
+        .writer()
+        .write(&value)
+}
+
 /// Fills `out` from the user address `addr + off`; `EFAULT` if any byte of it is not readable.
 fn read_user(addr: usize, off: usize, out: &mut [u8]) -> Result {
     UserSlice::new(UserPtr::from_addr(addr.wrapping_add(off)), out.len())
@@ -183,10 +199,11 @@ fn user_value_len<S: Storage>(map: &Array<S>) -> Option<NonZeroUsize> {
 /// Where the values of a chunk go through, and how many elements a chunk has, for a batch of
 /// `n` elements: the stack buffer `bounce`, as much of it as the largest chunk needs, when a
 /// value fits in it, else `large` (the value buffer of the generic functions, of at least one
-/// value), one value at a time.
+/// value, from byte `skip` on), one value at a time.
 fn chunk_buffer<'b>(
     bounce: &'b mut StackBuf<u64, { BOUNCE / 8 }>,
-    large: &'b mut [u8],
+    large: &'b mut SyscallBuf,
+    skip: usize,
     stride: NonZeroUsize,
     n: usize,
 ) -> (&'b mut [u8], usize) {
@@ -198,7 +215,7 @@ fn chunk_buffer<'b>(
             per_chunk,
         )
     } else {
-        (large, 1)
+        (&mut large.bytes()[skip..], 1)
     }
 }
 
@@ -260,7 +277,7 @@ impl<'a> Batch<'a> {
 
     /// Writes `uattr.batch.count`.
     fn put_count(&self, count: u32) -> Result {
-        write_user(self.count_at, 0, count.as_bytes())
+        put_user_u32(self.count_at, count)
     }
 
     /// Whether the chunked path keeps every promise of the generic one for `map` (see the
@@ -296,10 +313,11 @@ impl<'a> Batch<'a> {
         let mut prev_key = SyscallBuf::new(KEY_SIZE)?;
         let mut buf = SyscallBuf::new(KEY_SIZE + stride)?;
         let start = if self.in_batch != 0 {
-            read_user(self.in_batch, 0, &mut prev_key)?;
+            let prev_key = prev_key.bytes();
+            read_user(self.in_batch, 0, prev_key)?;
             // `bpf_array_get_next_key()`: after the last index there is none, after one past
             // the end the first.
-            match key_of(&prev_key) {
+            match key_of(prev_key) {
                 cursor if cursor >= max => 0,
                 cursor => cursor + 1,
             }
@@ -310,7 +328,7 @@ impl<'a> Batch<'a> {
 
         let mut bounce = StackBuf::new();
         let (vbuf, per_chunk) =
-            chunk_buffer(&mut bounce, &mut buf[KEY_SIZE..], stride_nz, n as usize);
+            chunk_buffer(&mut bounce, &mut buf, KEY_SIZE, stride_nz, n as usize);
         let mut key_buf = StackBuf::<u32, CHUNK>::new();
         let keys = key_buf.filled(per_chunk, 0);
         let mut done = 0;
@@ -318,10 +336,11 @@ impl<'a> Batch<'a> {
             let k = per_chunk.min(n as usize - done);
             {
                 let rcu = rcu::read_lock();
-                for (j, key) in keys.iter_mut().enumerate().take(k) {
-                    *key = start + (done + j) as u32;
-                    let value = &mut vbuf[j * stride..(j + 1) * stride];
-                    load(*key, &mut ValueBuf::from_slice(value), &rcu)?;
+                let first = start + done as u32;
+                let values = vbuf[..k * stride].chunks_exact_mut(stride);
+                for ((key, index), value) in keys[..k].iter_mut().zip(first..).zip(values) {
+                    *key = index;
+                    load(index, &mut ValueBuf::from_slice(value), &rcu)?;
                 }
             }
             write_user(self.keys, done * KEY_SIZE, keys[..k].as_bytes())?;
@@ -335,7 +354,7 @@ impl<'a> Batch<'a> {
         let ret = if n < self.count { Err(ENOENT) } else { Ok(()) };
         self.put_count(n)?;
         if n > 0 {
-            write_user(self.out_batch, 0, (start + n - 1).as_bytes())?;
+            put_user_u32(self.out_batch, start + n - 1)?;
         }
         ret
     }
@@ -365,44 +384,61 @@ impl<'a> Batch<'a> {
 
         let n = self.count as usize;
         let mut bounce = StackBuf::new();
-        let (vbuf, per_chunk) = chunk_buffer(&mut bounce, &mut value, stride_nz, n);
+        let (vbuf, per_chunk) = chunk_buffer(&mut bounce, &mut value, 0, stride_nz, n);
         let mut key_buf = StackBuf::<u32, CHUNK>::new();
         let keys = key_buf.filled(per_chunk, 0);
         let mut done = 0;
-        let ret = (|| -> Result {
-            while done < n {
-                let k = per_chunk.min(n - done);
-                let read = read_user(self.keys, done * KEY_SIZE, keys[..k].as_mut_bytes())
-                    .and_then(|()| read_user(self.values, done * stride, &mut vbuf[..k * stride]));
-                if read.is_err() {
-                    // A byte of the chunk is not readable: element by element as the generic
-                    // function reads them, so that those before it are stored and counted.
-                    for _ in 0..k {
-                        read_user(self.keys, done * KEY_SIZE, &mut key)?;
-                        read_user(self.values, done * stride, &mut vbuf[..stride])?;
-                        let index = key_of(&key);
-                        store(
-                            index,
-                            &ValueBuf::from_slice(&mut vbuf[..stride]),
-                            &rcu::read_lock(),
-                        )?;
-                        done += 1;
-                    }
-                    continue;
+        let mut ret = Ok(());
+        'chunks: while done < n {
+            let k = per_chunk.min(n - done);
+            let read = read_user(self.keys, done * KEY_SIZE, keys[..k].as_mut_bytes())
+                .and_then(|()| read_user(self.values, done * stride, &mut vbuf[..k * stride]));
+            if read.is_err() {
+                ret =
+                    self.update_singly(k, stride, &mut key, &mut vbuf[..stride], &mut done, &store);
+                if ret.is_err() {
+                    break;
                 }
-                {
-                    let rcu = rcu::read_lock();
-                    for (j, index) in keys[..k].iter().enumerate() {
-                        let value = &mut vbuf[j * stride..(j + 1) * stride];
-                        store(*index, &ValueBuf::from_slice(value), &rcu)?;
-                        done += 1;
-                    }
-                }
-                percpu::cond_resched();
+                continue;
             }
-            Ok(())
-        })();
+            {
+                let rcu = rcu::read_lock();
+                let values = vbuf[..k * stride].chunks_exact_mut(stride);
+                for (index, value) in keys[..k].iter().zip(values) {
+                    ret = store(*index, &ValueBuf::from_slice(value), &rcu);
+                    if ret.is_err() {
+                        break 'chunks;
+                    }
+                    done += 1;
+                }
+            }
+            percpu::cond_resched();
+        }
         self.put_count(done as u32)?;
         ret
+    }
+
+    /// The `k` elements of a chunk of an update from element `done` on, one at a time through
+    /// `key` and `value`, after a byte of the chunk was found unreadable: as the generic
+    /// function reads them, so that those before the fault are stored and counted in `done`.
+    #[cold]
+    #[inline(never)]
+    fn update_singly(
+        &self,
+        k: usize,
+        stride: usize,
+        key: &mut SyscallBuf,
+        value: &mut [u8],
+        done: &mut usize,
+        store: &impl Fn(u32, &ValueBuf<'_>, &rcu::Guard) -> Result,
+    ) -> Result {
+        let key = key.bytes();
+        for _ in 0..k {
+            read_user(self.keys, *done * KEY_SIZE, key)?;
+            read_user(self.values, *done * stride, value)?;
+            store(key_of(key), &ValueBuf::from_slice(value), &rcu::read_lock())?;
+            *done += 1;
+        }
+        Ok(())
     }
 }

@@ -52,8 +52,8 @@ extern "C" {
     pub(crate) fn rust_arraymap_cond_resched();
     /// `kmalloc(size, GFP_USER | __GFP_NOWARN)`.
     pub(crate) fn rust_arraymap_kmalloc_user(size: usize) -> *mut kernel::ffi::c_void;
-    /// `kvzalloc(size, GFP_USER | __GFP_NOWARN)`, freed with `kvfree()`.
-    pub(crate) fn rust_arraymap_kvzalloc_user(size: usize) -> *mut kernel::ffi::c_void;
+    /// `kvmalloc(size, GFP_USER | __GFP_NOWARN)`, uninitialised, freed with `kvfree()`.
+    pub(crate) fn rust_arraymap_kvmalloc_user(size: usize) -> *mut kernel::ffi::c_void;
 
     /// `bpf_map_meta_equal()` (kernel/bpf/map_in_map.h, a private header; exported by the
     /// series).
