@@ -35,35 +35,59 @@ Notes from profiling
 ====================
 
 - The two modes: under multi-threaded TCG on a shared 2-core host, wall-clock spreads are 2 to
-  100 % (2-32 % in this run; the host's other work lands in the samples), so a wall ratio proves
+  100 % (2-59 % in this run; the host's other work lands in the samples), so a wall ratio proves
   only differences of that order. The ``icount`` ratios are instruction-count ratios: the same
-  build gives the same figure to 0.2 % on all rows but two. Until 2026-12-04 the guest kept both
-  CPUs online, and what ran on the other one (the deferred frees of the previous run, RCU,
-  kworkers) advanced the shared clock inside the timed loops: run-to-run spreads of 0.5-4.5 % on
-  the update helper, the 8-byte batch update, the fd array updates and create+close. With CPU 0
-  alone online and the first round of each boot dropped as a warm-up, those rows are at 0.0-0.2
-  %. Still above 0.5 %: ``cgroup_array syscall update`` (2.3 %) and the side-by-side 4 KiB
-  update (0.6 %), whose rounds fall in two levels some 1 % apart on both sides (a state of the
-  kernel paths they share, not yet identified); the minimum picks whichever side caught the
-  lower level. Instruction counts do not weigh instructions: a ``rep movsb`` counts one per byte
-  moved.
+  build gives the same figure to 0.4 % or better on every row (0.0 % on 41 of 48). Three kinds of
+  other work landed in timed loops, each found in the per-round data and removed:
+
+  - the other CPU's: under ``-icount`` the guest clock counts the instructions of every vCPU,
+    so the deferred frees, RCU and kworkers running on CPU 1 advanced it (spreads of 0.5-4.5 %
+    on the update helper, the 8-byte batch update, the fd array updates, create+close). The
+    guest now takes every CPU but CPU 0 offline.
+  - what ran before: timed in chunks of 100 operations, a ``cgroup_array`` update loop showed
+    one burst of some 2.4 million instructions a few milliseconds into each process (the work
+    deferred by the previous process's exit and frees), inside the loop or before it depending
+    on timing: rounds in two levels 1 % apart (``cgroup_array syscall update`` 2.3 %). Each
+    timed loop now starts after 50 ms idle (free under icount: ``sleep=off`` skips idle time);
+    the burst no longer shows, and the row is at 0.0 %.
+  - background work that runs once in a while: the side-by-side 4 KiB update still had rounds
+    0.4-7 % off its level (0.8 %). Each loop is now timed in chunks (20 for a loop of single
+    operations, one batch call each for the batch rows) and its figure is the median chunk's;
+    work that the operation itself defers (RCU callbacks, the frees of what an update
+    replaced) runs every few milliseconds and falls in every chunk alike. 0.0 %.
+
+  ``create+close 64Ki PERCPU_ARRAY`` rounds also fell in two levels 2 % apart once the idle
+  was in (the per-CPU allocator's state, which the previous map's deferred free changes, sets
+  the cost of a creation); each map is now created after the idle, one at a time, and its
+  rounds agree to 0.003 %. Instruction counts do not weigh instructions: a ``rep movsb`` counts
+  one per byte moved.
 - The batch rows (``syscall batch lookup/update``, 1024 elements a call): the module has its own
   ``map_lookup_batch``/``map_update_batch`` for ARRAY and PERCPU_ARRAY (``rust/bpf/batch.rs``),
   which move up to 64 elements per user copy through stack buffers where the generic functions
-  make an indirect call or two and two user copies per element. 8-byte values: 0.04 (ARRAY),
-  0.29 and 0.33 (PERCPU_ARRAY); 64-byte values 0.15 and 0.18. Values larger than the 512-byte
-  stack buffer go one at a time (4096 B: 0.95 and 0.99).
-- ``syscall batch lookup/update 1 x 8B``, the fixed cost of a batch call: 0.98 and 1.01 (171
-  instructions more of 16,200 for the update). The first version zeroed the whole 768 bytes of
-  the chunk buffers on every call and was at 1.02 and 1.05; they are now initialised as far as
-  the batch needs them. Traced in the disassembly (2026-12-03): the map work itself is shorter
-  in Rust (C adds migrate_disable, the uptr pin and ``bpf_obj_cancel_fields()``), but each of
-  the four user copies goes through the kernel crate's out-of-line
-  ``UserSliceReader::read_slice``/``UserSliceWriter::write_slice`` and a ``copy_*_user`` helper
-  (+31 each, +124), the first count is written with ``copy_to_user()`` where C uses
-  ``put_user()`` (+22), and the two syscall buffers, which only match C's allocation failures,
-  are zeroed (+34), as are the two stack buffers that the read overwrites (+26). All removable
-  without a change in behaviour (uninitialised buffers, ``put_user()``); not done yet.
+  make an indirect call or two and two user copies per element. 8-byte values: 0.036 and 0.040
+  (ARRAY, 28 and 25 times faster; wall clock 0.035 and 0.039), 0.092 and 0.106 (PERCPU_ARRAY,
+  with two CPUs; wall 0.069 and 0.091); 64-byte values 0.15 and 0.18. Values larger than the
+  512-byte stack buffer go one at a time (4096 B: 0.95 and 0.99). The chunk loops walk the
+  values with ``chunks_exact_mut()``: computing each element's range (two multiplications with
+  overflow checks and a bounds check) cost some 8 instructions an element.
+- ``syscall batch lookup/update 1 x 8B``, the fixed cost of a batch call: 0.973 and 1.004 (some
+  65 instructions more of 16,200 for the update). The first version zeroed the whole 768 bytes
+  of the chunk buffers on every call and was at 1.02 and 1.05; they are now initialised as far
+  as the batch needs them. Traced in the disassembly (2026-12-03), the update was then at 1.010,
+  171 instructions more: the map work itself is shorter in Rust (C adds migrate_disable, the
+  uptr pin and ``bpf_obj_cancel_fields()``), but each of the four user copies went through the
+  kernel crate's out-of-line ``UserSliceReader::read_slice``/``UserSliceWriter::write_slice``
+  and a ``copy_*_user`` helper (+31 each), the first count was written with ``copy_to_user()``
+  where C uses ``put_user()`` (+22), and the two syscall buffers, which only match C's
+  allocation failures, were zeroed (+34). Since 2026-12-04 the buffers are allocated
+  uninitialised and zeroed only where used (values above the stack buffer, a cursor, the
+  element-wise path after a fault), and the counts are written as values
+  (``UserSliceWriter::write()``: one ``_copy_to_user()``): 1.0105 to 1.004 for the update, 0.981
+  to 0.973 for the lookup (same kernel, the old module against the new). What is left is the
+  slice path of the two reads of keys and values (``read_slice()``, ``read_raw()``, the
+  ``copy_from_user()`` helper, then ``_copy_from_user()``, which C calls directly) and the count
+  that C writes with an inline ``put_user()``: the kernel crate has no ``put_user()`` and no
+  slice read without the helper.
 - ``percpu syscall batch lookup/update`` were at 0.29 and 0.33 (8 B) and 1.03 and 1.17 (256 B,
   one element per chunk with two CPUs) in the run of 2026-12-03: each chunk took an RCU read
   lock around the per-CPU copy, which takes one of its own, and ``bpf_map_update_value()``
@@ -119,14 +143,14 @@ Notes from profiling
   within 1 % of C (``array_of_maps`` 1.001, 70 instructions more of 50,000 per update;
   ``perf_event_array`` 1.006, some 110 of 20,000: the trampoline's frames, ``from_err_ptr()`` and
   ``KBox::new()``'s ``krealloc()`` path against C's ``kzalloc()`` for the event entry;
-  ``cgroup_array`` 1.006, inside its spread). ``bpf tail call`` runs no module code at all: the
+  ``cgroup_array`` 1.004, some 57 of 14,200). ``bpf tail call`` runs no module code at all: the
   JIT reads ``max_entries`` and ``ptrs[]`` of the module's ``struct bpf_array`` directly; 1.000.
 - ``create+close 1Mi ARRAY`` times the creation (allocation and zeroing of 8 MiB) and the
-  close; the free itself is deferred (RCU, workqueue) and not in the figure, unless it runs on
-  CPU 0 inside the loop (in icount mode, all of it runs there). ``create+close 64Ki
-  PERCPU_ARRAY`` is some 417 million instructions a map on both sides: C and Rust alike make one
-  per-CPU allocation per element, 65,536 searches of the per-CPU allocator, whose cost follows
-  its state; with both CPUs online its rounds drifted by 2 % within a boot.
+  close of one map, the median of 5, each after 50 ms idle; the free itself is deferred (RCU,
+  workqueue) and runs in that idle, not in the figure. ``create+close 64Ki PERCPU_ARRAY`` is
+  some 388 million instructions a map on both sides: C and Rust alike make one per-CPU
+  allocation per element, 65,536 searches of the per-CPU allocator, whose cost follows its
+  state (417-435 million with the maps created back to back).
 """
 
 
@@ -284,14 +308,17 @@ def main():
             "(both CPUs stay possible: a PERCPU_ARRAY keeps two copies). Syscall rows are per\n"
             "element, BPF rows per map operation (BPF_PROG_TEST_RUN, 64 operations a run; ``bpf\n"
             "tail call`` per run, one tail call each); the fd array syscall updates replace the\n"
-            "stored object each time. A side's figure in a boot is the median of its rounds in\n"
-            "wall mode and, in icount mode, the minimum of its rounds after the first, a warm-up\n"
-            "(there, noise is other work's instructions, which only add); the ratio is the median\n"
-            "of the boots' ratios. Spread: with several boots, the range of their ratios over the\n"
-            "median (run to run); with one, the larger interquartile range / median of the two\n"
-            "sides' rounds. Every timed operation's result is checked, and every sample was taken\n"
-            "on a map that its fdinfo shows served by its side (``ops_owner: rust_arraymap`` in\n"
-            "the Rust rounds, none in the C ones).\n\n"
+            "stored object each time. Each timed loop starts after 50 ms idle (the deferred work\n"
+            "of what ran before runs then) and is timed in chunks, its figure the median chunk's\n"
+            "(20 chunks of a loop of single operations, one batch call each for the batch rows,\n"
+            "one map each for create+close). A side's figure in a boot is the median of its\n"
+            "rounds in wall mode and, in icount mode, the minimum of its rounds after the first, a\n"
+            "warm-up (there, noise is other work's instructions, which only add); the ratio is\n"
+            "the median of the boots' ratios. Spread: with several boots, the range of their\n"
+            "ratios over the median (run to run); with one, the larger interquartile range /\n"
+            "median of the two sides' rounds. Every timed operation's result is checked, and\n"
+            "every sample was taken on a map that its fdinfo shows served by its side\n"
+            "(``ops_owner: rust_arraymap`` in the Rust rounds, none in the C ones).\n\n"
             ".. image:: performance.png\n\n"
         )
         w = max(len(op) for op, _ in rows) if rows else 10
