@@ -336,9 +336,10 @@ impl<'a> Batch<'a> {
             let k = per_chunk.min(n as usize - done);
             {
                 let rcu = rcu::read_lock();
-                let first = start + done as u32;
-                let values = vbuf[..k * stride].chunks_exact_mut(stride);
-                for ((key, index), value) in keys[..k].iter_mut().zip(first..).zip(values) {
+                let mut values = &mut vbuf[..k * stride];
+                for (key, index) in keys[..k].iter_mut().zip(start + done as u32..) {
+                    let (value, rest) = core::mem::take(&mut values).split_at_mut(stride);
+                    values = rest;
                     *key = index;
                     load(index, &mut ValueBuf::from_slice(value), &rcu)?;
                 }
@@ -403,8 +404,10 @@ impl<'a> Batch<'a> {
             }
             {
                 let rcu = rcu::read_lock();
-                let values = vbuf[..k * stride].chunks_exact_mut(stride);
-                for (index, value) in keys[..k].iter().zip(values) {
+                let mut values = &mut vbuf[..k * stride];
+                for index in &keys[..k] {
+                    let (value, rest) = core::mem::take(&mut values).split_at_mut(stride);
+                    values = rest;
                     ret = store(*index, &ValueBuf::from_slice(value), &rcu);
                     if ret.is_err() {
                         break 'chunks;
