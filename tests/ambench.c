@@ -81,9 +81,9 @@ static double median(double *v, unsigned int n)
  * after settle(), each chunk of @per consecutive runs is timed, and the figure is the median
  * chunk's time over @per. Work that the operation itself defers (RCU callbacks, the freeing of
  * what it replaced) runs every few milliseconds and falls in every chunk alike; background
- * work that runs once in a while (a timer of the kernel's every second, the tail of what ran
- * before) falls in one or two chunks, which the median leaves out. Timed as a whole, the loop
- * of the side-by-side 4 KiB update had rounds 0.4-7 % off its usual level under icount.
+ * work that runs once in a while (not identified) falls in one or two chunks, which the
+ * median leaves out. Timed as a whole, the loop of the side-by-side 4 KiB update had rounds
+ * 0.4-7 % off its usual level under icount.
  */
 #define TIMED(chunks, per, i, body)                                                    \
 	({                                                                             \
