@@ -18,6 +18,7 @@
 #include <linux/cgroup.h>
 #include <linux/mutex.h>
 #include <linux/workqueue.h>
+#include <linux/uaccess.h>
 
 #include "inline_helpers.h"
 
@@ -101,6 +102,11 @@ void *rust_arraymap_kmalloc_user(size_t size)
 void *rust_arraymap_kvmalloc_user(size_t size)
 {
 	return kvmalloc(size, GFP_USER | __GFP_NOWARN);
+}
+
+int rust_arraymap_put_user_u32(u32 __user *uaddr, u32 value)
+{
+	return put_user(value, uaddr);
 }
 
 void rust_arraymap_cgroup_get(struct cgroup *cgrp)

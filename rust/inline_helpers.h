@@ -37,6 +37,8 @@ void *rust_arraymap_kmalloc_user(size_t size);
 /* kvmalloc(size, GFP_USER | __GFP_NOWARN), freed with kvfree(): one attempt, as kvmalloc() in
  * the generic batch functions makes it (the kernel crate's KVVec retries a failed krealloc()). */
 void *rust_arraymap_kvmalloc_user(size_t size);
+/* put_user(value, uaddr): 0, or -EFAULT if @uaddr is not a writable user address. */
+int rust_arraymap_put_user_u32(u32 __user *uaddr, u32 value);
 
 /* cgroup_get(cgrp): takes another reference on a cgroup. */
 void rust_arraymap_cgroup_get(struct cgroup *cgrp);

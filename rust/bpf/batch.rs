@@ -33,11 +33,7 @@ use core::{
     ptr::{self, NonNull},
 };
 use kernel::{
-    bindings,
-    error::to_result,
-    prelude::*,
-    sync::rcu,
-    uaccess::{UserPtr, UserSlice},
+    bindings, error::to_result, ffi::c_void, prelude::*, sync::rcu, transmute::FromBytes,
 };
 
 /// Elements moved by one user copy of keys or of values.
@@ -55,7 +51,7 @@ const KEY_SIZE: usize = 4;
 /// reallocates, and `kvrealloc()` retries a failed `krealloc()` with `kvmalloc()`, so a batch
 /// survived the single failure that ends the generic function's (the fault-injection table
 /// caught it). Most batches never use it (their elements go through the stack), so it is
-/// zeroed on first use only.
+/// initialised on first use only: read from user space whole, or zeroed.
 ///
 /// # Invariants
 ///
@@ -83,6 +79,18 @@ impl SyscallBuf {
         })
     }
 
+    /// All the buffer's bytes, read from the user address `addr`; `EFAULT` if any of them is
+    /// not readable.
+    fn read_user(&mut self, addr: usize) -> Result<&mut [u8]> {
+        // SAFETY: `ptr` is valid for writes of `len` bytes, owned by `self` (type invariant),
+        // and nothing borrows them while `self` is borrowed mutably.
+        let ret = unsafe { copy_from_user(self.ptr.as_ptr(), self.len, addr) };
+        // INVARIANT: `copy_from_user()` wrote all `len` bytes, copied or zeroed.
+        self.init = true;
+        ret?;
+        Ok(self.bytes())
+    }
+
     /// The buffer's bytes, zeroed the first time.
     fn bytes(&mut self) -> &mut [u8] {
         if !self.init {
@@ -108,9 +116,11 @@ impl Drop for SyscallBuf {
 /// A buffer on the stack of which a batch initialises only the elements it uses: a batch of
 /// one 8-byte value needs 12 of the 768 bytes of a full chunk's buffers, and zeroing all of
 /// them (a `memset()`) cost a batch of one more than the rest of its work in the module.
+/// Aligned to 8 bytes, as `bpf_long_memcpy()` wants the per-CPU values it copies.
+#[repr(C, align(8))]
 struct StackBuf<T: Copy, const N: usize>([MaybeUninit<T>; N]);
 
-impl<T: Copy, const N: usize> StackBuf<T, N> {
+impl<T: Copy + FromBytes, const N: usize> StackBuf<T, N> {
     /// An uninitialised buffer: nothing is written until [`StackBuf::filled`].
     fn new() -> Self {
         Self([MaybeUninit::uninit(); N])
@@ -124,6 +134,21 @@ impl<T: Copy, const N: usize> StackBuf<T, N> {
         // `elems` is borrowed mutably from `self` for as long as the slice lives;
         // `MaybeUninit<T>` has the layout of `T`.
         unsafe { core::slice::from_raw_parts_mut(elems.as_mut_ptr().cast::<T>(), len) }
+    }
+
+    /// The first `len` elements (at most `N`), read from the user address `addr`; `EFAULT` if
+    /// any byte of them is not readable. Nothing is written first: the copy initialises them.
+    #[inline]
+    fn read_user(&mut self, len: usize, addr: usize) -> Result<&mut [T]> {
+        let elems = &mut self.0[..len];
+        let ptr = elems.as_mut_ptr();
+        // SAFETY: `elems` is valid for writes of its `size_of_val()` bytes and borrowed
+        // mutably from `self`.
+        unsafe { copy_from_user(ptr.cast::<u8>(), core::mem::size_of_val(elems), addr) }?;
+        // SAFETY: `copy_from_user()` wrote all bytes of the `len` elements, and any bytes are a
+        // `T` (`FromBytes`); `elems` is borrowed mutably from `self` for as long as the slice
+        // lives, and `MaybeUninit<T>` has the layout of `T`.
+        Ok(unsafe { core::slice::from_raw_parts_mut(ptr.cast::<T>(), len) })
     }
 }
 
@@ -152,29 +177,54 @@ pub(crate) struct Batch<'a> {
     _p: PhantomData<&'a bindings::bpf_attr>,
 }
 
+// The user copies of a batch are `_copy_from_user()` and `_copy_to_user()` calls, as in
+// `UserSliceReader::read()` and `UserSliceWriter::write()`, not the kernel crate's slice
+// methods: these reach the same functions through the `copy_from_user()` and `copy_to_user()`
+// helpers, two calls more per copy (a batch of one makes two), for
+// `check_object_size()`. That check (`CONFIG_HARDENED_USERCOPY`) catches a length that runs
+// past the kernel object it copies to or from; every copy here is a Rust slice of a buffer
+// that this file owns, whose bounds the slice carries. Both functions check the user range
+// (`access_ok()`), and `_copy_from_user()` zeroes what it could not read.
+
+/// Copies `len` bytes from the user address `addr` to `dst`; `EFAULT` if any byte of them is
+/// not readable. All `len` bytes at `dst` are written either way, those not read with zeroes.
+///
+/// # Safety
+///
+/// `dst` must be valid for writes of `len` bytes.
+#[inline]
+unsafe fn copy_from_user(dst: *mut u8, len: usize, addr: usize) -> Result {
+    // SAFETY: `dst` is valid for writes of `len` bytes (the caller guarantees it); the user
+    // range is checked by `_copy_from_user()` itself.
+    let left = unsafe { bindings::_copy_from_user(dst.cast(), addr as *const c_void, len) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(EFAULT)
+    }
+}
+
 /// Copies `data` to the user address `addr + off`; `EFAULT` if any byte of it is not writable.
 fn write_user(addr: usize, off: usize, data: &[u8]) -> Result {
-    UserSlice::new(UserPtr::from_addr(addr.wrapping_add(off)), data.len())
-        .writer()
-        .write_slice(data)
+    let to = addr.wrapping_add(off) as *mut c_void;
+    // SAFETY: `data` is valid for reads of its length; the user range is checked by
+    // `_copy_to_user()` itself.
+    let left = unsafe { bindings::_copy_to_user(to, data.as_ptr().cast(), data.len()) };
+    if left == 0 {
+        Ok(())
+    } else {
+        Err(EFAULT)
+    }
 }
 
-/// Writes `value` to the user address `addr`; `EFAULT` if any byte of it is not writable.
-/// [`UserSliceWriter::write()`] copies a value with one direct `_copy_to_user()`, fewer
-/// instructions than [`write_user()`]'s slice path (a batch of one writes two counts).
-///
-/// [`UserSliceWriter::write()`]: kernel::uaccess::UserSliceWriter::write
+/// Writes `value` to the user address `addr`, with `put_user()` as the generic functions write
+/// the first count; `EFAULT` if any byte of it is not writable.
 fn put_user_u32(addr: usize, value: u32) -> Result {
-    UserSlice::new(UserPtr::from_addr(addr), core::mem::size_of::<u32>())
-        .writer()
-        .write(&value)
-}
-
-/// Fills `out` from the user address `addr + off`; `EFAULT` if any byte of it is not readable.
-fn read_user(addr: usize, off: usize, out: &mut [u8]) -> Result {
-    UserSlice::new(UserPtr::from_addr(addr.wrapping_add(off)), out.len())
-        .reader()
-        .read_slice(out)
+    // SAFETY: `put_user()` checks that the address is a writable user address.
+    match unsafe { ffi::rust_arraymap_put_user_u32(addr as *mut u32, value) } {
+        0 => Ok(()),
+        _ => Err(EFAULT),
+    }
 }
 
 /// Do the user ranges `[a, a + a_len)` and `[b, b + b_len)` overlap (or wrap around)?
@@ -201,22 +251,22 @@ fn user_value_len<S: Storage>(map: &Array<S>) -> Option<NonZeroUsize> {
 /// value fits in it, else `large` (the value buffer of the generic functions, of at least one
 /// value, from byte `skip` on), one value at a time.
 fn chunk_buffer<'b>(
-    bounce: &'b mut StackBuf<u64, { BOUNCE / 8 }>,
+    bounce: &'b mut StackBuf<u8, BOUNCE>,
     large: &'b mut SyscallBuf,
     skip: usize,
     stride: NonZeroUsize,
     n: usize,
 ) -> (&'b mut [u8], usize) {
-    if stride.get() <= BOUNCE {
-        let per_chunk = CHUNK.min(BOUNCE / stride).min(n);
-        let len = per_chunk * stride.get();
-        (
-            &mut bounce.filled(len.div_ceil(8), 0).as_mut_bytes()[..len],
-            per_chunk,
-        )
-    } else {
-        (&mut large.bytes()[skip..], 1)
+    match chunk_len(stride, n) {
+        Some(per_chunk) => (bounce.filled(per_chunk * stride.get(), 0), per_chunk),
+        None => (&mut large.bytes()[skip..], 1),
     }
+}
+
+/// How many elements of a batch of `n` a chunk has when their values (of `stride` bytes each)
+/// go through the stack; `None` when a value is larger than [`BOUNCE`].
+fn chunk_len(stride: NonZeroUsize, n: usize) -> Option<usize> {
+    (stride.get() <= BOUNCE).then(|| CHUNK.min(BOUNCE / stride).min(n))
 }
 
 /// The array key (an index) in the first bytes of a key buffer of [`KEY_SIZE`] bytes.
@@ -313,11 +363,9 @@ impl<'a> Batch<'a> {
         let mut prev_key = SyscallBuf::new(KEY_SIZE)?;
         let mut buf = SyscallBuf::new(KEY_SIZE + stride)?;
         let start = if self.in_batch != 0 {
-            let prev_key = prev_key.bytes();
-            read_user(self.in_batch, 0, prev_key)?;
             // `bpf_array_get_next_key()`: after the last index there is none, after one past
             // the end the first.
-            match key_of(prev_key) {
+            match key_of(prev_key.read_user(self.in_batch)?) {
                 cursor if cursor >= max => 0,
                 cursor => cursor + 1,
             }
@@ -384,28 +432,32 @@ impl<'a> Batch<'a> {
         let mut value = SyscallBuf::new(stride)?;
 
         let n = self.count as usize;
-        let mut bounce = StackBuf::new();
-        let (vbuf, per_chunk) = chunk_buffer(&mut bounce, &mut value, 0, stride_nz, n);
+        let per_chunk = chunk_len(stride_nz, n);
         let mut key_buf = StackBuf::<u32, CHUNK>::new();
-        let keys = key_buf.filled(per_chunk, 0);
+        let mut bounce = StackBuf::<u8, BOUNCE>::new();
         let mut done = 0;
         let mut ret = Ok(());
         'chunks: while done < n {
-            let k = per_chunk.min(n - done);
-            let read = read_user(self.keys, done * KEY_SIZE, keys[..k].as_mut_bytes())
-                .and_then(|()| read_user(self.values, done * stride, &mut vbuf[..k * stride]));
-            if read.is_err() {
-                ret =
-                    self.update_singly(k, stride, &mut key, &mut vbuf[..stride], &mut done, &store);
+            let k = per_chunk.unwrap_or(1).min(n - done);
+            let at = self.values.wrapping_add(done * stride);
+            let read = match key_buf.read_user(k, self.keys.wrapping_add(done * KEY_SIZE)) {
+                Ok(keys) => match per_chunk {
+                    Some(_) => bounce.read_user(k * stride, at),
+                    None => value.read_user(at),
+                }
+                .map(|values| (keys, values)),
+                Err(e) => Err(e),
+            };
+            let Ok((keys, mut values)) = read else {
+                ret = self.update_singly(k, stride, &mut key, &mut value, &mut done, &store);
                 if ret.is_err() {
                     break;
                 }
                 continue;
-            }
+            };
             {
                 let rcu = rcu::read_lock();
-                let mut values = &mut vbuf[..k * stride];
-                for index in &keys[..k] {
+                for index in keys.iter() {
                     let (value, rest) = core::mem::take(&mut values).split_at_mut(stride);
                     values = rest;
                     ret = store(*index, &ValueBuf::from_slice(value), &rcu);
@@ -431,15 +483,14 @@ impl<'a> Batch<'a> {
         k: usize,
         stride: usize,
         key: &mut SyscallBuf,
-        value: &mut [u8],
+        value: &mut SyscallBuf,
         done: &mut usize,
         store: &impl Fn(u32, &ValueBuf<'_>, &rcu::Guard) -> Result,
     ) -> Result {
-        let key = key.bytes();
         for _ in 0..k {
-            read_user(self.keys, *done * KEY_SIZE, key)?;
-            read_user(self.values, *done * stride, value)?;
-            store(key_of(key), &ValueBuf::from_slice(value), &rcu::read_lock())?;
+            let index = key_of(key.read_user(self.keys.wrapping_add(*done * KEY_SIZE))?);
+            let value = value.read_user(self.values.wrapping_add(*done * stride))?;
+            store(index, &ValueBuf::from_slice(value), &rcu::read_lock())?;
             *done += 1;
         }
         Ok(())

@@ -54,6 +54,9 @@ extern "C" {
     pub(crate) fn rust_arraymap_kmalloc_user(size: usize) -> *mut kernel::ffi::c_void;
     /// `kvmalloc(size, GFP_USER | __GFP_NOWARN)`, uninitialised, freed with `kvfree()`.
     pub(crate) fn rust_arraymap_kvmalloc_user(size: usize) -> *mut kernel::ffi::c_void;
+    /// `put_user(value, uaddr)`: 0, or `-EFAULT` if `uaddr` is not a writable user address
+    /// (`put_user()` checks it).
+    pub(crate) fn rust_arraymap_put_user_u32(uaddr: *mut u32, value: u32) -> kernel::ffi::c_int;
 
     /// `bpf_map_meta_equal()` (kernel/bpf/map_in_map.h, a private header; exported by the
     /// series).
