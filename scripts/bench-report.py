@@ -6,9 +6,8 @@ Documentation/performance.rst and a PNG bar chart of the Rust/C ratios. Runs ins
 usage: bench-report.py [--check] DOCDIR KERNEL-RELEASE MODE=BENCH.TSV[,BENCH.TSV...]...
 
 Several files for one mode are runs of that mode (boots of the same build). A run's figure for a
-side is the median of its rounds in wall mode, and the minimum of its rounds after the first (a
-warm-up) in icount mode: there the noise is other work's instructions (interrupts, deferred
-frees), which only ever adds.
+side is the median of its rounds in wall mode, and the median of its rounds after the first (a
+warm-up) in icount mode.
 The ratio of a mode is the median of its runs' ratios; its spread, with several runs, is their
 range over that median (run to run), and with one run the larger interquartile range / median of
 the two sides' rounds.
@@ -35,9 +34,9 @@ Notes from profiling
 ====================
 
 - The two modes: under multi-threaded TCG on a shared 2-core host, wall-clock spreads are 2 to
-  100 % (2-59 % in this run; the host's other work lands in the samples), so a wall ratio proves
+  100 % (3-59 % in this run; the host's other work lands in the samples), so a wall ratio proves
   only differences of that order. The ``icount`` ratios are instruction-count ratios: the same
-  build gives the same figure to 0.4 % or better on every row (0.0 % on 41 of 48). Three kinds of
+  build gives the same figure to 0.4 % or better on every row (0.0 % on 38 of 48). Three kinds of
   other work landed in timed loops, each found in the per-round data and removed:
 
   - the other CPU's: under ``-icount`` the guest clock counts the instructions of every vCPU,
@@ -59,27 +58,40 @@ Notes from profiling
   ``create+close 64Ki PERCPU_ARRAY`` rounds also fell in two levels 2 % apart once the idle
   was in (the per-CPU allocator's state, which the previous map's deferred free changes, sets
   the cost of a creation); each map is now created after the idle, one at a time, and its
-  rounds agree to 0.003 %. Instruction counts do not weigh instructions: a ``rep movsb`` counts
-  one per byte moved.
+  rounds agreed to 0.003 % (2026-12-04).
+
+  What is left between rounds is state, which can save as well as cost: a side's figure in a
+  boot was the minimum of its rounds after the warm-up (on the view that noise only adds) and
+  is now their median. In the run of 2026-12-05 the C side's second round of ``create+close
+  64Ki PERCPU_ARRAY`` came out at 380 million instructions in two boots of three (388 million
+  in every other round of either side), which the minimum took (1.021, spread 2.1 %; with the
+  median 1.000, 0.0 %), and ``perf_event_array syscall update`` rounds differ by up to 0.6 %
+  from boot to boot (spread 0.6 %, with the median 0.2 %). ``bpf update helper`` (Rust)
+  alternates between 86.45 and 90.45 instructions an operation with the side that goes first
+  in a round: exactly the four instructions with which ``memmove()`` checks for an overlap
+  when the source lies below the destination, which follows where the round's map was
+  allocated. The median reports 90.45 (0.76), the minimum reported 86.45 (0.73).
+  Instruction counts do not weigh instructions: a ``rep movsb`` counts one per byte moved.
 - The batch rows (``syscall batch lookup/update``, 1024 elements a call): the module has its own
   ``map_lookup_batch``/``map_update_batch`` for ARRAY and PERCPU_ARRAY (``rust/bpf/batch.rs``),
   which move up to 64 elements per user copy through stack buffers where the generic functions
-  make an indirect call or two and two user copies per element. 8-byte values: 0.036 and 0.040
-  (ARRAY, 28 and 25 times faster; wall clock 0.035 and 0.039), 0.092 and 0.106 (PERCPU_ARRAY,
-  with two CPUs; wall 0.069 and 0.091); 64-byte values 0.15 and 0.18. Values larger than the
-  512-byte stack buffer go one at a time (4096 B: 0.95 and 0.99). The chunk loops computed
+  make an indirect call or two and two user copies per element. 8-byte values: 0.036 and 0.041
+  (ARRAY, 28 and 24 times faster; wall clock 0.033 and 0.037), 0.092 and 0.105 (PERCPU_ARRAY,
+  with two CPUs; wall 0.065 and 0.082); 64-byte values 0.15 and 0.17. Values larger than the
+  512-byte stack buffer go one at a time (4096 B: 0.94 and 0.99). The chunk loops computed
   each element's range (two multiplications with overflow checks and a bounds check); walked
-  with ``chunks_exact_mut()`` they took some 8 instructions an element fewer (the figures
-  above), but its division by the value size leaves a call to ``panic_const_div_by_zero()``,
-  which 7.3's objtool does not know as noreturn (it warns: "falls through to next function").
-  They now split the chunk with ``split_at_mut()``: 34 instructions an element in the update
-  loop's disassembly against 31 for that build and 38 before, not benched yet.
-- ``syscall batch lookup/update 1 x 8B``, the fixed cost of a batch call: 0.973 and 1.004 (some
-  65 instructions more of 16,200 for the update). The first version zeroed the whole 768 bytes
-  of the chunk buffers on every call and was at 1.02 and 1.05; they are now initialised as far
-  as the batch needs them. Traced in the disassembly (2026-12-03), the update was then at 1.010,
-  171 instructions more: the map work itself is shorter in Rust (C adds migrate_disable, the
-  uptr pin and ``bpf_obj_cancel_fields()``), but each of the four user copies went through the
+  with ``chunks_exact_mut()`` they took some 8 instructions an element fewer, but its division
+  by the value size leaves a call to ``panic_const_div_by_zero()``, which 7.3's objtool does
+  not know as noreturn (it warns: "falls through to next function"). They now split the chunk
+  with ``split_at_mut()``: 34 instructions an element in the update loop's disassembly
+  against 31 for that build and 38 before; measured with the minimum of the rounds, as that
+  build was, 0.036 and 0.039 (that build: 0.036 and 0.040).
+- ``syscall batch lookup/update 1 x 8B``, the fixed cost of a batch call: 0.967 and 0.995. The
+  first version zeroed the whole 768 bytes of the chunk buffers on every call and was at 1.02
+  and 1.05; they were then initialised as far as the batch needs them. Traced in the
+  disassembly (2026-12-03), the update was then at 1.010, 171 instructions more: the map work
+  itself is shorter in Rust (C adds migrate_disable, the uptr pin and
+  ``bpf_obj_cancel_fields()``), but each of the four user copies went through the
   kernel crate's out-of-line ``UserSliceReader::read_slice``/``UserSliceWriter::write_slice``
   and a ``copy_*_user`` helper (+31 each), the first count was written with ``copy_to_user()``
   where C uses ``put_user()`` (+22), and the two syscall buffers, which only match C's
@@ -87,11 +99,13 @@ Notes from profiling
   uninitialised and zeroed only where used (values above the stack buffer, a cursor, the
   element-wise path after a fault), and the counts are written as values
   (``UserSliceWriter::write()``: one ``_copy_to_user()``): 1.0105 to 1.004 for the update, 0.981
-  to 0.973 for the lookup (same kernel, the old module against the new). What is left is the
-  slice path of the two reads of keys and values (``read_slice()``, ``read_raw()``, the
-  ``copy_from_user()`` helper, then ``_copy_from_user()``, which C calls directly) and the count
-  that C writes with an inline ``put_user()``: the kernel crate has no ``put_user()`` and no
-  slice read without the helper.
+  to 0.973 for the lookup (same kernel, the old module against the new). Since 2026-12-05 the
+  copies call ``_copy_from_user()`` and ``_copy_to_user()`` directly, as C and the kernel
+  crate's ``UserSliceReader::read()`` do (``rust/bpf/batch.rs`` says why the
+  ``check_object_size()`` of the helpers has nothing to find there), into stack buffers left
+  uninitialised (no ``memset()``), and the first count goes out with ``put_user()`` through a
+  one-line C wrapper, as in C: 0.967 and 0.995 (16,110 instructions against C's 16,184 for the
+  update; old module against new, same kernel: 16,230 to 16,075).
 - ``percpu syscall batch lookup/update`` were at 0.29 and 0.33 (8 B) and 1.03 and 1.17 (256 B,
   one element per chunk with two CPUs) in the run of 2026-12-03: each chunk took an RCU read
   lock around the per-CPU copy, which takes one of its own, and ``bpf_map_update_value()``
@@ -145,7 +159,7 @@ Notes from profiling
   ``perf_event_get()`` and an RCU-freed entry, ``cgroup_get_from_fd()``, map_in_map's
   ``bpf_map_fd_get_ptr()``, which dominates ``array_of_maps syscall update``), so the ratios sit
   within 1 % of C (``array_of_maps`` 1.001, 70 instructions more of 50,000 per update;
-  ``perf_event_array`` 1.006, some 110 of 20,000: the trampoline's frames, ``from_err_ptr()`` and
+  ``perf_event_array`` 1.005, some 110 of 20,000: the trampoline's frames, ``from_err_ptr()`` and
   ``KBox::new()``'s ``krealloc()`` path against C's ``kzalloc()`` for the event entry;
   ``cgroup_array`` 1.004, some 57 of 14,200). ``bpf tail call`` runs no module code at all: the
   JIT reads ``max_entries`` and ``ptrs[]`` of the module's ``struct bpf_array`` directly; 1.000.
@@ -189,13 +203,15 @@ def load(tsv, mode, problems):
 
 
 def estimate(mode, xs):
-    """A side's figure in one run: the median of its rounds in wall mode; in icount mode the
-    minimum of its rounds after the first (noise only adds instructions; the first round of a
-    boot is a warm-up, whose one-off costs or savings, such as first faults or a cache that
-    later rounds find filled, are not the steady state)."""
-    if mode != "icount":
-        return statistics.median(xs)
-    return min(xs[1:] if len(xs) > 1 else xs)
+    """A side's figure in one run: the median of its rounds, in icount mode of those after the
+    first (a warm-up, whose one-off costs or savings, such as first faults or a cache that
+    later rounds find filled, are not the steady state). Not the minimum: a round's figure is
+    already the median of its chunks, and what still differs between rounds is state left by
+    what ran before (the per-CPU allocator's, where a map lands), which can save as well as
+    cost."""
+    if mode == "icount" and len(xs) > 1:
+        xs = xs[1:]
+    return statistics.median(xs)
 
 
 def stats(mode, runs):
@@ -316,8 +332,7 @@ def main():
             "of what ran before runs then) and is timed in chunks, its figure the median chunk's\n"
             "(20 chunks of a loop of single operations, one batch call each for the batch rows,\n"
             "one map each for create+close). A side's figure in a boot is the median of its\n"
-            "rounds in wall mode and, in icount mode, the minimum of its rounds after the first, a\n"
-            "warm-up (there, noise is other work's instructions, which only add); the ratio is\n"
+            "rounds (in icount mode of those after the first, a warm-up); the ratio is\n"
             "the median of the boots' ratios. Spread: with several boots, the range of their\n"
             "ratios over the median (run to run); with one, the larger interquartile range /\n"
             "median of the two sides' rounds. Every timed operation's result is checked, and\n"
