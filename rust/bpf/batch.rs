@@ -33,7 +33,12 @@ use core::{
     ptr::{self, NonNull},
 };
 use kernel::{
-    bindings, error::to_result, ffi::c_void, prelude::*, sync::rcu, transmute::FromBytes,
+    bindings,
+    error::to_result,
+    ffi::{c_ulong, c_void},
+    prelude::*,
+    sync::rcu,
+    transmute::FromBytes,
 };
 
 /// Elements moved by one user copy of keys or of values.
@@ -196,12 +201,7 @@ pub(crate) struct Batch<'a> {
 unsafe fn copy_from_user(dst: *mut u8, len: usize, addr: usize) -> Result {
     // SAFETY: `dst` is valid for writes of `len` bytes (the caller guarantees it); the user
     // range is checked by `_copy_from_user()` itself.
-    let left = unsafe { bindings::_copy_from_user(dst.cast(), addr as *const c_void, len) };
-    if left == 0 {
-        Ok(())
-    } else {
-        Err(EFAULT)
-    }
+    copied(unsafe { bindings::_copy_from_user(dst.cast(), addr as *const c_void, len) })
 }
 
 /// Copies `data` to the user address `addr + off`; `EFAULT` if any byte of it is not writable.
@@ -209,7 +209,12 @@ fn write_user(addr: usize, off: usize, data: &[u8]) -> Result {
     let to = addr.wrapping_add(off) as *mut c_void;
     // SAFETY: `data` is valid for reads of its length; the user range is checked by
     // `_copy_to_user()` itself.
-    let left = unsafe { bindings::_copy_to_user(to, data.as_ptr().cast(), data.len()) };
+    copied(unsafe { bindings::_copy_to_user(to, data.as_ptr().cast(), data.len()) })
+}
+
+/// `EFAULT` unless a user copy copied every byte: `left`, the bytes it did not copy, is 0.
+#[inline]
+fn copied(left: c_ulong) -> Result {
     if left == 0 {
         Ok(())
     } else {
