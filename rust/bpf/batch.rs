@@ -69,8 +69,8 @@ struct SyscallBuf {
 }
 
 impl SyscallBuf {
-    /// Allocates `len` bytes, uninitialised until [`SyscallBuf::bytes`]; `ENOMEM` if that
-    /// fails.
+    /// Allocates `len` bytes, uninitialised until [`SyscallBuf::read_user`] or
+    /// [`SyscallBuf::bytes`]; `ENOMEM` if that fails.
     fn new(len: usize) -> Result<Self> {
         // SAFETY: no precondition but a context that may sleep: the batch ops run in the bpf()
         // syscall, with no lock held.
@@ -126,7 +126,8 @@ impl Drop for SyscallBuf {
 struct StackBuf<T: Copy, const N: usize>([MaybeUninit<T>; N]);
 
 impl<T: Copy + FromBytes, const N: usize> StackBuf<T, N> {
-    /// An uninitialised buffer: nothing is written until [`StackBuf::filled`].
+    /// An uninitialised buffer: nothing is written until [`StackBuf::filled`] or
+    /// [`StackBuf::read_user`].
     fn new() -> Self {
         Self([MaybeUninit::uninit(); N])
     }
@@ -185,7 +186,7 @@ pub(crate) struct Batch<'a> {
 // The user copies of a batch are `_copy_from_user()` and `_copy_to_user()` calls, as in
 // `UserSliceReader::read()` and `UserSliceWriter::write()`, not the kernel crate's slice
 // methods: these reach the same functions through the `copy_from_user()` and `copy_to_user()`
-// helpers, two calls more per copy (a batch of one makes two), for
+// helpers, two calls more per copy (an update of one element makes two copies in), for
 // `check_object_size()`. That check (`CONFIG_HARDENED_USERCOPY`) catches a length that runs
 // past the kernel object it copies to or from; every copy here is a Rust slice of a buffer
 // that this file owns, whose bounds the slice carries. Both functions check the user range
