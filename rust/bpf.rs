@@ -7,8 +7,8 @@
 //! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]), per-CPU memory ([`PossibleCpu`],
 //! [`PerCpu`] arrays), the BPF instructions that the verifier inlines ([`InsnBuf`]) and the
 //! per-type counts of created maps that tests read in debugfs ([`CreationCountsFile`]); with
-//! `CONFIG_KUNIT`, what the unit tests build instead of a map (`fixture.rs`). All `unsafe` of
-//! the crate lives in this module.
+//! `CONFIG_KUNIT`, what the unit tests build instead of a map (`fixture.rs`); the layout that C
+//! reads, checked at build time (`layout.rs`). All `unsafe` of the crate lives in this module.
 
 mod adapter;
 mod array;
@@ -22,6 +22,7 @@ mod ffi;
 mod fixture;
 mod insn;
 mod iter;
+mod layout;
 mod map;
 mod ops;
 mod percpu;
@@ -47,7 +48,13 @@ pub(crate) use ops::MapOps;
 pub(crate) use percpu::{
     cond_resched, num_possible_cpus, possible_cpu, possible_cpus, PossibleCpu,
 };
-pub(crate) use prog_array_aux::{DeferredClear, ModuleQueue, ProgArrayAux};
+#[cfg(MODULE)]
+pub(crate) use prog_array_aux::ModuleQueue;
+pub(crate) use prog_array_aux::{DeferredClear, ProgArrayAux};
+pub(crate) use registration::builtin_map_ops;
+#[cfg(not(MODULE))]
+pub(crate) use registration::BuiltinOps;
+#[cfg(MODULE)]
 pub(crate) use registration::Registration;
 pub(crate) use stats::{creation_counts_file, CreationCountsFile};
 pub(crate) use storage::{Inline, PerCpu, Storage};

@@ -624,7 +624,9 @@ impl<T: MapOps> Adapter<T> {
         T::release(map, MapFile::from_raw(map_file));
     }
 
-    const VTABLE: bindings::bpf_map_ops = bindings::bpf_map_ops {
+    /// The ops table: what [`Registration`](super::Registration) registers, or what
+    /// [`BuiltinOps`](super::registration::BuiltinOps) puts where C finds it.
+    pub(super) const VTABLE: bindings::bpf_map_ops = bindings::bpf_map_ops {
         map_alloc_check: Some(Self::alloc_check),
         map_alloc: Some(Self::alloc),
         map_free: Some(Self::free),
@@ -789,12 +791,9 @@ impl<T: MapOps> Adapter<T> {
         // Only the address of the exported id is taken here; the verifier reads it.
         map_btf_id: (&raw const ffi::bpf_array_btf_ids).cast_mut().cast(),
         // The module that implements the ops (`OwnerModule`, set by `#[vtable]`): maps pin it.
+        // Null when the crate is built into the kernel.
         owner: T::OwnerModule::THIS_MODULE.as_ptr(),
         // Every other op is absent.
         ..pin_init::zeroed()
     };
-
-    pub(super) const fn build() -> &'static bindings::bpf_map_ops {
-        &Self::VTABLE
-    }
 }

@@ -535,8 +535,8 @@ impl EventEntry {
 
 impl Drop for EventEntry {
     /// `bpf_event_entry_free_rcu()`: the entry and its perf event go after an RCU grace period,
-    /// as BPF programs may still be using them. The module waits for these callbacks at unload
-    /// (`rcu_barrier()` in [`ModuleQueue`](super::ModuleQueue)).
+    /// as BPF programs may still be using them. Built as a module, the crate waits for these
+    /// callbacks at unload (`rcu_barrier()` in `ModuleQueue`).
     fn drop(&mut self) {
         // SAFETY: the entry is owned here (type invariant); its `rcu` head is unused until now.
         unsafe { bindings::call_rcu(&raw mut (*self.raw()).rcu, Some(Self::free_rcu)) };

@@ -79,7 +79,9 @@ extern "C" {
         aux: *mut bindings::bpf_array_aux,
         func: unsafe extern "C" fn(*mut bindings::work_struct),
     );
-    /// `alloc_workqueue("rust_arraymap", WQ_UNBOUND, 0)`.
+    /// `alloc_workqueue("rust_arraymap", WQ_UNBOUND, 0)`: the module's own queue (built in, the
+    /// system workqueue serves).
+    #[cfg(MODULE)]
     pub(crate) fn rust_arraymap_alloc_workqueue() -> *mut bindings::workqueue_struct;
 
     /// `perf_event_get()` (include/linux/perf_event.h, not in the bindings; exported by the

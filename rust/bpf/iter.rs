@@ -183,7 +183,7 @@ unsafe extern "C" fn fini(priv_data: *mut c_void) {
     unsafe { bindings::kfree(st.percpu_value_buf.cast()) };
     // The map's reference may be the last one on the module, yet the module stays loaded
     // until this function has returned: the iterator file holds a reference of its own on
-    // the map's owner, which `iter_release()` drops after `fini_seq_private` (patch 6).
+    // the map's owner, which `iter_release()` drops after `fini_seq_private` (patch 7).
     // SAFETY: `init` took the reference dropped here.
     unsafe { bindings::bpf_map_put_with_uref(st.map) };
 }

@@ -16,18 +16,18 @@ use super::{
     storage::Storage,
 };
 use core::{cell::UnsafeCell, ptr::NonNull};
+#[cfg(MODULE)]
+use kernel::sync::atomic::{Atomic, Full, Relaxed};
 use kernel::{
     bindings,
     prelude::*,
-    sync::{
-        atomic::{Atomic, Full, Relaxed},
-        Mutex, MutexGuard,
-    },
+    sync::{Mutex, MutexGuard},
     types::Opaque,
     workqueue::{Queue, RawWorkItem},
 };
 
 /// The module's workqueue for deferred clears, null while the module is not initialised.
+#[cfg(MODULE)]
 static QUEUE: Atomic<*mut bindings::workqueue_struct> = Atomic::new(core::ptr::null_mut());
 
 /// The module's workqueue, and the end of its deferred work.
@@ -41,8 +41,13 @@ static QUEUE: Atomic<*mut bindings::workqueue_struct> = Atomic::new(core::ptr::n
 ///
 /// While a `ModuleQueue` exists, `QUEUE` holds the workqueue it allocated: there is at most
 /// one (the module's init creates it, its exit drops it).
+///
+/// Built into the kernel, the crate has no exit and needs none of this: the deferred clears go
+/// to the system workqueue, as `prog_array_map_clear()` sends them.
+#[cfg(MODULE)]
 pub(crate) struct ModuleQueue(());
 
+#[cfg(MODULE)]
 impl ModuleQueue {
     /// Creates the workqueue; PROG_ARRAY maps can only be created while it exists. `EBUSY` if
     /// one exists already.
@@ -64,6 +69,7 @@ impl ModuleQueue {
     }
 }
 
+#[cfg(MODULE)]
 impl Drop for ModuleQueue {
     fn drop(&mut self) {
         let wq = QUEUE.xchg(core::ptr::null_mut(), Full);
@@ -75,6 +81,26 @@ impl Drop for ModuleQueue {
         // run module code.
         unsafe { bindings::rcu_barrier() };
     }
+}
+
+/// The workqueue of deferred clears: the module's own, which it drains before it goes.
+#[cfg(MODULE)]
+fn clear_queue() -> Option<&'static Queue> {
+    let wq = QUEUE.load(Relaxed);
+    if kernel::warn_on!(wq.is_null()) {
+        return None;
+    }
+    // SAFETY: a non-null `QUEUE` is the module's workqueue, which lives until all its items have
+    // run (`ModuleQueue`, dropped at unload, which every PROG_ARRAY of the module keeps off: it
+    // pins the module).
+    Some(unsafe { Queue::from_raw(wq) })
+}
+
+/// The workqueue of deferred clears: built into the kernel, the system workqueue, as
+/// `prog_array_map_clear()` uses.
+#[cfg(not(MODULE))]
+fn clear_queue() -> Option<&'static Queue> {
+    Some(kernel::workqueue::system())
 }
 
 /// What the deferred clear of a PROG_ARRAY does: the map type's `bpf_fd_array_map_clear()`.
@@ -96,6 +122,10 @@ pub(crate) struct ProgArrayAux {
     aux: Opaque<bindings::bpf_array_aux>,
     progs: UnsafeCell<KVec<NonNull<bindings::bpf_prog_aux>>>,
 }
+
+// The layout contract (`layout.rs`): `array->aux`, which C reads as a `struct bpf_array_aux *`, is
+// the address of the `ProgArrayAux` around it (`ProgArrayAux::of`).
+const _: () = assert!(core::mem::offset_of!(ProgArrayAux, aux) == 0);
 
 impl ProgArrayAux {
     /// `prog_array_map_alloc()`: gives `array` its aux, whose deferred clear runs `C`.
@@ -166,17 +196,13 @@ impl ProgArrayAux {
         }
     }
 
-    /// `prog_array_map_clear()`: empties the array from the module's workqueue, holding a map
-    /// reference until that is done; called when the last user reference goes.
+    /// `prog_array_map_clear()`: empties the array from the module's workqueue (built in: the
+    /// system workqueue), holding a map reference until that is done; called when the last user
+    /// reference goes.
     pub(crate) fn schedule_clear(&self) {
-        let wq = QUEUE.load(Relaxed);
-        if kernel::warn_on!(wq.is_null()) {
+        let Some(queue) = clear_queue() else {
             return;
-        }
-        // SAFETY: a non-null `QUEUE` is the module's workqueue, which lives until all its items
-        // have run (`ModuleQueue`, dropped at unload, which the map behind `self` keeps off: it
-        // pins the module).
-        let queue = unsafe { Queue::from_raw(wq) };
+        };
         queue.enqueue(ClearWork::new(self));
     }
 }
