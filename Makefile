@@ -13,6 +13,14 @@
 #                its own kernel, module and test builds. T=name,... as for make test; SHORT=1
 #                runs only the suite tests of SHORT_TESTS (tests/run-suite.sh) and reports the
 #                other suite tests and the selftests as skipped (CI's pass)
+#   make rust-only  the Rust-only kernel: the test kernel's config with the array maps built from
+#                rust/ in place of kernel/bpf/arraymap.c (.config-rust.fragment, patch 13), booted
+#                for the suite's tests that need no C twin (the six C ops tables absent, bpf_preload,
+#                the probes) and the selftest entries of tests/selftests.list, once each, on it.
+#                T=name,... as for make test (CI's pass)
+#   make full-selftests  the kernel's BPF selftest runners whole (test_verifier, test_maps, every
+#                test_progs test) on the C kernel and on the Rust-only kernel, verdicts compared
+#                subtest by subtest into Documentation/selftests-full.rst (hours, not CI)
 #   make fuzz SEED=n OPS=n  the differential fuzzer alone (tests/mapfuzz.c), C maps against their
 #                Rust twins; VARIANT=debug runs it on the sanitizer kernel
 #   make poke-race POKE_SECONDS=n  a PROG_ARRAY slot re-patched while a program tail-calls through it
@@ -43,8 +51,9 @@ export KDIR
 # The kernel variant (scripts/lib.sh): empty for the test kernel, debug for make test-debug.
 export VARIANT SHORT
 
-.PHONY: all root kernel module tests selftests run test test-debug fuzz poke-race check-harness bench check \
-	check-series \
+.PHONY: all root kernel module tests selftests run test test-debug rust-only rust-only-test full-selftests \
+	fuzz poke-race \
+	check-harness bench check check-series \
 	rust-analyzer clean
 
 all: module
@@ -75,6 +84,18 @@ test: module tests $(if $(SHORT),,selftests)
 
 test-debug:
 	@$(MAKE) --no-print-directory VARIANT=debug test
+
+rust-only:
+	@$(MAKE) --no-print-directory VARIANT=rust rust-only-test
+
+full-selftests:
+	@$(MAKE) --no-print-directory selftests
+	@$(MAKE) --no-print-directory VARIANT=rust selftests
+	@$(IN_ROOT) scripts/full-selftests.sh
+
+# (make test's run, without a module: the Rust-only kernel has the maps built in.)
+rust-only-test: tests selftests
+	@T='$(T)' $(IN_ROOT) scripts/run-tests.sh
 
 # The differential fuzzer alone (tests/mapfuzz.c), no selftests built: SEED and OPS choose the
 # run (default: a random seed, 1,000,000 ops).

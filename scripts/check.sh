@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Style checks of the module: rustfmt with the kernel's configuration, and a
-# build with CLIPPY=1 that must not warn. Runs inside the root.
+# Style checks of the crate: rustfmt with the kernel's configuration, and builds with CLIPPY=1
+# that must not warn, as a module and built in. Runs inside the root.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -14,4 +14,17 @@ touch "$TOP/rust/rust_arraymap_main.rs"
 warnings=$("$TOP/scripts/build-module.sh" CLIPPY=1 2>&1 | tee /dev/stderr |
 	grep -cE '^(warning|error)|: (warning|error): ' || true)
 [ "$warnings" = 0 ] || die "build: $warnings warnings (clippy, rustc, objtool, modpost)"
-log "rustfmt, clippy and the build clean"
+# The same crate as the kernel builds it in (CONFIG_BPF_ARRAY_MAPS_RUST: no --cfg MODULE), for
+# the code paths of that build: its crate root compiled against the test kernel, from a copy,
+# without the flags kbuild gives modules (an object only: it is no module to link).
+log "clippy, built in"
+builtin=$CACHE/check-builtin
+mkdir -p "$builtin/rust"
+cp -a "$TOP/Kbuild" "$builtin/"
+cp -a "$TOP/rust/." "$builtin/rust/"
+touch "$builtin/rust/rust_arraymap_main.rs"
+warnings=$(make -C "$KBUILD_OUT" M="$builtin" LLVM=1 ARCH=x86_64 CLIPPY=1 KBUILD_RUSTFLAGS_MODULE= \
+	rust/rust_arraymap_main.o 2>&1 | tee /dev/stderr |
+	grep -cE '^(warning|error)|: (warning|error): ' || true)
+[ "$warnings" = 0 ] || die "built in: $warnings warnings (clippy, rustc)"
+log "rustfmt, clippy and the builds clean (module and built in)"

@@ -19,9 +19,12 @@ ROOT_KEY=$(key "$TOP/scripts/make-root.sh" "$TOP/scripts/root-packages.txt")
 ROOT="$CACHE/root-$ROOT_KEY"
 
 # The kernel variant: "" (the test kernel), "debug" (the sanitizer kernel of make test-debug,
-# .config-debug.fragment on top) or "series" (the test kernel's config, built one patch at a time
-# from a worktree of the source by make check-series). Its config fragments, in the order they
-# are merged, and what its command line adds (scripts/run-vm.sh).
+# .config-debug.fragment on top), "rust" (the Rust-only kernel of make rust-only: the test
+# kernel's config with the array maps built from rust/, .config-rust.fragment on top), "series"
+# (the test kernel's config, built one patch at a time from a worktree of the source by make
+# check-series) or "series-rust" (the whole series of that worktree with the Rust choice). Its
+# config fragments, in the order they are merged, and what its command line adds
+# (scripts/run-vm.sh).
 #
 # no5lvl: with 5-level paging (QEMU's TCG CPU has LA57), 7.3's KASAN may report a
 # wild-memory-access on an interrupt that comes while identify_cpu() has cleared the boot CPU's
@@ -37,18 +40,31 @@ debug)
 	FRAGMENTS=("$TOP/.config.fragment" "$TOP/.config-debug.fragment")
 	BOOT_ARGS=(no5lvl)
 	;;
+rust | series-rust)
+	FRAGMENTS=("$TOP/.config.fragment" "$TOP/.config-rust.fragment")
+	BOOT_ARGS=()
+	;;
 series)
 	FRAGMENTS=("$TOP/.config.fragment")
 	BOOT_ARGS=()
 	;;
-*) die "unknown VARIANT=$VARIANT (known: debug, series)" ;;
+*) die "unknown VARIANT=$VARIANT (known: debug, rust, series, series-rust)" ;;
 esac
 
 # The kernel build directory, keyed by the config fragments (the patch series
 # is tracked by make's own dependencies: git am touches only what it changes).
 # The series check's kernel has its own name: it builds the same config from another source tree.
 KBUILD_OUT="$CACHE/kbuild-$(key "${FRAGMENTS[@]}")"
-[ "$VARIANT" != series ] || KBUILD_OUT="$CACHE/kbuild-series-$(key "${FRAGMENTS[@]}")"
+case "$VARIANT" in series*) KBUILD_OUT="$CACHE/kbuild-series-$(key "${FRAGMENTS[@]}")" ;; esac
+# A variant that differs from another one's config by a choice that few files see starts as a
+# copy of that one's build (scripts/build-kernel.sh): kbuild's fixdep then rebuilds only what
+# the choice changes. The Rust-only kernel starts from the test kernel, the series check's from
+# the series check's test kernel.
+KBUILD_BASE=
+case "$VARIANT" in
+rust) KBUILD_BASE="$CACHE/kbuild-$(key "$TOP/.config.fragment")" ;;
+series-rust) KBUILD_BASE="$CACHE/kbuild-series-$(key "$TOP/.config.fragment")" ;;
+esac
 # Where the module and the suite's programs are built for this kernel: in the tree for the
 # test kernel (./rust_arraymap.ko, tests/build), beside the kernel build for another variant,
 # so that building one never replaces the other's.

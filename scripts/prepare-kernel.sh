@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Keep the kernel source as a git repository at the pristine Debian version
-# and apply patches/ with `git am`. Only files that the series changes are
-# touched, so the kernel build that follows stays incremental.
+# and apply patches/ with `git am`, then copy the Rust sources into it
+# (scripts/sync-rust-tree.sh). Only files that change are touched, so the
+# kernel build that follows stays incremental.
 # Runs inside the toolchain root.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -56,4 +57,6 @@ if [ "$(cat "$src/.git/series" 2>/dev/null)" != "$series" ]; then
 	done
 	echo "$series" >"$src/.git/series"
 fi
+# The Rust sources of CONFIG_BPF_ARRAY_MAPS_RUST (the Rust-only kernel), from rust/.
+"$TOP/scripts/sync-rust-tree.sh" "$src"
 echo "$src"

@@ -2,7 +2,8 @@
 # make test: the suite in the VM (tests/run-suite.sh), with the kernel's BPF selftests built by
 # scripts/build-selftests.sh, then the check of the harness itself (scripts/check-harness.sh).
 # With T=name,... only those suite tests and selftest entries run, and the harness check does
-# not. With VARIANT=debug (make test-debug) the suite runs on the sanitizer kernel, with the
+# not. With VARIANT=rust (make rust-only) the suite's tests that need no C twin run on the
+# Rust-only kernel. With VARIANT=debug (make test-debug) the suite runs on the sanitizer kernel, with the
 # fault-injection table and kmemleak's scans, and the harness check does not. Runs inside the
 # root. The last line is the sum: "N passed, N failed, N skipped".
 set -euo pipefail
@@ -14,7 +15,7 @@ rc=0
 saved=$CACHE/make-test${VARIANT:+-$VARIANT}
 # The sanitizer kernel runs about 3 times slower: its whole run (suite and selftests) took
 # 98 min on 2026-12-03 (warm), so it gets 2 h; its short pass (~25 min) 90 min.
-if [ -n "$VARIANT" ]; then
+if [ "$VARIANT" = debug ]; then
 	if [ -n "${SHORT:-}" ]; then
 		export VM_TIMEOUT=${VM_TIMEOUT:-5400}
 	else

@@ -46,7 +46,8 @@ fi
 # (One word: vng's parser takes a separate value that starts with "-" for an option.)
 [ -z "$qemu_opts" ] || vng_args+=("--qemu-opts=$qemu_opts")
 # What the guest scripts test, for the variant of the kernel that boots (scripts/lib.sh).
-guest_env="env VARIANT=$VARIANT SHORT=${SHORT:-} FUZZ_SEED=${FUZZ_SEED:-} FUZZ_OPS=${FUZZ_OPS:-}"
+# (The series check's Rust choice is a Rust-only kernel for the guest.)
+guest_env="env VARIANT=${VARIANT#series-} SHORT=${SHORT:-} FUZZ_SEED=${FUZZ_SEED:-} FUZZ_OPS=${FUZZ_OPS:-}"
 guest_env+=" STRESS_SECONDS=${STRESS_SECONDS:-}"
 guest_env+=" KO=$MODULE_OUT/rust_arraymap.ko TESTS_BIN=$TESTS_OUT"
 log "booting $(basename "$kimg") in QEMU (${kvm:+TCG${qemu_opts:+ $qemu_opts}, }${kvm:-KVM}) for $(basename "$script")"

@@ -787,7 +787,7 @@ static int iter(void)
 	if (iter_fd >= 0 && module_refs() >= 0) {
 		/* Served by the module: one reference per map still alive (the iterated one
 		 * and the program's, all arrays), and the iterator file's own, which it holds
-		 * until the map's fini_seq_private() has returned (patch 6). The skeleton's
+		 * until the map's fini_seq_private() has returned (patch 7). The skeleton's
 		 * other maps are freed after grace periods (RCU tasks trace for sleepable
 		 * programs' maps).
 		 */
@@ -1002,25 +1002,14 @@ static int task_work(void)
 /* "@name MODULE" from the "ops_owner:" line of @fd's fdinfo, or "@name -" without one. */
 static void print_ops_owner(const char *name, int fd)
 {
-	char path[64], line[256], owner[64] = "-";
-	FILE *f;
+	char owner[64];
+	int err = fd < 0 ? fd : map_ops_owner(fd, owner, sizeof(owner));
 
-	if (fd < 0) {
-		printf("%s: create %s\n", name, res(fd));
+	if (err) {
+		printf("%s: %s %s\n", name, fd < 0 ? "create" : "fdinfo", res(err));
 		failures++;
 		return;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f) {
-		printf("%s: %s: %s\n", name, path, res(-errno));
-		failures++;
-		return;
-	}
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "ops_owner: %63s", owner) == 1)
-			break;
-	fclose(f);
 	printf("%s %s\n", name, owner);
 }
 

@@ -247,6 +247,28 @@ static inline const char *res(int ret)
 }
 
 /*
+ * The module that serves the map @map_fd, from the "ops_owner:" line of its fdinfo (patch 11),
+ * into @owner (of @len bytes): 0, "-" without one (a built-in map), or -errno.
+ */
+static inline int map_ops_owner(int map_fd, char *owner, size_t len)
+{
+	char path[64], line[256], fmt[32];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", map_fd);
+	snprintf(fmt, sizeof(fmt), "ops_owner: %%%zus", len - 1);
+	snprintf(owner, len, "-");
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, owner) == 1)
+			break;
+	fclose(f);
+	return 0;
+}
+
+/*
  * An iter/bpf_map_elem iterator of @prog over the map @map_fd: the iterator's fd, with the
  * link already dropped (the iterator holds its own references), or -1.
  */

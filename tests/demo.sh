@@ -35,7 +35,7 @@ step bpftool map update pinned $PIN key 1 0 0 0 value 0x2a 0 0 0 0 0 0 0
 step bpftool map update pinned $PIN key 4 0 0 0 value 1 0 0 0 0 0 0 0
 step bpftool map dump pinned $PIN
 step bpftool map show pinned $PIN
-# fdinfo names the module that serves a map (patch 10): one map of each array type and a HASH.
+# fdinfo names the module that serves a map (patch 11): one map of each array type and a HASH.
 step "${TESTS_BIN:-$TOP/tests/build}/amtest" ops-owner | tee "$OUT/ops-owner"
 expect "$(grep -c ' rust_arraymap$' "$OUT/ops-owner")" 6 "fdinfo: ops_owner rust_arraymap for all six array types"
 expect "$(grep -c '^hash -$' "$OUT/ops-owner")" 1 "fdinfo: no ops_owner for a built-in HASH map"

@@ -13,9 +13,12 @@
  *                           bpf_perf_event_read_value(); BPF_F_PRESERVE_ELEMS across fd close
  *   fdtest cgroup CGROOT    bpf_current_task_under_cgroup() and bpf_skb_under_cgroup() with a
  *                           cgroup v2 child of CGROOT
- *   fdtest aom PIN          ARRAY_OF_MAPS with inner ARRAYs: one new, one pinned at PIN
- *                           (created before the module was loaded, so C-served); inlined
- *                           lookups from BPF, ids from user space, replacement, batch
+ *   fdtest aom PIN          ARRAY_OF_MAPS with inner ARRAYs: one new, one pinned at PIN;
+ *                           inlined lookups from BPF, ids from user space, replacement, batch
+ *   fdtest mixed-prep DIR   (module unloaded) pins a C-served ARRAY and two outer maps made
+ *                           from it, an ARRAY_OF_MAPS and a HASH_OF_MAPS, in DIR
+ *   fdtest mixed DIR        (module loaded) inner maps served by other ops than the template's
+ *                           are refused, both ways: the maps of DIR against the module's
  *   fdtest errno            creation and update errno of the four types
  *   fdtest meta             the inner-map template holds the module as long as the outer map
  *   fdtest cycle            create and fill one map of each type, drop them all
@@ -544,6 +547,109 @@ static int aom(const char *pin)
 	return failures != 0;
 }
 
+/* An outer map of @type (ARRAY_OF_MAPS or HASH_OF_MAPS) whose template is made from @inner. */
+static int outer_create(enum bpf_map_type type, const char *name, int inner)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .inner_map_fd = inner);
+
+	return bpf_map_create(type, name, 4, 4, 4, &o);
+}
+
+/* The maps of "mixed", pinned in a directory of bpffs, made by whatever serves them now. */
+static const char *const mixed_names[] = { "inner", "outer", "houter" };
+
+static int mixed_prep(const char *dir)
+{
+	char path[256];
+	int fds[3], i;
+	__u64 v = 11;
+
+	fds[0] = inner_create("c_inner", 8);
+	CHECK(fds[0] >= 0, "c_inner: %m");
+	CHECK(!bpf_map_update_elem(fds[0], &(__u32){ 1 }, &v, BPF_ANY), "c_inner[1]: %m");
+	fds[1] = outer_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "c_outer", fds[0]);
+	fds[2] = outer_create(BPF_MAP_TYPE_HASH_OF_MAPS, "c_houter", fds[0]);
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, mixed_names[i]);
+		CHECK(fds[i] >= 0 && !bpf_obj_pin(fds[i], path), "pin %s: %m", path);
+		close(fds[i]);
+	}
+	return failures != 0;
+}
+
+/*
+ * Stores @inner into slot 0 and @other into slot 1 of @outer, one call each and then a batch of
+ * one for slot 2, and reads slot 1 back: the template of @outer takes maps of @inner's ops only.
+ */
+static void mixed_store(const char *outer_name, int outer, const char *inner_name, int inner,
+			const char *other_name, int other)
+{
+	__u32 key = 2, val = other, count = 1, id;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	int ret;
+
+	printf("%s[0] = %s: %s\n", outer_name, inner_name, res(update(outer, 0, inner, BPF_ANY)));
+	printf("%s[1] = %s: %s\n", outer_name, other_name, res(update(outer, 1, other, BPF_ANY)));
+	ret = bpf_map_update_batch(outer, &key, &val, &count, &bo) ? -errno : 0;
+	printf("%s batch [2] = %s: %s count=%u\n", outer_name, other_name, res(ret), count);
+	printf("%s[1] lookup: %s\n", outer_name, lookup_id(outer, 1, &id));
+}
+
+static void mixed_owner(const char *name, int fd)
+{
+	char owner[64];
+	int err = map_ops_owner(fd, owner, sizeof(owner));
+
+	printf("%s served by: %s\n", name, err ? res(err) : owner);
+}
+
+static int mixed(const char *dir)
+{
+	int c[3], r_inner, r_outer, r_outer_c, r_houter, i;
+	char path[256];
+	__u64 v = 22;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, mixed_names[i]);
+		c[i] = bpf_obj_get(path);
+		CHECK(c[i] >= 0, "%s: %m", path);
+	}
+	r_inner = inner_create("r_inner", 8);
+	CHECK(r_inner >= 0, "r_inner: %m");
+	CHECK(!bpf_map_update_elem(r_inner, &(__u32){ 1 }, &v, BPF_ANY), "r_inner[1]: %m");
+	r_outer = outer_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "r_outer", r_inner);
+	/* Served by the module, with a template made from a C-served map: C's ops inside. */
+	r_outer_c = outer_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "r_outer_c", c[0]);
+	/* Built in whatever serves the array types: HASH_OF_MAPS is C's. */
+	r_houter = outer_create(BPF_MAP_TYPE_HASH_OF_MAPS, "r_houter", r_inner);
+	CHECK(r_outer >= 0 && r_outer_c >= 0 && r_houter >= 0, "outer maps: %m");
+	if (failures)
+		return 1;
+	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+
+	mixed_owner("c_inner", c[0]);
+	mixed_owner("c_outer", c[1]);
+	mixed_owner("c_houter", c[2]);
+	mixed_owner("r_inner", r_inner);
+	mixed_owner("r_outer", r_outer);
+	mixed_owner("r_outer_c", r_outer_c);
+	mixed_owner("r_houter", r_houter);
+
+	mixed_store("c_outer", c[1], "c_inner", c[0], "r_inner", r_inner);
+	mixed_store("c_houter", c[2], "c_inner", c[0], "r_inner", r_inner);
+	mixed_store("r_outer", r_outer, "r_inner", r_inner, "c_inner", c[0]);
+	mixed_store("r_outer_c", r_outer_c, "c_inner", c[0], "r_inner", r_inner);
+	mixed_store("r_houter", r_houter, "r_inner", r_inner, "c_inner", c[0]);
+
+	for (i = 0; i < 3; i++)
+		close(c[i]);
+	close(r_inner);
+	close(r_outer);
+	close(r_outer_c);
+	close(r_houter);
+	return failures != 0;
+}
+
 static void report_create(const char *what, enum bpf_map_type type, __u32 value_size,
 			  __u32 entries, __u32 flags)
 {
@@ -698,6 +804,10 @@ int main(int argc, char **argv)
 		return cgroup(argv[2]);
 	if (!strcmp(cmd, "aom") && argc == 3)
 		return aom(argv[2]);
+	if (!strcmp(cmd, "mixed-prep") && argc == 3)
+		return mixed_prep(argv[2]);
+	if (!strcmp(cmd, "mixed") && argc == 3)
+		return mixed(argv[2]);
 	if (!strcmp(cmd, "errno"))
 		return errno_cases();
 	if (!strcmp(cmd, "meta"))

@@ -10,7 +10,8 @@
 #   - the kernel's taint mask gained no bit but TAINT_OOT_MODULE (rust_arraymap.ko itself) and
 #     TAINT_TEST (its KUnit tests, run at every load);
 #   - if rust_arraymap is loaded, its reference count drains to 0: a map the test leaked would
-#     otherwise keep the module loaded and turn every later "C" run into a run on the module.
+#     otherwise keep the module loaded and turn every later "C" run into a run on the module
+#     (on the Rust-only kernel, VARIANT=rust, nothing is loaded: the maps are built in).
 # One KTAP line per point, numbered in order; scripts/ktap-verdict.sh checks them on the host.
 
 # Exported: points run in child shells.
@@ -25,9 +26,17 @@ export POINT_TIMEOUT=${POINT_TIMEOUT:-900}
 
 report() { echo "$*" | tee -a "$OUT/result.ktap"; }
 
-loaded() { [ -e /sys/module/rust_arraymap ]; }
-load() { loaded || insmod "$KO"; }
-unload() { ! loaded || rmmod rust_arraymap; }
+# The Rust-only kernel (VARIANT=rust, make rust-only) has the array maps built in: no module to
+# load or unload, and no map pins anything.
+if [ "${VARIANT:-}" = rust ]; then
+	loaded() { false; }
+	load() { :; }
+	unload() { :; }
+else
+	loaded() { [ -e /sys/module/rust_arraymap ]; }
+	load() { loaded || insmod "$KO"; }
+	unload() { ! loaded || rmmod rust_arraymap; }
+fi
 refs() { if loaded; then cat $REFCNT; else echo -1; fi; }
 
 # wait_refs N: maps are freed after an RCU grace period and a work item.
@@ -41,8 +50,9 @@ wait_refs() {
 	return 1
 }
 
-# maps_created: the module's per-type creation counts ("array 3" ...), empty when unloaded.
-maps_created() { if loaded; then cat $MAPS_CREATED; fi; }
+# maps_created: the Rust code's per-type creation counts ("array 3" ...), empty when the module
+# is unloaded (built in, they count from the boot on).
+maps_created() { if [ -r $MAPS_CREATED ]; then cat $MAPS_CREATED; fi; }
 
 # served_delta BEFORE AFTER: "type n" for each type whose count grew between the two readings.
 served_delta() {
@@ -56,7 +66,7 @@ require_served() {
 	[ "$1" = - ] && return 0
 	for t in ${1//,/ }; do
 		grep -q "^$t [1-9]" <<<"$2" && continue
-		echo "the module created no $t map: no proof that it served the type under test"
+		echo "the Rust code created no $t map: no proof that it served the type under test"
 		missing=1
 	done
 	return $missing

@@ -6,7 +6,8 @@
 # entries run, under the same harness. KTAP on stdout and in OUTDIR/result.ktap; the host takes
 # the verdict from its results (scripts/ktap-verdict.sh). scripts/run-vm.sh sets KO (the module),
 # TESTS_BIN (the probes) and VARIANT (debug: the sanitizer kernel of make test-debug, which adds
-# the fault-injection table and kmemleak's scans).
+# the fault-injection table and kmemleak's scans; rust: the Rust-only kernel of make rust-only,
+# whose array maps are built in, where the tests that need no C twin run once, on them).
 set -uo pipefail
 
 OUT=$1
@@ -45,6 +46,7 @@ fail_with() { echo "$*"; return 1; }
 # "module-refs-while-open:" lines (-1 with the module unloaded), the one legitimate difference.
 compare() {
 	local name=$1 types=$2 crc rrc refs_seen before after delta
+	[ "$VARIANT" != rust ] || { once "$@"; return; }
 	shift 2
 	unload || fail_with "cannot unload rust_arraymap for the C run" || return 1
 	"$@" >"$LOGS/$name.c" 2>"$LOGS/$name.c.err"
@@ -80,7 +82,77 @@ compare() {
 	wait_refs 0
 }
 
+# once NAME TYPES CMD...: compare on the Rust-only kernel (VARIANT=rust), which has no C twin:
+# CMD runs once, on the built-in Rust maps, and must succeed, with the per-type counts showing a
+# map of each of TYPES created meanwhile. The test's own checks then read $LOGS/NAME.rust.
+once() {
+	local name=$1 types=$2 rc before after delta
+	shift 2
+	before=$(maps_created)
+	"$@" >"$LOGS/$name.rust" 2>"$LOGS/$name.rust.err"
+	rc=$?
+	after=$(maps_created)
+	delta=$(served_delta "$before" "$after")
+	echo "Rust created: $(served_summary "$delta")" >"$POINT_SUMMARY"
+	cat "$LOGS/$name.rust"
+	[ "$rc" = 0 ] || { echo "exit code $rc"; cat "$LOGS/$name.rust.err"; return 1; }
+	require_served "$types" "$delta"
+}
+
 # --- tests -----------------------------------------------------------------------------
+
+# The Rust-only kernel (make rust-only): arraymap.c is not built, its six ops tables and the
+# functions behind them are not in the kernel; the Rust tables that bpf_types.h names are, and
+# served the maps created before user space ran (bpf_preload's); a map of each type now is
+# theirs, and fdinfo names no module for it.
+C_TABLES="array_map_ops percpu_array_map_ops prog_array_map_ops perf_event_array_map_ops
+	cgroup_array_map_ops array_of_maps_map_ops"
+C_FUNCTIONS="array_map_alloc percpu_array_map_lookup_elem prog_fd_array_get_ptr
+	perf_event_fd_array_get_ptr cgroup_fd_array_get_ptr array_of_map_alloc"
+test_builtin_tables() {
+	local sym rc=0 before after
+	for sym in $C_TABLES $C_FUNCTIONS; do
+		awk -v s="$sym" '$3 == s { found = 1 } END { exit !found }' /proc/kallsyms &&
+			{ echo "$sym is in /proc/kallsyms: arraymap.c is built"; rc=1; }
+	done
+	for sym in $C_TABLES; do
+		awk -v s="rust_$sym" '$3 == s { found = 1 } END { exit !found }' /proc/kallsyms ||
+			{ echo "rust_$sym is not in /proc/kallsyms"; rc=1; }
+	done
+	dmesg | grep -q 'rust_arraymap: built in: BPF_MAP_TYPE_ARRAY' ||
+		{ echo "no message of the built-in init"; rc=1; }
+	echo "created before the suite: $MAPS_AT_START"
+	grep -q '^array [1-9]' <<<"$MAPS_AT_START" ||
+		{ echo "no ARRAY created by the Rust code before the suite (bpf_preload's)"; rc=1; }
+	before=$(maps_created)
+	amtest ops-owner >"$LOGS/builtin_tables.owners" || rc=1
+	after=$(maps_created)
+	cat "$LOGS/builtin_tables.owners"
+	require_served array,percpu_array,prog_array,perf_event_array,cgroup_array,array_of_maps \
+		"$(served_delta "$before" "$after")" || rc=1
+	grep -v -- ' -$' "$LOGS/builtin_tables.owners" && { echo "fdinfo names a module"; rc=1; }
+	return $rc
+}
+
+# bpf_preload (CONFIG_BPF_PRELOAD): its iterators, loaded at late_initcall by the light skeleton
+# (which made an ARRAY and read its struct bpf_array directly), are pinned in every bpffs mount
+# and list the maps and programs of the kernel, a map made now among them.
+test_bpf_preload() {
+	local d=/tmp/preload-bpffs rc=0
+	mkdir -p $d && mount -t bpf bpf $d || return 1
+	bpftool map create $BPFFS/preload_probe type array key 4 value 8 entries 7 name preload_probe ||
+		rc=1
+	ls $d
+	cat $d/maps.debug $d/progs.debug || rc=1
+	grep -qx '  id name             max_entries  cur_entries' $d/maps.debug &&
+		grep -qE '^ *[0-9]+ preload_probe +7 ' $d/maps.debug ||
+		{ echo "maps.debug does not list the map made now"; rc=1; }
+	grep -q ' dump_bpf_map ' $d/progs.debug && grep -q ' dump_bpf_prog ' $d/progs.debug ||
+		{ echo "progs.debug does not list the iterators"; rc=1; }
+	rm -f $BPFFS/preload_probe
+	umount $d
+	return $rc
+}
 
 test_module_loads() {
 	unload && load || return 1
@@ -151,7 +223,7 @@ test_module_serves_fd_arrays() {
 	wait_refs 0
 }
 
-# /proc/PID/fdinfo of a map names the module that serves it ("ops_owner:", patch 10): the
+# /proc/PID/fdinfo of a map names the module that serves it ("ops_owner:", patch 11): the
 # module for each of the six types when it is loaded, nothing for the built-in maps.
 test_fdinfo_ops_owner() {
 	local t
@@ -172,7 +244,7 @@ test_fdinfo_ops_owner() {
 }
 
 # regtest_fallbacks: how many notices of the kernel log say that a map of type 2 (ARRAY) was
-# created with the built-in ops while bpf_regtest, in its init, had registered its own (patch 6).
+# created with the built-in ops while bpf_regtest, in its init, had registered its own (patch 7).
 regtest_fallbacks() {
 	dmesg | grep -c 'bpf: map type 2 created with the built-in ops: bpf_regtest is in its init' ||
 		true
@@ -718,15 +790,20 @@ test_fd_cgroup_array() {
 		{ echo "the under_cgroup helpers did not see the cgroup"; return 1; }
 }
 
-test_fd_array_of_maps() {
-	local pin=$BPFFS/cinner
-	# An inner ARRAY served by C in both runs: created before the module is loaded.
-	unload || return 1
+# ARRAY_OF_MAPS with inner ARRAYs of the side under test, one of them opened from bpffs.
+array_of_maps_side() {
+	local pin=$BPFFS/aom_inner rc
 	rm -f $pin
-	bpftool map create $pin type array key 4 value 8 entries 4 name cinner || return 1
+	bpftool map create $pin type array key 4 value 8 entries 4 name aom_inner || return 1
 	bpftool map update pinned $pin key 3 0 0 0 value 33 0 0 0 0 0 0 0 || return 1
-	compare fd_array_of_maps array_of_maps,array fdtest aom $pin || return 1
+	fdtest aom $pin
+	rc=$?
 	rm $pin
+	return $rc
+}
+
+test_fd_array_of_maps() {
+	compare fd_array_of_maps array_of_maps,array array_of_maps_side || return 1
 	local log=$LOGS/fd_array_of_maps.rust
 	grep -q '^BPF outer\[0\]\[2\]: found 2 value 12$' "$log" &&
 		grep -q '^BPF outer\[1\]\[3\]: found 2 value 33$' "$log" &&
@@ -735,6 +812,55 @@ test_fd_array_of_maps() {
 		grep -q '^lookup_batch: ENOENT count=3 0:pinned 1:pinned 3:in1$' "$log" &&
 		grep -q '^update with a 16-byte-value inner: EINVAL$' "$log" ||
 		{ echo "unexpected array of maps results"; return 1; }
+}
+
+# Inner maps served by other ops than their outer map's template are refused (patch 6), both
+# ways: C-served maps (made before the module was loaded) in outer maps whose template the module
+# serves, and the module's maps in outer maps whose template is C's, whoever serves the outer map
+# itself; fdinfo names what serves each map (tests/fdtest.c mixed).
+test_mixed_inner_maps() {
+	local dir=$BPFFS/mixed log=$LOGS/mixed_inner_maps.out rc want
+	unload || return 1
+	rm -rf $dir && mkdir $dir || return 1
+	fdtest mixed-prep $dir || return 1
+	load || return 1
+	fdtest mixed $dir >"$log"
+	rc=$?
+	cat "$log"
+	rm -rf $dir
+	[ $rc = 0 ] || return 1
+	while read -r want; do
+		grep -qxF "$want" "$log" || { echo "expected: $want"; rc=1; }
+	done <<-'EOF'
+		c_inner served by: -
+		c_outer served by: -
+		c_houter served by: -
+		r_inner served by: rust_arraymap
+		r_outer served by: rust_arraymap
+		r_outer_c served by: rust_arraymap
+		r_houter served by: -
+		c_outer[0] = c_inner: ok
+		c_outer[1] = r_inner: EINVAL
+		c_outer batch [2] = r_inner: EINVAL count=0
+		c_outer[1] lookup: ENOENT
+		c_houter[0] = c_inner: ok
+		c_houter[1] = r_inner: EINVAL
+		c_houter batch [2] = r_inner: EINVAL count=0
+		c_houter[1] lookup: ENOENT
+		r_outer[0] = r_inner: ok
+		r_outer[1] = c_inner: EINVAL
+		r_outer batch [2] = c_inner: EINVAL count=0
+		r_outer[1] lookup: ENOENT
+		r_outer_c[0] = c_inner: ok
+		r_outer_c[1] = r_inner: EINVAL
+		r_outer_c batch [2] = r_inner: EINVAL count=0
+		r_outer_c[1] lookup: ENOENT
+		r_houter[0] = r_inner: ok
+		r_houter[1] = c_inner: EINVAL
+		r_houter batch [2] = c_inner: EINVAL count=0
+		r_houter[1] lookup: ENOENT
+	EOF
+	return $rc
 }
 
 test_fd_errno() {
@@ -785,11 +911,23 @@ TESTS=(
 	skeleton_prog batch_ops batch_differential map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd
 	rmmod_refused_pin rmmod_refused_prog
 	rmmod_refused_inner_template
-	fd_tailcall fd_prog_array_clear fd_perf_event_array fd_cgroup_array fd_array_of_maps fd_errno
+	fd_tailcall fd_prog_array_clear fd_perf_event_array fd_cgroup_array fd_array_of_maps
+	mixed_inner_maps fd_errno
 	maps_across_load load_unload_50 fuzz stress
 )
 # The sanitizer kernel: the fault-injection table too.
 [ "$VARIANT" = debug ] && TESTS+=(fault_injection)
+# The Rust-only kernel: what needs no C twin, no module and no C-served map.
+if [ "$VARIANT" = rust ]; then
+	TESTS=(
+		builtin_tables kunit bpf_preload
+		bpftool_session bpftool_percpu_session errno_cases limits percpu_values percpu_helpers
+		percpu_batch percpu_iter percpu_limits percpu_offline_cpu
+		skeleton_prog batch_ops batch_differential map_hash seq_show mmap map_iter spin_lock timers
+		kptr wq task_work spectre_masking
+		fd_tailcall fd_prog_array_clear fd_perf_event_array fd_cgroup_array fd_array_of_maps fd_errno
+	)
+fi
 # HARNESS_TESTS: the harness's own check (tests/check-harness.sh) replaces the list.
 if [ -n "${HARNESS_TESTS:-}" ]; then
 	. "$TOP/tests/harness/faults.sh"
@@ -820,14 +958,17 @@ if [ -n "$SHORT" ] && [ -z "${HARNESS_TESTS:-}" ]; then
 	done
 fi
 
+# What the Rust code created before the suite (the Rust-only kernel: bpf_preload's maps).
+MAPS_AT_START=$(maps_created)
 klog_start
-export KLOG_PID TAINT_START
+export KLOG_PID TAINT_START MAPS_AT_START C_TABLES C_FUNCTIONS
 # kmemleak: what the boot left behind is not ours to report.
 [ "$VARIANT" = debug ] && echo clear >/sys/kernel/debug/kmemleak
 : >"$OUT/result.ktap"
 report "KTAP version 1"
 finals=3
 [ "$VARIANT" = debug ] && finals=6
+[ "$VARIANT" = rust ] && finals=2
 report "1..$((${#run[@]} + $(selftests_count) + finals + (${#unknown} > 0)))"
 pass=0 fail=0 skip=0 n=0
 [ -z "$unknown" ] || harness_point only_names_tests fail_with "T= or SHORT_TESTS names no test or selftest entry:$unknown"
@@ -847,7 +988,7 @@ for t in "${run[@]}"; do
 done
 run_selftests
 [ "$VARIANT" = debug ] && harness_point kmemleak_after_suite kmemleak_scan suite
-harness_point module_unloads unload
+[ "$VARIANT" = rust ] || harness_point module_unloads unload
 [ "$VARIANT" = debug ] && harness_point kmemleak_after_rmmod kmemleak_scan rmmod
 harness_point kernel_log_clean check_kernel_log
 harness_point taint_unchanged check_taint

@@ -116,11 +116,23 @@ selftest_lost_race() {
 }
 
 # selftest_point RUNNER NAME TYPES [TRIES]: C, then Rust; both must pass with the same subtest
-# counts and the Rust run must show the module serving TYPES. TRIES (1): runs per side.
+# counts and the Rust run must show the module serving TYPES. TRIES (1): runs per side. On the
+# Rust-only kernel (VARIANT=rust) the one run on its built-in maps must pass and show them
+# serving TYPES.
 selftest_point() {
 	local runner=$1 name=$2 types=$3 tries=${4:-1} log c r before after delta
 	log=$LOGS/selftest-${runner}-${name//\//_}
 	[ -x "$SELFTESTS/$runner" ] || { echo "the selftests were not built (no $runner in '$SELFTESTS')"; return 1; }
+	if [ "$VARIANT" = rust ]; then
+		before=$(maps_created)
+		selftest_side "$runner" "$name" "$log.rust" "$tries"
+		r=$?
+		delta=$(served_delta "$before" "$(maps_created)")
+		echo "Rust $(cat "$log.rust.counts")$(cat "$log.rust.tries"); Rust created: $(served_summary "$delta")" >"$POINT_SUMMARY"
+		[ $r = 0 ] || { echo "Rust run:"; sed 's/^/  /' "$log.rust.verdict"; }
+		require_served "$types" "$delta" || r=1
+		return $r
+	fi
 	unload || { echo "cannot unload rust_arraymap for the C run"; return 1; }
 	selftest_side "$runner" "$name" "$log.c" "$tries"
 	c=$?
