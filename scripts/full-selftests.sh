@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# make full-selftests: the kernel's BPF selftest runners, whole (test_verifier, test_maps and
+# every test of test_progs, no filter), on the C kernel (the test kernel, no module loaded) and on
+# the Rust-only kernel of the same config (make rust-only's), then the comparison of their
+# verdicts, subtest by subtest (scripts/full-selftests-report.py), into
+# Documentation/selftests-full.rst. Runs inside the root, after both kernels and their selftests
+# are built (the Makefile's prerequisites).
+#
+# test_progs runs in shards (FULL_PROGS_SHARDS, test number ranges), one boot each. A boot that
+# ends before its parts do (a hang, a panic) is followed by one for what is left, from the test
+# after the last one reported; the test that was running is recorded as ending the boot.
+# Results: $CACHE/full-selftests/<c|rust>/boot<N>/ (tests/full-selftests.sh), and meta, which
+# says which commit each boot ran.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+results=$CACHE/full-selftests
+shards=${FULL_PROGS_SHARDS:-1-380 381-9999}
+commit=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$TOP" diff --quiet HEAD 2>/dev/null || commit+="+changes"
+sides=${FULL_SIDES:-c rust}
+
+# boot SIDE N PARTS: one boot of SIDE's kernel for PARTS, its results kept in boot<N>.
+boot() {
+	local side=$1 n=$2 parts=$3 variant=
+	[ "$side" = rust ] && variant=rust
+	local dir=$results/$side/boot$n
+	log "$side kernel, boot $n: $parts"
+	(
+		export VARIANT=$variant
+		. "$TOP/scripts/lib.sh"
+		VM_TIMEOUT=${FULL_VM_TIMEOUT:-7200} VM_OUT=$dir "$TOP/scripts/run-vm.sh" \
+			"$TOP/tests/full-selftests.sh" "$KBUILD_OUT/selftests-bpf" "$parts" || true
+	)
+	echo "boot $n: commit $commit, $(date -u +%Y-%m-%d), parts $parts" >>"$results/$side/meta"
+}
+
+# left PARTS DIR: what of PARTS the boot in DIR did not finish, as parts again ("" if none); a
+# test_progs part resumes after the test that was running, which goes into DIR's ended-by.
+left() {
+	local part rest=() d first last upto
+	IFS=, read -ra ps <<<"$1"
+	for part in "${ps[@]}"; do
+		grep -q "^done $part " "$2/progress" 2>/dev/null && continue
+		case $part in
+		test_progs:*)
+			d=$2/${part//:/_}
+			first=${part#test_progs:}
+			first=${first%-*}
+			last=${part##*-}
+			upto=$(cat "$d"/out.* 2>/dev/null |
+				sed -n 's/^#\([0-9][0-9]*\)[ /].*:\(OK\|SKIP\|FAIL\).*/\1/p' | sort -n | tail -n 1)
+			upto=${upto:-$((first - 1))}
+			mkdir -p "$d"
+			echo "$((upto + 1)) the boot ended (see $2/console.log)" >>"$d/ended-by"
+			[ $((upto + 2)) -le "$last" ] && rest+=("test_progs:$((upto + 2))-$last")
+			;;
+		*)
+			mkdir -p "$2/$part"
+			echo "0 the boot ended (see $2/console.log)" >>"$2/$part/ended-by"
+			;;
+		esac
+	done
+	local IFS=,
+	echo "${rest[*]}"
+}
+
+for side in $sides; do
+	rm -rf "${results:?}/$side"
+	mkdir -p "$results/$side"
+	n=0
+	first_parts=test_verifier,test_maps
+	for shard in $shards; do
+		parts=${first_parts:+$first_parts,}test_progs:$shard
+		first_parts=
+		while [ -n "$parts" ] && [ "$n" -lt 12 ]; do
+			n=$((n + 1))
+			boot "$side" "$n" "$parts"
+			parts=$(left "$parts" "$results/$side/boot$n")
+		done
+	done
+done
+"$TOP/scripts/full-selftests-report.py" "$results/c" "$results/rust" \
+	>"$TOP/Documentation/selftests-full.rst"
+log "Documentation/selftests-full.rst written"
