@@ -1,46 +1,40 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# rust_arraymap: the BPF array map family in Rust, as an out-of-tree module.
+# rust_arraymap: the BPF array map family of Linux 7.3 in Rust (a module, or built into the kernel).
+# Every step runs inside a Debian 13 root in $RUST_ARRAYMAP_CACHE (~/.cache/rust_arraymap), which
+# the first command that needs it builds. `make help` prints this.
 #
-#   make run     build everything (toolchain root, patched kernel, module) and show the demo in QEMU
-#   make test    the same set-up, then the test suite and the kernel's BPF selftests (tests/selftests.list)
-#                in QEMU, each on the C maps and on the module, then poke_race (make poke-race) and
-#                the check of the harness itself; last line "N passed, N failed, N skipped"
-#   make test T=name,...  only those suite tests and selftest entries (no harness check)
-#   make check-harness  only the check of the harness: injected faults must turn it red
-#   make test-debug  the suite and the selftests on the sanitizer kernel (.config-debug.fragment:
-#                KASAN, UBSAN, kmemleak, debug objects, lockdep) with the fault-injection table;
-#                its own kernel, module and test builds. T=name,... as for make test; SHORT=1
-#                runs only the suite tests of SHORT_TESTS (tests/run-suite.sh) and reports the
-#                other suite tests and the selftests as skipped (CI's pass)
-#   make rust-only  the Rust-only kernel: the test kernel's config with the array maps built from
-#                rust/ in place of kernel/bpf/arraymap.c (.config-rust.fragment, patch 13), booted
-#                for the suite's tests that need no C twin (the six C ops tables absent, bpf_preload,
-#                the probes) and the selftest entries of tests/selftests.list, once each, on it.
-#                T=name,... as for make test (CI's pass)
-#   make full-selftests  the kernel's BPF selftest runners whole (test_verifier, test_maps, every
-#                test_progs test) on the C kernel and on the Rust-only kernel, verdicts compared
-#                subtest by subtest into Documentation/selftests-full.rst (hours, not CI)
-#   make fuzz SEED=n OPS=n  the differential fuzzer alone (tests/mapfuzz.c), C maps against their
-#                Rust twins; VARIANT=debug runs it on the sanitizer kernel
-#   make poke-race POKE_SECONDS=n  a PROG_ARRAY slot re-patched while a program tail-calls through it
-#                (tests/pokerace.c), on the C maps then on the module's, in single-threaded TCG (also
-#                make test's poke_race part); VM_TCG_THREAD=multi boots multi-threaded TCG, which
-#                runs the patched text wrongly (Documentation/testing.rst)
-#   make check-series  the patch series is bisect-safe: patches/ applied one at a time to a worktree
-#                of the pristine source, each prefix built incrementally (test kernel's config,
-#                its own build directory); the last one boots for the suite's registration tests
-#   make selftests  just build the BPF selftests
-#   make module  just the module (KDIR=/path/to/your/patched/kernel/build to use your own tree)
-#   make bench   C vs Rust, alternating in one boot per mode (wall clock, then QEMU's instruction
-#                counting; BENCH_MODES=wall or icount for one); table + chart in Documentation/.
-#                Every timed operation checked, every sample's map shown served by its side
-#   make check   rustfmt --check and the module built with CLIPPY=1
-#   make rust-analyzer  rust-project.json for an editor's rust-analyzer (the kernel's own target, M=)
-#   make clean   remove the module's build products (the caches stay, see README.md)
+# Targets:
+#   run             the demo: builds everything, boots the patched kernel, loads rust_arraymap.ko,
+#                   bpftool on the six map types
+#   test            the suite and the array-family BPF selftests, each on the C maps then on the
+#                   module, poke_race and the check of the harness; last line N passed, N failed
+#   rust-only       the Rust-only kernel (the maps built in place of arraymap.c), booted for the
+#                   tests that need no C twin and the selftest entries
+#   test-debug      the suite on the sanitizer kernel (KASAN, UBSAN, kmemleak, lockdep, fault
+#                   injection); SHORT=1: CI's short pass
+#   full-selftests  test_verifier, test_maps and all of test_progs on the C and the Rust-only
+#                   kernel, compared into Documentation/selftests-full.rst (hours; not CI)
+#   list-tests      the names T= takes, with what each covers
+#   fuzz            the differential fuzzer alone (SEED=n, OPS=n; VARIANT=debug on the sanitizer kernel)
+#   poke-race       a PROG_ARRAY slot re-patched under a running direct tail call (POKE_SECONDS=n)
+#   check-harness   only the check of the harness: injected faults must turn it red
+#   bench           C against Rust, wall clock and instruction counts, into Documentation/
+#   check           rustfmt, clippy (as a module and built in), the docs
+#   check-series    every prefix of patches/ built, both choices of the last booted
+#   module, selftests  just the module, just the BPF selftests
+#   rust-analyzer   rust-project.json for an editor
+#   clean           the module's build products (the caches stay)
 #
-# Every step runs inside a Debian 13 root kept in $(RUST_ARRAYMAP_CACHE), by default
-# ~/.cache/rust_arraymap, keyed by its inputs.
+# Variables (on the command line):
+#   T=name,...      test, rust-only, test-debug: only these suite tests and selftest entries
+#   SHORT=1         test-debug: the short pass
+#   KDIR=path       module, test, check: your own patched, built kernel tree instead of the cache's
+#   VM_CPUS, VM_MEM, VM_TIMEOUT, VM_QEMU_OPTS, VM_TCG_THREAD  the VM's CPUs (2), memory (2G),
+#                   time limit in s, extra QEMU options, TCG threading (single|multi)
+#   FUZZ_OPS, FUZZ_SEED, STRESS_SECONDS, POKE_SECONDS  sizes of the fuzzer, stress and poke_race
+#   BENCH_MODES, BENCH_ROUNDS, BENCH_ICOUNT_RUNS  make bench's modes and rounds
+#   RUST_ARRAYMAP_CACHE  where the caches live
 
 SHELL := /bin/bash
 IN_ROOT := scripts/in-root.sh
@@ -51,14 +45,27 @@ export KDIR
 # The kernel variant (scripts/lib.sh): empty for the test kernel, debug for make test-debug.
 export VARIANT SHORT
 
-.PHONY: all root kernel module tests selftests run test test-debug rust-only rust-only-test full-selftests \
-	fuzz poke-race \
-	check-harness bench check check-series \
+.PHONY: all help list-tests check-args root kernel module tests selftests run test test-debug rust-only \
+	rust-only-test full-selftests fuzz poke-race check-harness bench check check-series \
 	rust-analyzer clean
 
 all: module
 
-root:
+help:
+	@sed -n '3,/^$$/{s/^# \{0,1\}//;p}' $(firstword $(MAKEFILE_LIST))
+
+list-tests:
+	@scripts/list-tests.sh
+
+# T= and KDIR checked on the host, before anything is built.
+check-args:
+	@scripts/list-tests.sh --check '$(VARIANT)' '$(T)'
+ifneq ($(KDIR),)
+	@[ -e '$(KDIR)/Makefile' ] && { [ -e '$(KDIR)/vmlinux' ] || [ -e '$(KDIR)/Module.symvers' ]; } || \
+		{ echo "error: KDIR=$(KDIR) is no built kernel tree (no Makefile, or neither vmlinux nor Module.symvers)" >&2; exit 2; }
+endif
+
+root: check-args
 	@scripts/make-root.sh
 
 kernel: root

@@ -48,14 +48,27 @@ if [ ! -e "$out/.config-done" ]; then
 	touch "$out/.config-done"
 fi
 
-log "building the kernel (full build ~8 min on 2 cores, incremental seconds)"
-# make's own status: under pipefail, "|| true" would replace PIPESTATUS with true's (a failed
-# build over an older bzImage went unnoticed, seen by make check-series); grep's 1 (nothing left
-# to show) is no failure.
+# The whole output goes to build.log; the screen gets a count of what was built every 30 s, the
+# compiler's warnings, and on a failure the log's tail.
+blog=$out/build.log
+log "building the kernel (a full build ~9 min on 2 cores, incremental seconds; log: $blog)"
 set +e
-"${mk[@]}" -s bzImage modules headers 2>&1 | grep -vE '^\s*(CC|LD|AR|AS|GEN|HOSTCC|UPD|RUSTC|BINDGEN)'
-status=("${PIPESTATUS[@]}")
+"${mk[@]}" bzImage modules headers >"$blog" 2>&1 &
+pid=$!
+start=$SECONDS next=$((SECONDS + 30))
+while kill -0 "$pid" 2>/dev/null; do
+	sleep 1
+	[ "$SECONDS" -ge "$next" ] || continue
+	next=$((next + 30))
+	log "... $((SECONDS - start)) s: $(grep -cE '^  [A-Z]+ ' "$blog") steps built"
+done
+wait "$pid"
+status=$?
 set -e
-[ "${status[0]}" = 0 ] || die "kernel build failed"
+grep -E ': (warning|error): |^(warning|error)' "$blog" >&2 || true
+if [ "$status" != 0 ]; then
+	tail -n 40 "$blog" >&2
+	die "kernel build failed (the whole log: $blog)"
+fi
 [ -e "$out/arch/x86/boot/bzImage" ] || die "no bzImage"
 echo "$out"

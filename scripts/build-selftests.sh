@@ -2,14 +2,14 @@
 # Build the kernel's BPF selftests that `make test` runs (test_progs, test_maps_array, and
 # bpf_testmod.ko), and the other runners `make full-selftests` runs whole (test_maps,
 # test_verifier), from the same source tree as the kernel, against its build. Runs inside the
-# root; the output goes next to the kernel build ($KBUILD_OUT/selftests-bpf).
+# root; the output goes next to the kernel build ($ARTIFACTS/selftests-bpf, scripts/lib.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kdir=${KDIR:-$KBUILD_OUT}
 src=$CACHE/linux-src
 sel=$src/tools/testing/selftests/bpf
-out=$kdir/selftests-bpf
+out=$ARTIFACTS/selftests-bpf
 mkdir -p "$out"
 # The test modules (bpf_testmod.ko...) are built inside the source tree, which both kernel
 # variants share (scripts/lib.sh), and only copied to $out: built for the other kernel, they

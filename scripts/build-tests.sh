@@ -7,7 +7,7 @@ set -euo pipefail
 kdir=${KDIR:-$KBUILD_OUT}
 [ -d "$kdir/usr/include/linux" ] || make -C "$kdir" -s headers
 # libbpf from the same source tree as the kernel (7.3's: `.percpu` global data, BPF_F_CPU).
-libbpf=$kdir/libbpf
+libbpf=$ARTIFACTS/libbpf
 src=$CACHE/linux-src
 for d in "$kdir/source" "$kdir"; do
 	[ -n "${KDIR:-}" ] && [ -d "$d/tools/lib/bpf" ] && { src=$d; break; }

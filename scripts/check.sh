@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Style checks of the crate: rustfmt with the kernel's configuration, and builds with CLIPPY=1
-# that must not warn, as a module and built in. Runs inside the root.
+# make check: rustfmt with the kernel's configuration, builds with CLIPPY=1 that must not warn
+# (as a module and built in), and the docs (scripts/check-docs.py: every .rst renders without a
+# warning, design.rst's unsafe counts are the sources'). Runs inside the root.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -27,4 +28,7 @@ warnings=$(make -C "$KBUILD_OUT" M="$builtin" LLVM=1 ARCH=x86_64 CLIPPY=1 KBUILD
 	rust/rust_arraymap_main.o 2>&1 | tee /dev/stderr |
 	grep -cE '^(warning|error)|: (warning|error): ' || true)
 [ "$warnings" = 0 ] || die "built in: $warnings warnings (clippy, rustc)"
-log "rustfmt, clippy and the builds clean (module and built in)"
+log "the docs"
+# (The root's Debian python3: the one of PATH is virtme-ng's venv, without docutils.)
+/usr/bin/python3 "$TOP/scripts/check-docs.py"
+log "rustfmt, clippy and the builds clean (module and built in), the docs render and match the code"

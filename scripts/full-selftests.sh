@@ -6,6 +6,11 @@
 # Documentation/selftests-full.rst. Runs inside the root, after both kernels and their selftests
 # are built (the Makefile's prerequisites).
 #
+# The boots run single-threaded TCG (VM_TCG_THREAD=single): multi-threaded, QEMU 10.0 runs kernel
+# text as it was before a live patch (Documentation/testing.rst, poke_race), and test_progs patches
+# text all the time (fentry/fexit, trampolines, tail calls): a boot of the C kernel died of it in
+# fentry_attach_stress (int3 in the patched target, 2026-12-07).
+#
 # test_progs runs in shards (FULL_PROGS_SHARDS, test number ranges), one boot each. A boot that
 # ends before its parts do (a hang, a panic) is followed by one for what is left, from the test
 # after the last one reported; the test that was running is recorded as ending the boot.
@@ -29,7 +34,8 @@ boot() {
 	(
 		export VARIANT=$variant
 		. "$TOP/scripts/lib.sh"
-		VM_TIMEOUT=${FULL_VM_TIMEOUT:-7200} VM_OUT=$dir "$TOP/scripts/run-vm.sh" \
+		VM_TCG_THREAD=${VM_TCG_THREAD:-single} VM_TIMEOUT=${FULL_VM_TIMEOUT:-7200} VM_OUT=$dir \
+			"$TOP/scripts/run-vm.sh" \
 			"$TOP/tests/full-selftests.sh" "$KBUILD_OUT/selftests-bpf" "$parts" || true
 	)
 	echo "boot $n: commit $commit, $(date -u +%Y-%m-%d), parts $parts" >>"$results/$side/meta"

@@ -65,6 +65,13 @@ case "$VARIANT" in
 rust) KBUILD_BASE="$CACHE/kbuild-$(key "$TOP/.config.fragment")" ;;
 series-rust) KBUILD_BASE="$CACHE/kbuild-series-$(key "$TOP/.config.fragment")" ;;
 esac
+# What is built for the kernel besides the module (the tree's libbpf, the BPF selftests): beside
+# the cached kernel build, or, for a kernel tree of the user's (KDIR), in the cache too, never in
+# that tree.
+ARTIFACTS=$KBUILD_OUT
+if [ -n "${KDIR:-}" ]; then
+	ARTIFACTS="$CACHE/kdir-$(printf '%s' "$(realpath -m "$KDIR")" | sha256sum | cut -c1-12)"
+fi
 # Where the module and the suite's programs are built for this kernel: in the tree for the
 # test kernel (./rust_arraymap.ko, tests/build), beside the kernel build for another variant,
 # so that building one never replaces the other's.

@@ -23,7 +23,7 @@ if [ "$VARIANT" = debug ]; then
 	fi
 fi
 VM_OUT=${VM_OUT:-$CACHE/vm-out${VARIANT:+-$VARIANT}} \
-	"$TOP/scripts/run-vm.sh" "$TOP/tests/run-suite.sh" "${KDIR:-$KBUILD_OUT}/selftests-bpf" ${T:+"$T"} |
+	"$TOP/scripts/run-vm.sh" "$TOP/tests/run-suite.sh" "$ARTIFACTS/selftests-bpf" ${T:+"$T"} |
 	tee "$saved-suite.out" || rc=1
 parts=("$saved-suite.out")
 if [ -z "${T:-}" ] && [ -z "$VARIANT" ]; then

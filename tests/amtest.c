@@ -23,6 +23,8 @@
  *   amtest pin-skel DIR        load array.skel.h, fill its maps and pin them in DIR (bpffs)
  *   amtest ops-owner           a map of each array type and a HASH: "TYPE MODULE" from the
  *                              "ops_owner:" line of the map's /proc/self/fdinfo, "-" without one
+ *   amtest owner PIN...        "NAME: MODULE" for each map pinned at PIN, "-" without an
+ *                              "ops_owner:" line (the demo)
  *   amtest create-until FILE   create an ARRAY, store and read back a value, close it, until
  *                              FILE exists; prints "N maps created", exits 1 on any failure
  */
@@ -1038,6 +1040,29 @@ static int ops_owner(void)
 	return failures ? 1 : 0;
 }
 
+/* "NAME: MODULE" (or "NAME: -") for each map pinned at a path of @pins: what serves it. */
+static int owners(int n, char **pins)
+{
+	char owner[64];
+	int i, fd, err;
+
+	for (i = 0; i < n; i++) {
+		const char *name = strrchr(pins[i], '/') ? strrchr(pins[i], '/') + 1 : pins[i];
+
+		fd = bpf_obj_get(pins[i]);
+		err = fd < 0 ? -errno : map_ops_owner(fd, owner, sizeof(owner));
+		if (err) {
+			printf("%s: %s\n", name, res(err));
+			failures++;
+		} else {
+			printf("%s: %s\n", name, owner);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return failures ? 1 : 0;
+}
+
 /*
  * Maps created back to back while bpf_regtest's init registers ARRAY, waits and fails
  * (run-suite.sh's register_failing_init): a process per map (bpftool) is too slow on the
@@ -1111,6 +1136,8 @@ int main(int argc, char **argv)
 		return pin_skel(argv[2]);
 	if (!strcmp(cmd, "ops-owner"))
 		return ops_owner();
+	if (!strcmp(cmd, "owner") && argc > 2)
+		return owners(argc - 2, argv + 2);
 	if (!strcmp(cmd, "create-until") && argc == 3)
 		return create_until(argv[2]);
 	fprintf(stderr, "usage: see the comment at the top of amtest.c\n");

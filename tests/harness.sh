@@ -20,7 +20,8 @@ export KLOG=$OUT/kernel.log
 export REFCNT=/sys/module/rust_arraymap/refcnt
 export MAPS_CREATED=/sys/kernel/debug/rust_arraymap/maps_created
 # The taint bits a run may gain: O (12), out-of-tree modules (rust_arraymap, bpf_testmod), and
-# N (18), KUnit tests ran (the module's, at every load).
+# N (18), test code ran (the module's KUnit suites at every load, the suite's test-only modules,
+# MODULE_INFO(test, "Y")).
 export TAINT_ALLOWED=$(((1 << 12) | (1 << 18)))
 export POINT_TIMEOUT=${POINT_TIMEOUT:-900}
 

@@ -16,16 +16,15 @@ ONLY=${3:-}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 KO=${KO:-$TOP/rust_arraymap.ko}
 VARIANT=${VARIANT:-}
-# SHORT=1 (make test-debug SHORT=1, CI's pass on the sanitizer kernel): only the suite tests of
-# SHORT_TESTS run (the sanitizers' own ground: allocation failures, extreme inputs, special fields
-# freed, deferred clears, the fuzzer and the racing lifecycles); the selftests and the other suite
-# tests, which make test runs on the test kernel, are reported as skipped, with this reason.
+# SHORT=1 (make test-debug SHORT=1, CI's pass on the sanitizer kernel): only the suite tests that
+# tests/suite.list marks "short" run (the sanitizers' own ground: allocation failures, extreme
+# inputs, special fields freed, deferred clears, the fuzzer and the racing lifecycles); the
+# selftests and the other suite tests, which make test runs on the test kernel, are reported as
+# skipped, with this reason.
 SHORT=${SHORT:-}
 FUZZ_SEED=${FUZZ_SEED:-}
 FUZZ_OPS=${FUZZ_OPS:-}
 STRESS_SECONDS=${STRESS_SECONDS:-}
-SHORT_TESTS="module_loads kunit module_serves_fd_arrays register_rules register_failing_init limits batch_differential timers kptr
-	rmmod_refused_inner_template fd_prog_array_clear maps_across_load fuzz stress fault_injection"
 SHORT_WHY="left out of the short debug pass (SHORT=1)"
 LOGS=$OUT/logs
 BPFFS=/sys/fs/bpf
@@ -903,31 +902,10 @@ test_load_unload_50() {
 	done
 }
 
-TESTS=(
-	module_loads kunit module_serves_array module_serves_percpu_array module_serves_fd_arrays
-	other_types_untouched fdinfo_ops_owner register_rules register_failing_init
-	bpftool_session bpftool_percpu_session errno_cases limits percpu_values percpu_helpers percpu_batch
-	percpu_iter percpu_limits percpu_offline_cpu
-	skeleton_prog batch_ops batch_differential map_hash seq_show mmap map_iter spin_lock timers kptr wq task_work spectre_masking rmmod_refused_fd
-	rmmod_refused_pin rmmod_refused_prog
-	rmmod_refused_inner_template
-	fd_tailcall fd_prog_array_clear fd_perf_event_array fd_cgroup_array fd_array_of_maps
-	mixed_inner_maps fd_errno
-	maps_across_load load_unload_50 fuzz stress
-)
-# The sanitizer kernel: the fault-injection table too.
-[ "$VARIANT" = debug ] && TESTS+=(fault_injection)
-# The Rust-only kernel: what needs no C twin, no module and no C-served map.
-if [ "$VARIANT" = rust ]; then
-	TESTS=(
-		builtin_tables kunit bpf_preload
-		bpftool_session bpftool_percpu_session errno_cases limits percpu_values percpu_helpers
-		percpu_batch percpu_iter percpu_limits percpu_offline_cpu
-		skeleton_prog batch_ops batch_differential map_hash seq_show mmap map_iter spin_lock timers
-		kptr wq task_work spectre_masking
-		fd_tailcall fd_prog_array_clear fd_perf_event_array fd_cgroup_array fd_array_of_maps fd_errno
-	)
-fi
+# The suite's tests for this kernel, in tests/suite.list's order.
+. "$TOP/tests/lists.sh"
+mapfile -t TESTS < <(suite_tests "$(suite_kernel "$VARIANT")")
+SHORT_TESTS=$(suite_tests short)
 # HARNESS_TESTS: the harness's own check (tests/check-harness.sh) replaces the list.
 if [ -n "${HARNESS_TESTS:-}" ]; then
 	. "$TOP/tests/harness/faults.sh"
@@ -941,22 +919,15 @@ selected() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 # Points run in child shells (harness_point): they get every function and variable.
 export -f $(compgen -A function)
-export OUT SELFTESTS ONLY TOP KO VARIANT SHORT SHORT_WHY LOGS BPFFS PATH SELFTESTS_LIST FAULT_KO \
+export OUT SELFTESTS ONLY TOP KO VARIANT SHORT SHORT_WHY LOGS BPFFS PATH SELFTESTS_LIST SUITE_LIST FAULT_KO \
 	FUZZ_SEED FUZZ_OPS STRESS_SECONDS
 
 run=()
 for t in "${TESTS[@]}"; do selected "$t" && run+=("$t"); done
+# Names T= gives that this kernel's suite and the selftests' list do not have (the host checked
+# them already, scripts/list-tests.sh: this is the same check, for a run started otherwise).
 unknown=
-for t in ${ONLY//,/ }; do
-	[[ " ${TESTS[*]} " == *" $t "* ]] || selftests_entries | cut -d'|' -f2 | grep -qxF "$t" ||
-		unknown+=" $t"
-done
-# A name of SHORT_TESTS that is no test would leave its test out of the short pass unseen.
-if [ -n "$SHORT" ] && [ -z "${HARNESS_TESTS:-}" ]; then
-	for t in $SHORT_TESTS; do
-		[[ " ${TESTS[*]} " == *" $t "* ]] || [ "$t" = fault_injection ] || unknown+=" $t"
-	done
-fi
+[ -n "${HARNESS_TESTS:-}" ] || unknown=$(unknown_names "$(suite_kernel "$VARIANT")" "$ONLY" | tr '\n' ' ')
 
 # What the Rust code created before the suite (the Rust-only kernel: bpf_preload's maps).
 MAPS_AT_START=$(maps_created)
@@ -971,11 +942,10 @@ finals=3
 [ "$VARIANT" = rust ] && finals=2
 report "1..$((${#run[@]} + $(selftests_count) + finals + (${#unknown} > 0)))"
 pass=0 fail=0 skip=0 n=0
-[ -z "$unknown" ] || harness_point only_names_tests fail_with "T= or SHORT_TESTS names no test or selftest entry:$unknown"
+[ -z "$unknown" ] || harness_point only_names_tests fail_with "T= names no test or selftest entry of this kernel: $unknown"
 for t in "${run[@]}"; do
 	# (The harness's own check, HARNESS_TESTS, always runs whole.)
-	if [ -n "$SHORT" ] && [ -z "${HARNESS_TESTS:-}" ] &&
-		[[ " ${SHORT_TESTS//[[:space:]]/ } " != *" $t "* ]]; then
+	if [ -n "$SHORT" ] && [ -z "${HARNESS_TESTS:-}" ] && ! grep -qxF "$t" <<<"$SHORT_TESTS"; then
 		harness_skip "$t" "$SHORT_WHY"
 	elif [ "$t" = fuzz ]; then
 		# The fuzzer's time depends on its seed (293 to 636 s for its million ops on the test

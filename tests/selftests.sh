@@ -19,11 +19,8 @@ SELFTESTS_LIST=${SELFTESTS_LIST:-$TOP/tests/selftests.list}
 SELFTEST_TIMING_TRIES=3
 SELFTEST_TIMING_LOST='FAIL:err unexpected err: actual 42 != expected 0$'
 
-# The list without comments, as "runner|name|expect|types|why", spaces around | trimmed.
-selftests_entries() {
-	sed -e 's/#.*//' -e 's/[[:space:]]*|[[:space:]]*/|/g' -e 's/^[[:space:]]*//' \
-		-e 's/[[:space:]]*$//' "$SELFTESTS_LIST" | grep -v '^$'
-}
+# The list without comments, as "runner|name|expect|types|why" (tests/lists.sh).
+selftests_entries() { list_entries "$SELFTESTS_LIST"; }
 
 # selftest_excluded RUNNER NAME: the -b arguments for the list's skipped subtests of test NAME.
 selftest_excluded() {

@@ -62,3 +62,5 @@ module_init(harness_fault_init);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Kernel reports on demand, for rust_arraymap's harness check");
+/* A test-only module: loading it taints the kernel with TAINT_TEST, as KUnit does. */
+MODULE_INFO(test, "Y");

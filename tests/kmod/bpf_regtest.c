@@ -161,4 +161,6 @@ module_init(bpf_regtest_init);
 module_exit(bpf_regtest_exit);
 MODULE_IMPORT_NS("BPF_INTERNAL");
 MODULE_DESCRIPTION("rust_arraymap suite: the rules of map type registration");
+/* A test-only module: loading it taints the kernel with TAINT_TEST, as KUnit does. */
+MODULE_INFO(test, "Y");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""The checks of the docs that make check runs (scripts/check.sh):
+
+- every Documentation/*.rst renders with docutils without a warning or an error;
+- the counts of `unsafe` in Documentation/design.rst's table ("Where the ``unsafe`` is") are
+  those of the sources now: per file of rust/bpf/, `unsafe {` blocks, `unsafe fn` (with
+  `unsafe extern "C" fn`) and `unsafe impl`/`unsafe trait`, each counted by line; and the map-type
+  files rust/*.rs have none.
+
+    check-docs.py           check; exit 1 with what is wrong
+    check-docs.py --fix     rewrite the counts of the table from the sources
+"""
+
+import glob
+import io
+import os
+import re
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DESIGN = os.path.join(TOP, "Documentation", "design.rst")
+
+
+def render_problems():
+    import docutils.core
+
+    problems = []
+    for path in sorted(glob.glob(os.path.join(TOP, "Documentation", "*.rst"))):
+        stream = io.StringIO()
+        with open(path) as f:
+            docutils.core.publish_string(
+                f.read(), source_path=path, writer_name="null",
+                settings_overrides={"report_level": 2, "halt_level": 5,
+                                    "warning_stream": stream,
+                                    # code-block's languages would need Pygments
+                                    "syntax_highlight": "none"})
+        if stream.getvalue():
+            problems.append(stream.getvalue().strip())
+    return problems
+
+
+def counts(path):
+    """blocks/fns/impls of `unsafe` in one file, comments left out."""
+    text = re.sub(r"//[^\n]*", "", open(path).read())
+    lines = text.splitlines()
+    blk = sum(1 for l in lines if re.search(r"\bunsafe \{", l))
+    fns = sum(1 for l in lines if re.search(r'\bunsafe (extern "C" )?fn\b', l))
+    imp = sum(1 for l in lines if re.search(r"\bunsafe (impl|trait)\b", l))
+    return "%d/%d/%d" % (blk, fns, imp)
+
+
+def table_rows(text):
+    """(line index, files, counts) of each row of the unsafe table that names files."""
+    lines = text.split("\n")
+    start = text[: text.index("Where the ``unsafe`` is")].count("\n")
+    rows, borders = [], 0
+    for i in range(start, len(lines)):
+        if re.fullmatch(r"=+ +=+ +=+", lines[i]):
+            borders += 1
+            if borders == 3:
+                break
+            continue
+        if borders < 2:
+            continue
+        m = re.match(r"^(``\S+``(?:, ``\S+``)*)\s+(\d+/\d+/\d+)( each)?", lines[i])
+        if m:
+            files = re.findall(r"``([^`]+)``", m.group(1))
+            rows.append((i, files, m.group(2)))
+    return lines, rows
+
+
+def main():
+    fix = "--fix" in sys.argv[1:]
+    text = open(DESIGN).read()
+    lines, rows = table_rows(text)
+    wrong = []
+    seen = set()
+    for i, files, cnt in rows:
+        now = {counts(os.path.join(TOP, "rust", "bpf", f)) for f in files}
+        seen.update(files)
+        if len(now) != 1:
+            wrong.append("%s: different counts %s in one row" % (", ".join(files), sorted(now)))
+            continue
+        now = now.pop()
+        if now != cnt:
+            wrong.append("%s: the table says %s, the source has %s" % (", ".join(files), cnt, now))
+            lines[i] = lines[i].replace(cnt, now.ljust(len(cnt)) if len(now) < len(cnt) else now, 1)
+    for path in sorted(glob.glob(os.path.join(TOP, "rust", "bpf", "*.rs"))):
+        name = os.path.basename(path)
+        if name not in seen and counts(path) != "0/0/0":
+            wrong.append("%s: %s, not in the table" % (name, counts(path)))
+    for path in sorted(glob.glob(os.path.join(TOP, "rust", "*.rs"))):
+        if counts(path) != "0/0/0":
+            wrong.append("%s: a map-type file with unsafe (%s)" % (os.path.relpath(path, TOP),
+                                                                   counts(path)))
+    if fix:
+        open(DESIGN, "w").write("\n".join(lines))
+        for w in wrong:
+            print("fixed: " + w if "the table says" in w else "left: " + w)
+        return 0 if all("the table says" in w for w in wrong) else 1
+    problems = render_problems() + ["Documentation/design.rst, unsafe table: " + w
+                                    for w in wrong]
+    for p in problems:
+        print(p)
+    if problems:
+        print("check-docs: %d problem(s); the unsafe counts: scripts/check-docs.py --fix"
+              % len(problems))
+        return 1
+    print("check-docs: every document renders, the unsafe table matches the sources")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
