@@ -6,14 +6,15 @@
 # Documentation/selftests-full.rst. Runs inside the root, after both kernels and their selftests
 # are built (the Makefile's prerequisites).
 #
-# The boots run single-threaded TCG (VM_TCG_THREAD=single): multi-threaded, QEMU 10.0 runs kernel
-# text as it was before a live patch (Documentation/testing.rst, poke_race), and test_progs patches
-# text all the time (fentry/fexit, trampolines, tail calls): a boot of the C kernel died of it in
+# test_progs boots single-threaded TCG: multi-threaded, QEMU 10.0 runs kernel text as it was
+# before a live patch (Documentation/testing.rst, poke_race), and test_progs patches text all the
+# time (fentry/fexit, trampolines, tail calls): a boot of the C kernel died of it in
 # fentry_attach_stress (int3 in the patched target, 2026-12-07).
 #
-# test_progs runs in shards (FULL_PROGS_SHARDS, test number ranges), one boot each. A boot that
-# ends before its parts do (a hang, a panic) is followed by one for what is left, from the test
-# after the last one reported; the test that was running is recorded as ending the boot.
+# test_verifier and test_maps run in a boot of their own, test_progs in shards (FULL_PROGS_SHARDS,
+# test number ranges), one boot each. A boot that ends before its parts do (a hang, a panic) is
+# followed by one for what is left, from the test after the last one reported; the test that was
+# running is recorded as ending the boot.
 # Results: $CACHE/full-selftests/<c|rust>/boot<N>/ (tests/full-selftests.sh), and meta, which
 # says which commit each boot ran.
 set -euo pipefail
@@ -25,20 +26,24 @@ commit=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$TOP" diff --quiet HEAD 2>/dev/null || commit+="+changes"
 sides=${FULL_SIDES:-c rust}
 
-# boot SIDE N PARTS: one boot of SIDE's kernel for PARTS, its results kept in boot<N>.
+# boot SIDE N PARTS: one boot of SIDE's kernel for PARTS, its results kept in boot<N>. test_progs
+# boots single-threaded TCG (see above); the others multi-threaded, which runs test_maps' 100
+# forked tasks some 4 times faster and patches no text.
 boot() {
-	local side=$1 n=$2 parts=$3 variant=
+	local side=$1 n=$2 parts=$3 variant= thread=multi
 	[ "$side" = rust ] && variant=rust
+	[[ $parts == *test_progs* ]] && thread=single
 	local dir=$results/$side/boot$n
-	log "$side kernel, boot $n: $parts"
+	log "$side kernel, boot $n ($thread-threaded TCG): $parts"
 	(
 		export VARIANT=$variant
 		. "$TOP/scripts/lib.sh"
-		VM_TCG_THREAD=${VM_TCG_THREAD:-single} VM_TIMEOUT=${FULL_VM_TIMEOUT:-7200} VM_OUT=$dir \
+		VM_TCG_THREAD=$thread VM_TIMEOUT=${FULL_VM_TIMEOUT:-7200} VM_OUT=$dir \
 			"$TOP/scripts/run-vm.sh" \
 			"$TOP/tests/full-selftests.sh" "$KBUILD_OUT/selftests-bpf" "$parts" || true
 	)
-	echo "boot $n: commit $commit, $(date -u +%Y-%m-%d), parts $parts" >>"$results/$side/meta"
+	echo "boot $n: commit $commit, $(date -u +%Y-%m-%d), $thread-threaded TCG, parts $parts" \
+		>>"$results/$side/meta"
 }
 
 # left PARTS DIR: what of PARTS the boot in DIR did not finish, as parts again ("" if none); a
@@ -75,10 +80,8 @@ for side in $sides; do
 	rm -rf "${results:?}/$side"
 	mkdir -p "$results/$side"
 	n=0
-	first_parts=test_verifier,test_maps
-	for shard in $shards; do
-		parts=${first_parts:+$first_parts,}test_progs:$shard
-		first_parts=
+	for parts in test_verifier,test_maps ${shards// / }; do
+		[[ $parts == *-* ]] && parts=test_progs:$parts
 		while [ -n "$parts" ] && [ "$n" -lt 12 ]; do
 			n=$((n + 1))
 			boot "$side" "$n" "$parts"
