@@ -21,20 +21,33 @@ import os
 import re
 import sys
 
-# (pattern on a failure's message or log, reason): the first that matches gives the reason.
+# (pattern, reason): the reason of a failure is that of the first pattern found in its first
+# failing check (the first ":FAIL:" line of its log, else its first libbpf or runner error), else
+# anywhere in its log; the report shows that line beside it, so the reader can judge.
 REASONS = [
-    (r"failed to find kernel BTF type ID of '([^']+)'|unknown func|kfunc .* not found|"
-     r"calls kernel function .* is not allowed|failed to find BTF for extern",
-     "config: a kernel function or kfunc this kernel does not have"),
-    (r"failed to resolve CO-RE relocation|CO-RE relocating|relo #\d+: target candidate search failed",
-     "config: a kernel type or field this kernel does not have (CO-RE)"),
-    (r"bpf_testmod|bpf_test_no_cfi|bpf_test_modorder",
-     "the selftests' test modules: a kfunc or hook of theirs"),
-    (r"ENOTSUPP|Operation not supported|-95\b|-524\b|not supported",
-     "config: not supported by this kernel (option, JIT feature)"),
-    (r"No such file or directory|-2\b|ENOENT", "config: a file, device or kernel object missing"),
-    (r"Permission denied|EPERM|-1\b|-13\b", "permissions (LSM, capabilities, sysctl)"),
-    (r"timeout|timed out|WATCHDOG|took too long|exceeded", "time: TCG runs the guest slowly"),
+    (r"not found|\b32512\b|exit (status )?127",
+     "tool: a program the tests run that the VM's root does not have"),
+    (r"WATCHDOG|timed? ?out|timeout|too slow|took too long",
+     "time: a limit that TCG's slow guest reaches"),
+    (r"errno 38\b|: -38\b|\(-38\)|ENOSYS",
+     "config: a system call this configuration does not build (ENOSYS)"),
+    (r"mount cgroup net_cls|cgroup v1|cgroup1",
+     "config: cgroup v1 controllers, which this configuration does not build"),
+    (r"failed to find kernel BTF type ID|unknown func|kfunc|calls kernel function|"
+     r"failed to resolve CO-RE|CO-RE relocating|target candidate search failed|"
+     r"failed to find BTF for extern|failed to find valid kernel BTF|Unknown kernel symbol|"
+     r"find_kernel_btf|no such kernel function",
+     "config: a kernel function, kfunc or type this configuration does not build"),
+    (r"errno 95|errno 524|\(-95\)|\(-524\)|: -95\b|: -524\b|Operation not supported|"
+     r"not supported|EOPNOTSUPP|ENOTSUPP",
+     "config: not supported by this configuration (an option, a JIT feature)"),
+    (r"No such file or directory|errno 2\b|: -2\b|\(-2\)|not found|ENOENT|"
+     r"No such device|errno 19\b",
+     "config or tool: a file, device, program or kernel object this VM does not have"),
+    (r"Permission denied|errno 13\b|errno 1\b|: -1\b|: -13\b|EPERM|EACCES",
+     "permissions (capabilities, an LSM, a sysctl)"),
+    (r"Invalid argument|errno 22\b|: -22\b|EINVAL",
+     "refused by this configuration (EINVAL: an option or feature missing)"),
 ]
 
 
@@ -53,15 +66,23 @@ def parse_progs(part_dir, units, messages):
     for out in sorted(glob.glob(os.path.join(part_dir, "out.*"))):
         subs = set()
         tests = {}
+        log = []  # what the runner printed since its last result line: the next one's log
         for line in read(out).splitlines():
             m = re.match(r"^#(\d+)/(\d+)\s+(\S+):(OK|SKIP|FAIL)", line)
             if m:
                 subs.add(m.group(1))
                 units["test_progs " + m.group(3)] = m.group(4)
+                if m.group(4) == "FAIL":
+                    messages.setdefault("test_progs " + m.group(3), "\n".join(log))
                 continue
             m = re.match(r"^#(\d+)\s+(\S+):(OK|SKIP|FAIL)", line)
             if m:
                 tests[m.group(1)] = (m.group(2), m.group(3))
+                if m.group(3) == "FAIL":
+                    messages.setdefault("test_progs " + m.group(2), "\n".join(log))
+                log = []
+                continue
+            log.append(line)
         for num, (name, res) in tests.items():
             if num not in subs:
                 units["test_progs " + name] = res
@@ -72,9 +93,12 @@ def parse_progs(part_dir, units, messages):
             continue
         for t in data.get("results", []):
             msg = t.get("message", "")
-            messages["test_progs " + t["name"]] = msg
-            for s in t.get("subtests", []):
-                messages["test_progs %s/%s" % (t["name"], s["name"])] = s.get("message", "") or msg
+            if msg:
+                messages["test_progs " + t["name"]] = msg
+            for sub in t.get("subtests", []):
+                if sub.get("message", "") or msg:
+                    messages["test_progs %s/%s" % (t["name"], sub["name"])] = \
+                        sub.get("message", "") or msg
     for line in read(os.path.join(part_dir, "ended-by")).splitlines():
         num, _, why = line.partition(" ")
         name = names[int(num) - 1] if num.isdigit() and 0 < int(num) <= len(names) else "#" + num
@@ -130,11 +154,29 @@ def side(results):
     return units, messages, secs, read(os.path.join(results, "meta")).strip()
 
 
+def first_failure(msg):
+    """The line of a failure's log that says what failed first, after the nearest line before it
+    that is no passed check (its cause, often: "ping: not found", an errno of a helper)."""
+    lines = [l.strip() for l in (msg or "").splitlines() if l.strip()]
+    for pat in (r":FAIL:", r"^libbpf: .*(fail|error|err)", r"WATCHDOG|Caught signal|FAIL"):
+        for i, l in enumerate(lines):
+            if re.search(pat, l, re.I):
+                line = re.sub(r"^\S+:FAIL:", "", l)
+                for prev in reversed(lines[max(0, i - 6):i]):
+                    if ":PASS:" not in prev and re.search(r"not found|errno|error|fail", prev, re.I):
+                        line = prev + " | " + line
+                        break
+                return line[:150]
+    return lines[0][:150] if lines else ""
+
+
 def reason(msg):
-    for pat, why in REASONS:
-        if re.search(pat, msg or "", re.I):
-            return why
-    return "unclassified (see the message in the run's logs)"
+    first = first_failure(msg)
+    for text in (first, msg or ""):
+        for pat, why in REASONS:
+            if re.search(pat, text, re.I):
+                return why, first
+    return "unclassified", first
 
 
 def runner(unit):
@@ -157,16 +199,17 @@ def main():
             row["same"] += 1
             row["both " + c] += 1
             if c in ("FAIL", "ENDED"):
-                both_fail.append((k, reason(c_msgs.get(k, "") + "\n" + r_msgs.get(k, ""))))
+                both_fail.append((k,) + reason(c_msgs.get(k, "")))
         else:
             row["different"] += 1
             differ.append((k, c, r))
 
     print(".. SPDX-License-Identifier: GPL-2.0")
     print()
-    print("=" * 66)
-    print("The kernel's BPF selftest runners on the C and the Rust-only kernel")
-    print("=" * 66)
+    title = "The kernel's BPF selftest runners on the C and the Rust-only kernel"
+    print("=" * len(title))
+    print(title)
+    print("=" * len(title))
     print()
     print("Written by ``scripts/full-selftests-report.py`` from a run of ``make full-selftests``; not")
     print("edited by hand. The C kernel is the test kernel (``.config.fragment``, the array maps of")
@@ -220,17 +263,29 @@ def main():
     print("Failing on both kernels")
     print("=======================")
     print()
-    print("By the reason their messages show (``REASONS`` in the script); the same on both kernels,")
-    print("so nothing that the array maps' implementation decides.")
+    print("Each with the first failing check of its log on the C kernel, under the reason that")
+    print("line (or the log) shows (``REASONS`` in the script: patterns, so a reason may be wrong;")
+    print("the line is there to judge by). They fail on both kernels alike, so nothing here is")
+    print("decided by which implementation serves the array maps.")
     print()
     by_reason = collections.defaultdict(list)
-    for k, why in both_fail:
-        by_reason[why].append(k)
-    for why in sorted(by_reason):
-        units = by_reason[why]
-        print("- %s (%d): %s" % (why, len(units), ", ".join("``%s``" % u for u in units)))
+    for k, why, first in both_fail:
+        by_reason[why].append((k, first))
     if not by_reason:
         print("None.")
+    for why in sorted(by_reason):
+        title = "%s (%d)" % (why[0].upper() + why[1:], len(by_reason[why]))
+        print(title)
+        print("-" * len(title))
+        print()
+        for k, first in by_reason[why]:
+            print("- ``%s``%s" % (k, ": " + rst_literal(first) if first else ""))
+        print()
+
+
+def rst_literal(text):
+    """@text as an inline literal (backquotes in it made harmless)."""
+    return "``" + text.replace("`", "'") + "``" if text else ""
 
 
 if __name__ == "__main__":
