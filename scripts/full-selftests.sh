@@ -17,6 +17,11 @@
 # running is recorded as ending the boot.
 # Results: $CACHE/full-selftests/<c|rust>/boot<N>/ (tests/full-selftests.sh), and meta, which
 # says which commit each boot ran.
+#
+# FULL_RESUME=1 keeps what an earlier run of a side finished, boot by boot, up to the first boot
+# that did not run to its end (no line in meta), ran another build of the kernel than the one
+# there is now (uname -rv), or left a part undone; from that boot on the side runs again. meta
+# keeps the commit each kept boot ran.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -44,6 +49,29 @@ boot() {
 	)
 	echo "boot $n: commit $commit, $(date -u +%Y-%m-%d), $thread-threaded TCG, parts $parts" \
 		>>"$results/$side/meta"
+}
+
+# kernel_of SIDE: what uname -rv says in a boot of SIDE's kernel as it is built now, as
+# tests/full-selftests.sh writes it into a boot's kernel file.
+kernel_of() {
+	(
+		[ "$1" = rust ] && export VARIANT=rust || export VARIANT=
+		. "$TOP/scripts/lib.sh"
+		echo "kernel $(cat "$KBUILD_OUT/include/config/kernel.release")" \
+			"$(sed -n 's/^#define UTS_VERSION "\(.*\)"$/\1/p' "$KBUILD_OUT/include/generated/utsversion.h")"
+	)
+}
+
+# kept SIDE N PARTS: whether FULL_RESUME keeps boot N of SIDE, which ran PARTS.
+kept() {
+	local dir=$results/$1/boot$2 part
+	[ "${FULL_RESUME:-0}" = 1 ] || return 1
+	grep -q "^boot $2: .* parts $3\$" "$results/$1/meta" 2>/dev/null || return 1
+	[ "$(cat "$dir/kernel" 2>/dev/null)" = "$(kernel_of "$1")" ] || return 1
+	IFS=, read -ra ps <<<"$3"
+	for part in "${ps[@]}"; do
+		grep -q "^done $part " "$dir/progress" 2>/dev/null || return 1
+	done
 }
 
 # left PARTS DIR: what of PARTS the boot in DIR did not finish, as parts again ("" if none); a
@@ -77,13 +105,28 @@ left() {
 }
 
 for side in $sides; do
-	rm -rf "${results:?}/$side"
+	[ "${FULL_RESUME:-0}" = 1 ] || rm -rf "${results:?}/$side"
 	mkdir -p "$results/$side"
-	n=0
+	touch "$results/$side/meta"
+	n=0 keep=1
 	for parts in test_verifier,test_maps ${shards// / }; do
 		[[ $parts == *-* ]] && parts=test_progs:$parts
 		while [ -n "$parts" ] && [ "$n" -lt 12 ]; do
 			n=$((n + 1))
+			if [ "$keep" = 1 ] && kept "$side" "$n" "$parts"; then
+				log "$side kernel, boot $n: kept ($(grep "^boot $n: " "$results/$side/meta"))"
+				parts=
+				continue
+			fi
+			if [ "$keep" = 1 ]; then
+				# From here on the side runs again: what later boots left goes.
+				keep=0
+				awk -v n="$n" '$2 + 0 < n' "$results/$side/meta" >"$results/$side/meta.new"
+				mv "$results/$side/meta.new" "$results/$side/meta"
+				for d in "$results/$side"/boot*; do
+					if [ -d "$d" ] && [ "${d##*boot}" -ge "$n" ]; then rm -rf "$d"; fi
+				done
+			fi
 			boot "$side" "$n" "$parts"
 			parts=$(left "$parts" "$results/$side/boot$n")
 		done
