@@ -34,6 +34,8 @@
 #                   time limit in s, extra QEMU options, TCG threading (single|multi)
 #   FUZZ_OPS, FUZZ_SEED, STRESS_SECONDS, POKE_SECONDS  sizes of the fuzzer, stress and poke_race
 #   BENCH_MODES, BENCH_ROUNDS, BENCH_ICOUNT_RUNS  make bench's modes and rounds
+#   FULL_SIDES, FULL_PROGS_SHARDS, FULL_RESUME  full-selftests: the kernels (c rust), test_progs'
+#                   shards by test number, 1 to keep the boots an earlier run finished
 #   RUST_ARRAYMAP_CACHE  where the caches live
 
 SHELL := /bin/bash
