@@ -8,8 +8,8 @@
 use kernel::{bindings, mm::virt::VmaNew, prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
 use crate::bpf::{
-    flags, page_align, Array, ArrayBox, ArrayHeader, ArrayLayout, Batch, BtfType, DirectValue,
-    ForEachCallback, Inline, InsnBuf, MapAttr, MapHeader, MapOps, MapType, MmapPage, Storage,
+    elem_size_of, flags, page_align, Array, ArrayBox, ArrayHeader, Batch, BtfType, DirectValue,
+    ForEachCallback, Inline, Lookup, MapAttr, MapHeader, MapOps, MapType, MmapPage, Storage,
     ValuePtr, ValueSrc,
 };
 
@@ -26,12 +26,6 @@ const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 /// `PCPU_MIN_UNIT_SIZE` (include/linux/percpu.h), `PFN_ALIGN(32 << 10)`: the largest per-CPU
 /// value (64 KiB on a kernel with 64 KiB pages).
 const PCPU_MIN_UNIT_SIZE: u32 = page_align(32 << 10) as u32;
-
-/// `round_up(value_size, 8)`, computed in 64 bits: `alloc_check` has bounded `value_size` by
-/// `INT_MAX`, so the result fits in 32 bits.
-fn elem_size(value_size: u32) -> u32 {
-    ((u64::from(value_size) + 7) & !7) as u32
-}
 
 /// `array_map_alloc_check()`, shared by the whole family.
 pub(crate) fn alloc_check(attr: &MapAttr<'_>) -> Result {
@@ -58,44 +52,10 @@ pub(crate) fn alloc_check(attr: &MapAttr<'_>) -> Result {
     if attr.value_size() > i32::MAX as u32 {
         return Err(E2BIG);
     }
-    if percpu && elem_size(attr.value_size()) > PCPU_MIN_UNIT_SIZE {
+    if percpu && elem_size_of(attr.value_size()) > u64::from(PCPU_MIN_UNIT_SIZE) {
         return Err(E2BIG);
     }
     Ok(())
-}
-
-/// The layout `array_map_alloc()` computes: against Spectre v1, unless the creator may bypass
-/// it, the array is rounded up to a power of two and every index is masked.
-pub(crate) fn layout(attr: &MapAttr<'_>) -> Result<ArrayLayout> {
-    layout_of(
-        attr.max_entries(),
-        attr.value_size(),
-        ArrayBox::<Inline>::bypass_spec_v1(),
-    )
-}
-
-/// [`layout`] for `max_entries` values of `value_size` bytes, for a creator who may
-/// (`bypass_spec_v1`) or may not bypass Spectre v1 masking.
-fn layout_of(max_entries: u32, value_size: u32, bypass_spec_v1: bool) -> Result<ArrayLayout> {
-    // fls_long(max_entries - 1), in 64 bits so that 1 << 32 is defined.
-    let bits = u32::BITS - max_entries.wrapping_sub(1).leading_zeros();
-    let index_mask = ((1u64 << bits) - 1) as u32;
-    let alloc_entries = if bypass_spec_v1 {
-        max_entries
-    } else {
-        // Wraps to 0 for max_entries > 1 << 31: too big.
-        let rounded = index_mask.wrapping_add(1);
-        if rounded < max_entries {
-            return Err(E2BIG);
-        }
-        rounded
-    };
-    Ok(ArrayLayout {
-        elem_size: elem_size(value_size),
-        index_mask,
-        alloc_entries,
-        bypass_spec_v1,
-    })
 }
 
 /// `bpf_array_get_next_key()`, shared by the whole family.
@@ -186,7 +146,7 @@ impl MapOps for ArrayMap {
 
     /// `array_map_alloc()`.
     fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox<Inline>> {
-        ArrayBox::alloc(attr, &layout(attr)?)
+        ArrayBox::alloc(attr)
     }
 
     /// `array_map_mem_usage()`.
@@ -209,10 +169,10 @@ impl MapOps for ArrayMap {
     #[inline]
     fn update_elem(map: &Array<Inline>, key: u32, value: &ValueSrc<'_>, map_flags: u64) -> Result {
         let locked = update_checks(map, key, map_flags)?;
-        if let Some(elem) = map.elem(key) {
-            elem.store(value, locked);
+        match map.elem(key) {
+            Some(elem) => elem.store(value, locked),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// `generic_map_lookup_batch()`, a chunk at a time: each value as `bpf_map_copy_value()`
@@ -227,7 +187,7 @@ impl MapOps for ArrayMap {
     /// without flags stores it.
     fn update_batch(map: &Array<Inline>, batch: &Batch<'_>) -> Result {
         batch.update(map, |key, value, _rcu| {
-            let src = value.src(0, map.value_size()).ok_or(EFAULT)?;
+            let src = value.src(0).ok_or(EFAULT)?;
             Self::update_elem(map, key, &src, 0)
         })
     }
@@ -243,8 +203,8 @@ impl MapOps for ArrayMap {
 
     /// `array_map_gen_lookup()`: the verifier inlines these instructions for
     /// `bpf_map_lookup_elem()`, with R1 = map and R2 = key; the lookup ends in R0.
-    fn gen_lookup(map: &ArrayHeader<Inline>, insns: &mut InsnBuf<'_>) -> Result {
-        insns.array_lookup(map)
+    fn gen_lookup(map: &ArrayHeader<Inline>) -> Result<Lookup> {
+        Lookup::array(map)
     }
 
     /// `array_map_direct_value_addr()`: global data (`.bss`, `.data`, `.rodata`).
@@ -343,7 +303,7 @@ impl MapOps for ArrayMap {
 
 #[kunit_tests(rust_arraymap_array)]
 mod tests {
-    use super::{alloc_check, elem_size, layout_of, next_key, PCPU_MIN_UNIT_SIZE};
+    use super::{alloc_check, next_key, PCPU_MIN_UNIT_SIZE};
     use crate::bpf::{flags, MapType, TestAttr};
     use kernel::prelude::*;
 
@@ -415,38 +375,6 @@ mod tests {
             check(MapType::PercpuArray, PCPU_MIN_UNIT_SIZE + 1, 1, 0),
             Err(E2BIG)
         );
-    }
-
-    #[test]
-    fn elem_size_rounds_up_to_8() {
-        assert_eq!(elem_size(1), 8);
-        assert_eq!(elem_size(8), 8);
-        assert_eq!(elem_size(9), 16);
-        assert_eq!(elem_size(i32::MAX as u32), 1 << 31);
-    }
-
-    #[test]
-    fn layout_masks_unless_bypassed() -> Result {
-        let l = layout_of(5, 4, false)?;
-        assert_eq!((l.elem_size, l.index_mask, l.alloc_entries), (8, 7, 8));
-        assert!(!l.bypass_spec_v1);
-        let l = layout_of(5, 4, true)?;
-        assert_eq!((l.index_mask, l.alloc_entries), (7, 5));
-        assert!(l.bypass_spec_v1);
-        let l = layout_of(1, 8, false)?;
-        assert_eq!((l.index_mask, l.alloc_entries), (0, 1));
-        let l = layout_of(1 << 31, 8, false)?;
-        assert_eq!((l.index_mask, l.alloc_entries), (u32::MAX >> 1, 1 << 31));
-        let l = layout_of(u32::MAX, 8, true)?;
-        assert_eq!((l.index_mask, l.alloc_entries), (u32::MAX, u32::MAX));
-        Ok(())
-    }
-
-    #[test]
-    fn layout_e2big_past_2_pow_31_when_masked() {
-        // The Spectre v1 round-up of an unprivileged creator's array wraps to 0.
-        assert!(layout_of((1 << 31) + 1, 8, false).err() == Some(E2BIG));
-        assert!(layout_of(u32::MAX, 8, false).err() == Some(E2BIG));
     }
 
     #[test]

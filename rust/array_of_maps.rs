@@ -11,7 +11,7 @@
 use kernel::prelude::*;
 
 use crate::bpf::{
-    Array, ArrayBox, ArrayHeader, BtfType, InnerMap, InsnBuf, MapAttr, MapFile, MapMeta, MapOps,
+    Array, ArrayBox, ArrayHeader, BtfType, InnerMap, Lookup, MapAttr, MapFile, MapMeta, MapOps,
     MapType, MapView, Ptrs, ValuePtr,
 };
 use crate::fd_array;
@@ -83,8 +83,8 @@ impl MapOps for ArrayOfMapsMap {
     }
 
     /// `array_of_map_gen_lookup()`: R1 = map, R2 = key; R0 = the inner map or 0.
-    fn gen_lookup(map: &ArrayHeader<Maps>, insns: &mut InsnBuf<'_>) -> Result {
-        insns.array_of_maps_lookup(map)
+    fn gen_lookup(map: &ArrayHeader<Maps>) -> Result<Lookup> {
+        Lookup::array_of_maps(map)
     }
 
     /// `map_check_no_btf()`.

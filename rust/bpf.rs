@@ -5,7 +5,7 @@
 //! Everything here speaks C: the ops table built from a Rust trait ([`MapOps`], [`Registration`]),
 //! the kernel's own `struct bpf_array` ([`Array`]), creation attributes ([`MapAttr`]), BTF types
 //! ([`BtfType`]), map headers in inner-map checks ([`MapHeader`]), per-CPU memory ([`PossibleCpu`],
-//! [`PerCpu`] arrays), the BPF instructions that the verifier inlines ([`InsnBuf`]) and the
+//! [`PerCpu`] arrays), the BPF instructions that the verifier inlines ([`Lookup`]) and the
 //! per-type counts of created maps that tests read in debugfs ([`CreationCountsFile`]); with
 //! `CONFIG_KUNIT`, what the unit tests build instead of a map (`fixture.rs`); the layout that C
 //! reads, checked at build time (`layout.rs`). All `unsafe` of the crate lives in this module.
@@ -32,7 +32,7 @@ mod stats;
 mod storage;
 mod value;
 
-pub(crate) use array::{page_align, Array, ArrayBox, ArrayHeader, ArrayLayout};
+pub(crate) use array::{elem_size_of, page_align, Array, ArrayBox, ArrayHeader};
 pub(crate) use attr::{flags, MapAttr, MapType};
 pub(crate) use batch::Batch;
 pub(crate) use btf::BtfType;
@@ -42,7 +42,7 @@ pub(crate) use fd_array::{
 };
 #[cfg(CONFIG_KUNIT = "y")]
 pub(crate) use fixture::TestAttr;
-pub(crate) use insn::{jit_supports_percpu_insn, InsnBuf};
+pub(crate) use insn::{jit_supports_percpu_insn, Lookup};
 pub(crate) use map::MapHeader;
 pub(crate) use ops::MapOps;
 pub(crate) use percpu::{

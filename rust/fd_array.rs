@@ -25,7 +25,7 @@ pub(crate) fn alloc_check(attr: &MapAttr<'_>) -> Result {
 
 /// `array_map_alloc()` for an array of pointers.
 pub(crate) fn alloc<E: FdElem>(attr: &MapAttr<'_>) -> Result<ArrayBox<Ptrs<E>>> {
-    ArrayBox::alloc(attr, &crate::array::layout(attr)?)
+    ArrayBox::alloc(attr)
 }
 
 /// `array_map_mem_usage()` of an fd array: the header and one pointer per element.

@@ -7,6 +7,7 @@
  * Spectre v1 decision). Each wrapper is a single call.
  */
 #include <linux/bpf.h>
+#include <linux/bpf_verifier.h>
 #include <linux/btf.h>
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
@@ -25,6 +26,11 @@
 bool rust_arraymap_bypass_spec_v1(void)
 {
 	return bpf_bypass_spec_v1(NULL);
+}
+
+u32 rust_arraymap_insn_buf_size(void)
+{
+	return INSN_BUF_SIZE;
 }
 
 bool rust_arraymap_record_has_field(const struct bpf_map *map, u32 type)

@@ -17,6 +17,8 @@ struct work_struct;
 struct workqueue_struct;
 
 bool rust_arraymap_bypass_spec_v1(void);
+/* INSN_BUF_SIZE: the length of the buffer the verifier passes to map_gen_lookup. */
+u32 rust_arraymap_insn_buf_size(void);
 bool rust_arraymap_record_has_field(const struct bpf_map *map, u32 type);
 void rust_arraymap_copy_map_value(struct bpf_map *map, void *dst, void *src);
 bool rust_arraymap_has_internal_structs(struct bpf_map *map);

@@ -9,10 +9,10 @@
 
 use kernel::{prelude::*, seq_file::SeqFile, seq_print, sync::rcu};
 
-use crate::array::{alloc_check, check_btf, get_next_key, layout, meta_equal, update_checks};
+use crate::array::{alloc_check, check_btf, get_next_key, meta_equal, update_checks};
 use crate::bpf::{
     flags, jit_supports_percpu_insn, num_possible_cpus, possible_cpu, possible_cpus, Array,
-    ArrayBox, ArrayHeader, Batch, BtfType, DirectValue, ForEachCallback, InsnBuf, MapAttr,
+    ArrayBox, ArrayHeader, Batch, BtfType, DirectValue, ForEachCallback, Lookup, MapAttr,
     MapHeader, MapOps, MapType, PerCpu, PossibleCpu, ValueBuf, ValuePtr, ValueSrc,
 };
 
@@ -58,11 +58,9 @@ fn store_values(
         // All elements already exist.
         return Err(EEXIST);
     }
-    let value_size = map.value_size();
     if f & flags::CPU != 0 {
-        let src = values.src(0, value_size).ok_or(EFAULT)?;
-        elem.on(flags_cpu(f)?).store(&src, false);
-        return Ok(());
+        let src = values.src(0).ok_or(EFAULT)?;
+        return elem.on(flags_cpu(f)?).store(&src, false);
     }
     let size = map.elem_size() as usize;
     for (n, cpu) in possible_cpus().enumerate() {
@@ -71,8 +69,8 @@ fn store_values(
         } else {
             n * size
         };
-        let src = values.src(off, value_size).ok_or(EFAULT)?;
-        elem.on(cpu).store(&src, false);
+        let src = values.src(off).ok_or(EFAULT)?;
+        elem.on(cpu).store(&src, false)?;
     }
     Ok(())
 }
@@ -92,7 +90,7 @@ impl MapOps for PerCpuArrayMap {
 
     /// `array_map_alloc()` with `bpf_array_alloc_percpu()`.
     fn alloc(attr: &MapAttr<'_>) -> Result<ArrayBox<PerCpu>> {
-        ArrayBox::alloc(attr, &layout(attr)?)
+        ArrayBox::alloc(attr)
     }
 
     /// `array_map_mem_usage()`: the header, the pointers and a value per possible CPU.
@@ -150,10 +148,10 @@ impl MapOps for PerCpuArrayMap {
     #[inline]
     fn update_elem(map: &Array<PerCpu>, key: u32, value: &ValueSrc<'_>, map_flags: u64) -> Result {
         update_checks(map, key, map_flags)?;
-        if let Some(elem) = map.elem(key) {
-            elem.on_this_cpu().store(value, false);
+        match map.elem(key) {
+            Some(elem) => elem.on_this_cpu().store(value, false),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// `array_map_delete_elem()`: array elements cannot be deleted.
@@ -167,8 +165,8 @@ impl MapOps for PerCpuArrayMap {
 
     /// `percpu_array_map_gen_lookup()`: as for `BPF_MAP_TYPE_ARRAY`, on `pptrs[]`, and the
     /// per-CPU pointer turned into this CPU's address by the JIT.
-    fn gen_lookup(map: &ArrayHeader<PerCpu>, insns: &mut InsnBuf<'_>) -> Result {
-        insns.percpu_array_lookup(map)
+    fn gen_lookup(map: &ArrayHeader<PerCpu>) -> Result<Lookup> {
+        Lookup::percpu_array(map)
     }
 
     /// `percpu_array_map_direct_value_addr()`: `.percpu` global data, addressed through the

@@ -162,7 +162,7 @@ test_module_loads() {
 # The module's KUnit suites (#[kunit_tests] in rust/), which KUnit runs when the module loads:
 # each suite's results from debugfs. A suite missing, a case not ok, or no case at all fails.
 test_kunit() {
-	local s f counts suites="rust_arraymap_array rust_arraymap_insn"
+	local s f counts suites="rust_arraymap_array rust_arraymap_layout rust_arraymap_insn rust_arraymap_value"
 	unload && load || return 1
 	: >"$LOGS/kunit.table"
 	for s in $suites; do

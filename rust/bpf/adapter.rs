@@ -12,7 +12,7 @@ use super::{
     elem::DirectValue,
     fd_array::{FdElem, MapFile},
     ffi,
-    insn::InsnBuf,
+    insn::insn_buf_size,
     map::MapHeader,
     ops::{FdElemOf, MapOps},
     prog_array_aux::{PokeGuard, ProgArrayAux},
@@ -142,13 +142,9 @@ impl<T: MapOps> Adapter<T> {
     ) -> c_long {
         // SAFETY: the BPF core passes a live map of these ops, a 4-byte key and a value of
         // `value_size` bytes that stays valid during the call.
-        let (map, key, value) = unsafe {
-            (
-                Array::<T::Storage>::from_map(map),
-                read_key(key),
-                ValueSrc::from_raw(value),
-            )
-        };
+        let (map, key) = unsafe { (Array::<T::Storage>::from_map(map), read_key(key)) };
+        // SAFETY: as above: `value` points to the map's `value_size` bytes.
+        let value = unsafe { ValueSrc::from_raw(value, map.value_size() as usize) };
         errno_or(T::update_elem(map, key, &value, flags).map(|()| 0))
     }
 
@@ -306,16 +302,16 @@ impl<T: MapOps> Adapter<T> {
         insn_buf: *mut bindings::bpf_insn,
     ) -> c_int {
         // SAFETY: the verifier passes a live map of these ops or an inner-map template made
-        // from one, and its `insn_buf[INSN_BUF_SIZE]`, which nothing else accesses during the
-        // call.
-        let (map, buf) = unsafe {
-            (
-                ArrayHeader::<T::Storage>::from_map(map),
-                core::slice::from_raw_parts_mut(insn_buf, InsnBuf::CAPACITY),
-            )
-        };
-        let mut insns = InsnBuf::new(buf);
-        from_result(|| T::gen_lookup(map, &mut insns).map(|()| insns.len() as c_int))
+        // from one.
+        let map = unsafe { ArrayHeader::<T::Storage>::from_map(map) };
+        from_result(|| {
+            let lookup = T::gen_lookup(map)?;
+            // SAFETY: the verifier passes its `insn_buf[INSN_BUF_SIZE]` (`insn_buf_size()` is
+            // that constant, from the verifier's header), which nothing else accesses during
+            // the call.
+            let buf = unsafe { core::slice::from_raw_parts_mut(insn_buf, insn_buf_size()) };
+            Ok(lookup.write_to(buf)? as c_int)
+        })
     }
 
     /// # Safety

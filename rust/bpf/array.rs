@@ -33,9 +33,11 @@ pub(crate) const fn page_align(size: u64) -> u64 {
 ///
 /// `0` is a `struct bpf_array` set up by [`ArrayBox::alloc`] for storage `S` and not yet freed:
 /// the map header was initialised from the creation attributes, `elem_size` and `index_mask`
-/// are set and never change, and the area behind the header holds `index_mask + 1` elements,
-/// or `max_entries` elements when the map bypasses Spectre v1 masking. Since `index_mask` is
-/// at least `max_entries - 1`, `index & index_mask` is in bounds for every index. With
+/// are set (as [`ArrayBox::alloc`] computes them: `elem_size` is `value_size` rounded up to 8,
+/// so at least `value_size`) and never change, and the area behind the header holds
+/// `index_mask + 1` elements, or `max_entries` elements when the map bypasses Spectre v1
+/// masking. Since `index_mask` is at least `max_entries - 1`, `index & index_mask` is in bounds
+/// for every index. With
 /// [`Inline`] storage the elements are values of `elem_size` bytes (`value[]`); with
 /// [`PerCpu`] they are pointers (`pptrs[]`), of which the first `max_entries` are live
 /// per-CPU allocations of `elem_size` bytes, written at allocation and never changed; with
@@ -331,16 +333,74 @@ impl Array<PerCpu> {
     }
 }
 
-/// How to lay out a new array: what `array_map_alloc()` computes before allocating.
-pub(crate) struct ArrayLayout {
-    /// `round_up(value_size, 8)`.
-    pub(crate) elem_size: u32,
-    /// Mask of every index: the next power of two above `max_entries`, minus one.
-    pub(crate) index_mask: u32,
-    /// Number of elements to allocate: `max_entries`, or `index_mask + 1` when masked.
-    pub(crate) alloc_entries: u32,
-    /// Whether masking was skipped because the creator may bypass Spectre v1.
-    pub(crate) bypass_spec_v1: bool,
+/// `round_up(value_size, 8)`, the size of an element, in 64 bits: no `value_size` overflows it.
+pub(crate) const fn elem_size_of(value_size: u32) -> u64 {
+    (value_size as u64 + 7) & !7
+}
+
+/// How to lay out a new array: what `array_map_alloc()` computes from the creation attributes
+/// before allocating. Only [`ArrayLayout::of`] makes one, inside [`ArrayBox::alloc`]: no map
+/// type chooses the sizes that the unchecked accesses rely on.
+///
+/// # Invariants
+///
+/// For the attributes it was computed from: `elem_size` is `round_up(value_size, 8)`, at least
+/// `value_size` and at most `2^31`; `index_mask` is `2^fls(max_entries - 1) - 1`, at least
+/// `max_entries - 1`; `alloc_entries` is `max_entries` if `bypass_spec_v1`, else
+/// `index_mask + 1`, so at least `max_entries` and, unless bypassed, more than every masked
+/// index.
+struct ArrayLayout {
+    elem_size: u32,
+    index_mask: u32,
+    alloc_entries: u32,
+    bypass_spec_v1: bool,
+}
+
+impl ArrayLayout {
+    /// The layout of an array created with `attr` by the current task: against Spectre v1,
+    /// unless the creator may bypass it, the array is rounded up to a power of two and every
+    /// index is masked.
+    fn of(attr: &MapAttr<'_>) -> Result<Self> {
+        Self::compute(
+            attr.max_entries(),
+            attr.value_size(),
+            ArrayBox::<Inline>::bypass_spec_v1(),
+        )
+    }
+
+    /// The layout for `max_entries` values of `value_size` bytes, for a creator who may
+    /// (`bypass_spec_v1`) or may not bypass Spectre v1 masking. `EINVAL` for an empty array or
+    /// value, `E2BIG` for a value over `INT_MAX` (`array_map_alloc_check()` refuses both
+    /// first) or an array that masking would round past `2^32` entries (`array_map_alloc()`).
+    fn compute(max_entries: u32, value_size: u32, bypass_spec_v1: bool) -> Result<Self> {
+        if max_entries == 0 || value_size == 0 {
+            return Err(EINVAL);
+        }
+        if value_size > i32::MAX as u32 {
+            return Err(E2BIG);
+        }
+        // fls_long(max_entries - 1), in 64 bits so that 1 << 32 is defined.
+        let bits = u32::BITS - (max_entries - 1).leading_zeros();
+        let index_mask = ((1u64 << bits) - 1) as u32;
+        let alloc_entries = if bypass_spec_v1 {
+            max_entries
+        } else {
+            // Wraps to 0 for max_entries > 1 << 31: too big.
+            let rounded = index_mask.wrapping_add(1);
+            if rounded < max_entries {
+                return Err(E2BIG);
+            }
+            rounded
+        };
+        // INVARIANT: `value_size <= INT_MAX`, so its round-up is at most 2^31 and fits; the
+        // mask and the entries as stated, with the rounding's overflow refused.
+        Ok(Self {
+            elem_size: elem_size_of(value_size) as u32,
+            index_mask,
+            alloc_entries,
+            bypass_spec_v1,
+        })
+    }
 }
 
 /// Owns an [`Array`] from `map_alloc` until `map_free`.
@@ -359,11 +419,13 @@ impl<S: Storage> ArrayBox<S> {
     }
 
     /// Allocates and zeroes the array in a map area, initialises its header from `attr` and
-    /// fills the elements (`array_map_alloc()`).
+    /// fills the elements (`array_map_alloc()`), in the layout it computes from `attr`
+    /// ([`ArrayLayout`]).
     ///
     /// `BPF_F_MMAPABLE` arrays get vmalloc memory with `value[]` at the start of the second
     /// page, so that the values can be mapped to user space.
-    pub(crate) fn alloc(attr: &MapAttr<'_>, layout: &ArrayLayout) -> Result<Self> {
+    pub(crate) fn alloc(attr: &MapAttr<'_>) -> Result<Self> {
+        let layout = ArrayLayout::of(attr)?;
         let mmapable = attr.map_flags() & flags::MMAPABLE != 0;
         let area = S::area_size(layout.alloc_entries, layout.elem_size);
         let numa = attr.numa_node();
@@ -392,7 +454,8 @@ impl<S: Storage> ArrayBox<S> {
         };
 
         // SAFETY: `array` points to a zeroed allocation large enough for the header and
-        // `alloc_entries` elements; `attr` holds valid creation attributes.
+        // `alloc_entries` elements (`area_size()` of the layout computed from `attr`); `attr`
+        // holds valid creation attributes.
         unsafe {
             (*array).index_mask = layout.index_mask;
             (*array).map.bypass_spec_v1 = layout.bypass_spec_v1;
@@ -403,13 +466,14 @@ impl<S: Storage> ArrayBox<S> {
         let array = unsafe { NonNull::new_unchecked(array) };
         // SAFETY: a zeroed array with an initialised header, owned here.
         if let Err(e) = unsafe { S::fill(array) } {
-            // SAFETY: `fill` failed and cleaned up after itself; the area is not mmapable
-            // (only inline arrays are, and they cannot fail to fill).
-            unsafe { bindings::bpf_map_area_free(array.as_ptr().cast()) };
+            // SAFETY: `fill` failed and cleaned up after itself; the area starts where it was
+            // allocated above (`area_base`), and nothing else knows of it.
+            unsafe { bindings::bpf_map_area_free(area_base(array.as_ptr(), mmapable)) };
             return Err(e);
         }
-        // INVARIANT: the header is initialised and the area holds `alloc_entries` elements,
-        // which is `index_mask + 1` unless the creator bypasses masking; `fill` set up the
+        // INVARIANT: the header is initialised and the area holds `alloc_entries` elements of
+        // `elem_size >= value_size` bytes, `index_mask + 1` unless the creator bypasses
+        // masking, at least `max_entries` (invariants of `ArrayLayout`); `fill` set up the
         // per-CPU allocations of a per-CPU array.
         Ok(Self(array.cast()))
     }
@@ -457,13 +521,71 @@ impl<S: Storage> Drop for ArrayBox<S> {
     fn drop(&mut self) {
         // SAFETY: the array is filled and owned by `self`; nothing uses it any more.
         unsafe { S::drain(self.0.cast()) };
-        let base = if self.map_flags() & flags::MMAPABLE != 0 {
-            (self.as_map_ptr() as usize & !(bindings::PAGE_SIZE - 1)) as *mut c_void
-        } else {
-            self.as_map_ptr().cast()
-        };
+        let base = area_base(
+            self.0.as_ptr().cast(),
+            self.map_flags() & flags::MMAPABLE != 0,
+        );
         // SAFETY: `base` is the start of the map area allocated by `alloc` (type invariant), and
         // nothing uses the array any more.
         unsafe { bindings::bpf_map_area_free(base) };
+    }
+}
+
+/// The start of the map area of `array`, as [`ArrayBox::alloc`] placed it: the header's page
+/// for a `BPF_F_MMAPABLE` array, the header itself otherwise.
+fn area_base(array: *mut bindings::bpf_array, mmapable: bool) -> *mut c_void {
+    if mmapable {
+        (array as usize & !(bindings::PAGE_SIZE - 1)) as *mut c_void
+    } else {
+        array.cast()
+    }
+}
+
+#[kunit_tests(rust_arraymap_layout)]
+mod tests {
+    use super::{elem_size_of, ArrayLayout};
+    use kernel::prelude::*;
+
+    /// `(elem_size, index_mask, alloc_entries)` of a layout.
+    fn sizes(l: &ArrayLayout) -> (u32, u32, u32) {
+        (l.elem_size, l.index_mask, l.alloc_entries)
+    }
+
+    #[test]
+    fn elem_size_rounds_up_to_8() {
+        assert_eq!(elem_size_of(1), 8);
+        assert_eq!(elem_size_of(8), 8);
+        assert_eq!(elem_size_of(9), 16);
+        assert_eq!(elem_size_of(i32::MAX as u32), 1 << 31);
+        assert_eq!(elem_size_of(u32::MAX), 1 << 32);
+    }
+
+    #[test]
+    fn masks_unless_bypassed() -> Result {
+        let l = ArrayLayout::compute(5, 4, false)?;
+        assert_eq!(sizes(&l), (8, 7, 8));
+        assert!(!l.bypass_spec_v1);
+        let l = ArrayLayout::compute(5, 4, true)?;
+        assert_eq!(sizes(&l), (8, 7, 5));
+        assert!(l.bypass_spec_v1);
+        assert_eq!(sizes(&ArrayLayout::compute(1, 8, false)?), (8, 0, 1));
+        let l = ArrayLayout::compute(1 << 31, 8, false)?;
+        assert_eq!(sizes(&l), (8, u32::MAX >> 1, 1 << 31));
+        let l = ArrayLayout::compute(u32::MAX, i32::MAX as u32, true)?;
+        assert_eq!(sizes(&l), (1 << 31, u32::MAX, u32::MAX));
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_lay_out() {
+        // The Spectre v1 round-up of an unprivileged creator's array wraps to 0.
+        assert!(ArrayLayout::compute((1 << 31) + 1, 8, false).err() == Some(E2BIG));
+        assert!(ArrayLayout::compute(u32::MAX, 8, false).err() == Some(E2BIG));
+        // What array_map_alloc_check() refuses first, refused here too: no caller can get a
+        // layout whose elements are smaller than the values, or none at all.
+        assert!(ArrayLayout::compute(4, i32::MAX as u32 + 1, true).err() == Some(E2BIG));
+        assert!(ArrayLayout::compute(4, u32::MAX, true).err() == Some(E2BIG));
+        assert!(ArrayLayout::compute(0, 8, true).err() == Some(EINVAL));
+        assert!(ArrayLayout::compute(4, 0, true).err() == Some(EINVAL));
     }
 }

@@ -185,31 +185,35 @@ impl Elem<'_> {
 
     /// Overwrites the value with `value`, as `array_map_update_elem()` does: special fields
     /// are left alone (or the copy is made under the value's spin lock with `locked`), then
-    /// cancelled (timers, workqueues...).
+    /// cancelled (timers, workqueues...). `EFAULT`, and the value untouched, if `value` holds
+    /// fewer than the map's `value_size` bytes.
     ///
     /// Values without special fields take the path of the C inlines (`copy_map_value()` is a
     /// `memcpy()` of `value_size` bytes and `bpf_obj_cancel_fields()` does nothing), without
     /// calls.
     #[inline]
-    pub(crate) fn store(&self, value: &ValueSrc<'_>, locked: bool) {
+    pub(crate) fn store(&self, value: &ValueSrc<'_>, locked: bool) -> Result {
         let map = self.map();
-        let dst = self.ptr.as_ptr().cast::<c_void>();
-        let src = value.as_ptr().cast::<c_void>();
+        // SAFETY: `map` is live; its `value_size` is fixed.
+        let size = unsafe { (*map).value_size } as usize;
+        let src = value.read_ptr(size)?;
+        let dst = self.ptr.as_ptr();
         if !self.has_record() {
-            // SAFETY: `map` is live; its `value_size` is fixed.
-            let size = unsafe { (*map).value_size } as usize;
             // `copy`, not `copy_nonoverlapping`: a BPF program may pass the element itself as
             // the new value (`bpf_map_update_elem(&m, &k, bpf_map_lookup_elem(&m, &k), 0)`),
             // and C's `memcpy()` copes with that.
-            // SAFETY: `src` holds `value_size` bytes (invariant of `ValueSrc`) and `dst` is a
+            // SAFETY: `src` holds `value_size` bytes (checked by `read_ptr`) and `dst` is a
             // value of the map, `elem_size >= value_size` bytes (type invariant); both are
-            // byte pointers, so any alignment will do.
-            unsafe { core::ptr::copy(value.as_ptr(), self.ptr.as_ptr(), size) };
-            return;
+            // byte pointers, so any alignment will do. BPF programs may write the element
+            // meanwhile, as they may in C: the bytes are plain data, a torn value is what C
+            // gives too, and the special fields are not written on this path.
+            unsafe { core::ptr::copy(src, dst, size) };
+            return Ok(());
         }
+        let (dst, src) = (dst.cast::<c_void>(), src.cast::<c_void>());
         if locked {
             // SAFETY: `map` is valid, `dst` is a value of it (type invariant) and `src` holds
-            // `value_size` bytes (invariant of `ValueSrc`); the caller checked that the value
+            // `value_size` bytes (checked by `read_ptr`); the caller checked that the value
             // has a spin lock.
             unsafe { bindings::copy_map_value_locked(map, dst, src, false) };
         } else {
@@ -218,6 +222,7 @@ impl Elem<'_> {
         }
         // SAFETY: `dst` is a value of the valid map `map`.
         unsafe { bindings::bpf_obj_cancel_fields(map, dst) };
+        Ok(())
     }
 
     /// Copies the value to `buf` at byte `off`, without its special fields

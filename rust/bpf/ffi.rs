@@ -11,6 +11,8 @@ use kernel::bindings;
 extern "C" {
     /// `bpf_bypass_spec_v1(NULL)`: may the caller skip Spectre v1 index masking?
     pub(crate) fn rust_arraymap_bypass_spec_v1() -> bool;
+    /// `INSN_BUF_SIZE` (include/linux/bpf_verifier.h): the verifier's `map_gen_lookup` buffer.
+    pub(crate) fn rust_arraymap_insn_buf_size() -> u32;
     /// `btf_record_has_field(map->record, type)`.
     pub(crate) fn rust_arraymap_record_has_field(map: *const bindings::bpf_map, ty: u32) -> bool;
     /// `copy_map_value(map, dst, src)`: copies a value, leaving special fields alone.

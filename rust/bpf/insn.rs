@@ -3,9 +3,11 @@
 //! The BPF instructions that `map_gen_lookup` emits.
 //!
 //! The verifier patches them into programs without checking them again, so they are made here,
-//! one sequence per array layout ([`InsnBuf::array_lookup`], [`InsnBuf::percpu_array_lookup`],
-//! [`InsnBuf::array_of_maps_lookup`]), from the header of the very map (or inner-map template)
-//! they index; a map type can only choose whether to inline. The constructors mirror the macros
+//! one whole sequence per array layout ([`Lookup::array`], [`Lookup::percpu_array`],
+//! [`Lookup::array_of_maps`]), from the header of the very map (or inner-map template) they
+//! index; a map type can only choose which of them to return, or none, and the adapter writes
+//! the one it returns into the verifier's buffer, whose size is the verifier's own
+//! ([`Lookup::write_to`]). The constructors mirror the macros
 //! of `include/linux/filter.h` (`BPF_ALU64_IMM()`, `BPF_LDX_MEM()`...), which bindgen cannot
 //! translate, so that the instruction stream of a Rust map is byte for byte the one the C map
 //! emits.
@@ -127,38 +129,50 @@ impl Insn {
     }
 }
 
-/// The verifier's buffer for an inlined helper call (`INSN_BUF_SIZE` instructions).
-pub(crate) struct InsnBuf<'a> {
-    buf: &'a mut [bindings::bpf_insn],
+/// A whole lookup sequence of the array family, as `map_gen_lookup` returns it to the verifier.
+///
+/// # Invariants
+///
+/// `insns[..len]` is the complete sequence that one of the constructors ([`Lookup::array`],
+/// [`Lookup::percpu_array`], [`Lookup::array_of_maps`]) emitted for the header of a map: R1 =
+/// the map and R2 = the key on entry, R0 = the element's address or 0 at the end. Nothing
+/// appends to it afterwards.
+pub(crate) struct Lookup {
+    insns: [bindings::bpf_insn; Lookup::MAX],
     len: usize,
 }
 
-impl<'a> InsnBuf<'a> {
-    /// Room in the buffer the verifier passes to `map_gen_lookup` (`INSN_BUF_SIZE`).
-    pub(crate) const CAPACITY: usize = 32;
+/// A [`Lookup`] while one of its constructors emits it.
+struct Emitter(Lookup);
 
-    /// Wraps the verifier's buffer.
-    pub(crate) fn new(buf: &'a mut [bindings::bpf_insn]) -> Self {
-        Self { buf, len: 0 }
+impl Emitter {
+    fn new() -> Self {
+        Self(Lookup {
+            insns: pin_init::zeroed(),
+            len: 0,
+        })
     }
 
     /// Appends an instruction.
     fn push(&mut self, insn: Insn) -> Result {
-        let slot = self.buf.get_mut(self.len).ok_or(E2BIG)?;
+        let slot = self.0.insns.get_mut(self.0.len).ok_or(E2BIG)?;
         *slot = insn.0;
-        self.len += 1;
+        self.0.len += 1;
         Ok(())
     }
 
-    /// Number of instructions emitted.
-    pub(crate) fn len(&self) -> usize {
-        self.len
+    /// The sequence, ended by `BPF_JA +1` and `R0 = 0` (the jump target past `max_entries`).
+    fn finish(mut self) -> Result<Lookup> {
+        self.push(Insn::ja(1))?;
+        self.push(Insn::mov64_imm(Reg::R0, 0))?;
+        // INVARIANT: a constructor of `Lookup` emitted the whole sequence and hands it out.
+        Ok(self.0)
     }
 
     /// The start of every lookup of the family, with R1 = map and R2 = &key: R1 = the elements,
     /// R0 = the key, a jump to the final `R0 = 0` past `max_entries`, the Spectre v1 mask unless
     /// the creator bypasses it, and R0 = the address of element R0 of `elem_bytes` bytes. The
-    /// caller then emits `tail` instructions, `BPF_JA +1` and `R0 = 0`.
+    /// caller then emits `tail` instructions and [`Emitter::finish`]es.
     fn elem_addr<S: Storage>(
         &mut self,
         map: &ArrayHeader<S>,
@@ -206,50 +220,77 @@ impl<'a> InsnBuf<'a> {
         }
         self.push(Insn::alu64_reg(bindings::BPF_ADD, Reg::R0, Reg::R1))
     }
+}
+
+impl Lookup {
+    /// The longest sequence: PERCPU_ARRAY's, masked (10 instructions).
+    const MAX: usize = 10;
 
     /// `array_map_gen_lookup()`: R0 = the value at key *R2 of the array R1, or 0 past
     /// `max_entries`. `EOPNOTSUPP` for a `BPF_F_INNER_MAP` template, whose inner arrays may be
     /// larger than it says.
-    pub(crate) fn array_lookup(&mut self, map: &ArrayHeader<Inline>) -> Result {
+    pub(crate) fn array(map: &ArrayHeader<Inline>) -> Result<Self> {
         if map.map_flags() & flags::INNER_MAP != 0 {
             return Err(EOPNOTSUPP);
         }
-        self.elem_addr(map, map.elem_size(), 0)?;
-        self.push(Insn::ja(1))?;
-        self.push(Insn::mov64_imm(Reg::R0, 0))
+        let mut e = Emitter::new();
+        e.elem_addr(map, map.elem_size(), 0)?;
+        e.finish()
     }
 
     /// `percpu_array_map_gen_lookup()`: R0 = this CPU's value at key *R2 of the per-CPU array
     /// R1, or 0. `EOPNOTSUPP` without the JIT's per-CPU address move, and for a
     /// `BPF_F_INNER_MAP` template.
-    pub(crate) fn percpu_array_lookup(&mut self, map: &ArrayHeader<PerCpu>) -> Result {
+    pub(crate) fn percpu_array(map: &ArrayHeader<PerCpu>) -> Result<Self> {
         if !jit_supports_percpu_insn() {
             return Err(EOPNOTSUPP);
         }
         if map.map_flags() & flags::INNER_MAP != 0 {
             return Err(EOPNOTSUPP);
         }
+        let mut e = Emitter::new();
         // `pptrs[]`: pointer-sized elements.
-        self.elem_addr(map, 8, 2)?;
-        self.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
-        self.push(Insn::mov64_percpu_reg(Reg::R0, Reg::R0))?;
-        self.push(Insn::ja(1))?;
-        self.push(Insn::mov64_imm(Reg::R0, 0))
+        e.elem_addr(map, 8, 2)?;
+        e.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
+        e.push(Insn::mov64_percpu_reg(Reg::R0, Reg::R0))?;
+        e.finish()
     }
 
     /// `array_of_map_gen_lookup()`: R0 = the inner map at key *R2 of the array of maps R1, or 0.
-    pub(crate) fn array_of_maps_lookup(&mut self, map: &ArrayHeader<Ptrs<InnerMap>>) -> Result {
-        self.elem_addr(map, map.elem_size(), 2)?;
-        self.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
-        self.push(Insn::jmp_imm(bindings::BPF_JEQ, Reg::R0, 0, 1))?;
-        self.push(Insn::ja(1))?;
-        self.push(Insn::mov64_imm(Reg::R0, 0))
+    pub(crate) fn array_of_maps(map: &ArrayHeader<Ptrs<InnerMap>>) -> Result<Self> {
+        let mut e = Emitter::new();
+        e.elem_addr(map, map.elem_size(), 2)?;
+        e.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
+        e.push(Insn::jmp_imm(bindings::BPF_JEQ, Reg::R0, 0, 1))?;
+        e.finish()
     }
+
+    /// The instructions.
+    pub(crate) fn insns(&self) -> &[bindings::bpf_insn] {
+        &self.insns[..self.len]
+    }
+
+    /// Writes the sequence at the start of `buf` and returns its length, as `map_gen_lookup`
+    /// does; `E2BIG` if it does not fit, `buf` untouched.
+    pub(crate) fn write_to(&self, buf: &mut [bindings::bpf_insn]) -> Result<usize> {
+        let insns = self.insns();
+        buf.get_mut(..insns.len())
+            .ok_or(E2BIG)?
+            .copy_from_slice(insns);
+        Ok(insns.len())
+    }
+}
+
+/// `INSN_BUF_SIZE`, the length of the buffer the verifier passes to `map_gen_lookup`, from the
+/// verifier's own header (rust/inline_helpers.c).
+pub(crate) fn insn_buf_size() -> usize {
+    // SAFETY: no preconditions; a constant.
+    unsafe { super::ffi::rust_arraymap_insn_buf_size() as usize }
 }
 
 #[kunit_tests(rust_arraymap_insn)]
 mod tests {
-    use super::{jit_supports_percpu_insn, InsnBuf};
+    use super::{insn_buf_size, jit_supports_percpu_insn, Lookup};
     use crate::bpf::{
         array::Array,
         attr::flags,
@@ -266,34 +307,22 @@ mod tests {
     /// `offsetof(struct bpf_array, value)`, the first instruction's immediate.
     const VALUE: i32 = Array::<Inline>::VALUE_OFFSET;
 
-    /// Whether `emitted` is exactly `expected`.
-    fn same(emitted: &[bindings::bpf_insn], expected: &[Raw]) -> bool {
-        emitted.len() == expected.len()
-            && emitted
-                .iter()
-                .zip(expected)
-                .all(|(i, e)| (i.code, i.dst_reg(), i.src_reg(), i.off, i.imm) == *e)
+    /// An instruction as a [`Raw`] tuple.
+    fn raw(i: &bindings::bpf_insn) -> Raw {
+        (i.code, i.dst_reg(), i.src_reg(), i.off, i.imm)
     }
 
-    /// Runs `gen` on a buffer of the verifier's size and returns what it emitted.
-    fn emit(
-        buf: &mut [bindings::bpf_insn; InsnBuf::CAPACITY],
-        gen: impl FnOnce(&mut InsnBuf<'_>) -> Result,
-    ) -> Result<&[bindings::bpf_insn]> {
-        let mut insns = InsnBuf::new(buf);
-        gen(&mut insns)?;
-        let len = insns.len();
-        Ok(&buf[..len])
+    /// Whether `emitted` is exactly `expected`.
+    fn same(emitted: &[bindings::bpf_insn], expected: &[Raw]) -> bool {
+        emitted.len() == expected.len() && emitted.iter().zip(expected).all(|(i, e)| raw(i) == *e)
     }
 
     #[test]
     fn array_lookup_as_c() -> Result {
-        let mut buf = pin_init::zeroed();
         // array_map_gen_lookup(): 5 entries of 8 bytes, masked by 7.
         let map = TestHeader::<Inline>::new(5, 8, 7, false, 0);
-        let got = emit(&mut buf, |i| i.array_lookup(map.header()))?;
         assert!(same(
-            got,
+            Lookup::array(map.header())?.insns(),
             &[
                 (0x07, 1, 0, 0, VALUE), // r1 += offsetof(value)
                 (0x61, 0, 2, 0, 0),     // r0 = *(u32 *)(r2 + 0)
@@ -307,9 +336,8 @@ mod tests {
         ));
         // Unmasked, and 24-byte values: a multiplication.
         let map = TestHeader::<Inline>::new(3, 24, 3, true, 0);
-        let got = emit(&mut buf, |i| i.array_lookup(map.header()))?;
         assert!(same(
-            got,
+            Lookup::array(map.header())?.insns(),
             &[
                 (0x07, 1, 0, 0, VALUE),
                 (0x61, 0, 2, 0, 0),
@@ -325,16 +353,15 @@ mod tests {
 
     #[test]
     fn percpu_array_lookup_as_c() -> Result {
-        let mut buf = pin_init::zeroed();
         let map = TestHeader::<PerCpu>::new(100, 16, 127, false, 0);
-        let got = emit(&mut buf, |i| i.percpu_array_lookup(map.header()));
+        let got = Lookup::percpu_array(map.header());
         if !jit_supports_percpu_insn() {
             assert!(got.err() == Some(EOPNOTSUPP));
             return Ok(());
         }
         // percpu_array_map_gen_lookup().
         assert!(same(
-            got?,
+            got?.insns(),
             &[
                 (0x07, 1, 0, 0, VALUE), // r1 += offsetof(pptrs)
                 (0x61, 0, 2, 0, 0),
@@ -353,12 +380,10 @@ mod tests {
 
     #[test]
     fn array_of_maps_lookup_as_c() -> Result {
-        let mut buf = pin_init::zeroed();
         // array_of_map_gen_lookup(), unmasked.
         let map = TestHeader::<Ptrs<InnerMap>>::new(4, 8, 3, true, 0);
-        let got = emit(&mut buf, |i| i.array_of_maps_lookup(map.header()))?;
         assert!(same(
-            got,
+            Lookup::array_of_maps(map.header())?.insns(),
             &[
                 (0x07, 1, 0, 0, VALUE),
                 (0x61, 0, 2, 0, 0),
@@ -376,19 +401,35 @@ mod tests {
 
     #[test]
     fn no_inlining_for_inner_map_templates() {
-        let mut buf = pin_init::zeroed();
         let map = TestHeader::<Inline>::new(4, 8, 3, false, flags::INNER_MAP);
-        assert!(emit(&mut buf, |i| i.array_lookup(map.header())).err() == Some(EOPNOTSUPP));
+        assert!(Lookup::array(map.header()).err() == Some(EOPNOTSUPP));
         let map = TestHeader::<PerCpu>::new(4, 8, 3, false, flags::INNER_MAP);
-        assert!(emit(&mut buf, |i| i.percpu_array_lookup(map.header())).err() == Some(EOPNOTSUPP));
+        assert!(Lookup::percpu_array(map.header()).err() == Some(EOPNOTSUPP));
     }
 
     #[test]
-    fn full_buffer_is_e2big() {
-        let mut buf: [bindings::bpf_insn; 4] = pin_init::zeroed();
+    fn written_whole_or_not_at_all() -> Result {
         let map = TestHeader::<Inline>::new(4, 8, 3, false, 0);
-        let mut insns = InsnBuf::new(&mut buf);
-        assert!(insns.array_lookup(map.header()) == Err(E2BIG));
-        assert_eq!(insns.len(), 4);
+        let lookup = Lookup::array(map.header())?;
+        // The verifier's buffer, of its own size: the sequence and its length.
+        let mut buf: [bindings::bpf_insn; 64] = pin_init::zeroed();
+        let size = insn_buf_size();
+        assert!(size <= buf.len());
+        assert_eq!(lookup.write_to(&mut buf[..size]), Ok(8));
+        assert!(buf[..8]
+            .iter()
+            .zip(lookup.insns())
+            .all(|(w, i)| raw(w) == raw(i)));
+        // A buffer too short for it: E2BIG, nothing written.
+        let mut short: [bindings::bpf_insn; 4] = pin_init::zeroed();
+        assert!(lookup.write_to(&mut short) == Err(E2BIG));
+        assert!(short.iter().all(|i| i.code == 0));
+        Ok(())
+    }
+
+    #[test]
+    fn the_longest_fits_the_verifier() {
+        // The verifier takes fewer than INSN_BUF_SIZE instructions (fixups.c).
+        assert!(Lookup::MAX < insn_buf_size());
     }
 }

@@ -15,7 +15,7 @@ use super::{
     btf::BtfType,
     elem::{DirectValue, MmapPage, ValuePtr},
     fd_array::{FdElem, MapFile},
-    insn::InsnBuf,
+    insn::Lookup,
     map::MapHeader,
     storage::Storage,
     value::{ForEachCallback, ValueBuf, ValueSrc},
@@ -123,8 +123,9 @@ pub(crate) trait MapOps {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Emits the instructions that the verifier inlines for a lookup (`map_gen_lookup`).
-    fn gen_lookup(_map: &ArrayHeader<Self::Storage>, _insns: &mut InsnBuf<'_>) -> Result {
+    /// The instructions that the verifier inlines for a lookup (`map_gen_lookup`): one of the
+    /// sequences [`Lookup`] makes from the map's header, or `EOPNOTSUPP` for the helper call.
+    fn gen_lookup(_map: &ArrayHeader<Self::Storage>) -> Result<Lookup> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
