@@ -183,14 +183,15 @@ pub(crate) struct Batch<'a> {
     _p: PhantomData<&'a bindings::bpf_attr>,
 }
 
-// The user copies of a batch are `_copy_from_user()` and `_copy_to_user()` calls, as in
-// `UserSliceReader::read()` and `UserSliceWriter::write()`, not the kernel crate's slice
-// methods: these reach the same functions through the `copy_from_user()` and `copy_to_user()`
-// helpers, two calls more per copy (an update of one element makes two copies in), for
-// `check_object_size()`. That check (`CONFIG_HARDENED_USERCOPY`) catches a length that runs
-// past the kernel object it copies to or from; every copy here is a Rust slice of a buffer
-// that this file owns, whose bounds the slice carries. Both functions check the user range
-// (`access_ok()`), and `_copy_from_user()` zeroes what it could not read.
+// The user copies of a batch go through `copy_from_user()` and `copy_to_user()` (the kernel
+// crate's helpers, as `UserSliceReader::read_raw()` and `UserSliceWriter::write_slice()` call
+// them), with lengths known only at run time, so that `check_object_size()`
+// (`CONFIG_HARDENED_USERCOPY`) sees each one: a length that ran past the kernel object it
+// copies to or from would be caught there, as it is for C's `copy_from_user()` in
+// `generic_map_update_batch()`. Both check the user range (`access_ok()`), and
+// `copy_from_user()` zeroes what it could not read. (`UserSlice` itself does not fit: its
+// reader and writer own one user range each, and a batch walks two, keys and values, by
+// chunks, with an element-wise retry after a fault.)
 
 /// Copies `len` bytes from the user address `addr` to `dst`; `EFAULT` if any byte of them is
 /// not readable. All `len` bytes at `dst` are written either way, those not read with zeroes.
@@ -201,16 +202,16 @@ pub(crate) struct Batch<'a> {
 #[inline]
 unsafe fn copy_from_user(dst: *mut u8, len: usize, addr: usize) -> Result {
     // SAFETY: `dst` is valid for writes of `len` bytes (the caller guarantees it); the user
-    // range is checked by `_copy_from_user()` itself.
-    copied(unsafe { bindings::_copy_from_user(dst.cast(), addr as *const c_void, len) })
+    // range is checked by `copy_from_user()` itself.
+    copied(unsafe { bindings::copy_from_user(dst.cast(), addr as *const c_void, len) })
 }
 
 /// Copies `data` to the user address `addr + off`; `EFAULT` if any byte of it is not writable.
 fn write_user(addr: usize, off: usize, data: &[u8]) -> Result {
     let to = addr.wrapping_add(off) as *mut c_void;
     // SAFETY: `data` is valid for reads of its length; the user range is checked by
-    // `_copy_to_user()` itself.
-    copied(unsafe { bindings::_copy_to_user(to, data.as_ptr().cast(), data.len()) })
+    // `copy_to_user()` itself.
+    copied(unsafe { bindings::copy_to_user(to, data.as_ptr().cast(), data.len()) })
 }
 
 /// `EFAULT` unless a user copy copied every byte: `left`, the bytes it did not copy, is 0.
