@@ -281,7 +281,10 @@ impl Array<Inline> {
     pub(crate) fn hash_values(&self) {
         let len = u64::from(self.elem_size()) * u64::from(self.max_entries());
         // SAFETY: the value area holds at least `max_entries` elements (type invariant); `sha`
-        // is a 32-byte array of the header, written only by the syscall that freezes the map.
+        // is a 32-byte array of the header, written here through a raw pointer (no reference
+        // to it exists) by every `BPF_OBJ_GET_INFO_BY_FD` that asks for the hash, possibly two
+        // at once, and BPF programs may write the values while they are hashed: all as for
+        // C's `array_map_get_hash()`, which takes no lock either; the bytes are plain data.
         unsafe {
             bindings::sha256(
                 self.values(),

@@ -249,7 +249,9 @@ impl Elem<'_> {
         } else if !self.has_record() {
             // `copy_map_value()` of a value without special fields: a `memcpy()`.
             // SAFETY: `len` bytes of the value (`value_size <= elem_size`, type invariant) and
-            // of `dst` (checked by `slice`); the kernel buffer is not a map value.
+            // of `dst` (checked by `slice`); the kernel buffer is not a map value. BPF programs
+            // may write the value meanwhile, as in C: plain bytes through raw pointers (no
+            // reference to the value exists), so a torn copy is possible, as C's.
             unsafe { core::ptr::copy_nonoverlapping(src, dst.cast::<u8>(), len) };
         } else {
             // SAFETY: as above.
@@ -269,31 +271,38 @@ impl Elem<'_> {
         unsafe { bindings::bpf_map_free_internal_structs(self.map(), self.ptr.as_ptr().cast()) };
     }
 
-    /// Pretty-prints the value with the map's BTF (`btf_type_seq_show()`).
+    /// Pretty-prints the value with the map's BTF (`btf_type_seq_show()`); nothing for a map
+    /// without BTF for its values.
     pub(crate) fn seq_show(&self, m: &SeqFile) {
         // SAFETY: the value is one of this map's (type invariant).
         unsafe { seq_show_value(self.map(), self.ptr.as_ptr().cast_const().cast(), m) };
     }
 }
 
-/// Pretty-prints `value` with the value type of `map`'s BTF (`btf_type_seq_show()`).
+/// Pretty-prints `value` with the value type of `map`'s BTF (`btf_type_seq_show()`); nothing
+/// if the map has no BTF for its values. bpffs calls `map_seq_show_elem` only for maps that
+/// have it (`bpf_map_support_seq_show()`), and C relies on that; this checks it.
 ///
 /// # Safety
 ///
-/// `map` must be a live map with BTF for its values, and `value` point to a value of that
-/// type, valid for the call.
+/// `map` must be a live map and `value` point to `value_size` readable bytes that hold a value
+/// of it, valid for the call.
 pub(super) unsafe fn seq_show_value(
     map: *mut bindings::bpf_map,
     value: *const c_void,
     m: &SeqFile,
 ) {
+    // SAFETY: `map` is live; `btf` and `btf_value_type_id` are set at creation, before the map
+    // is published, and never written again while it lives.
+    let (btf, type_id) = unsafe { ((*map).btf, (*map).btf_value_type_id) };
+    if btf.is_null() || type_id == 0 {
+        return;
+    }
     // `SeqFile` wraps a `struct seq_file` transparently (see `SeqFile::from_raw`).
     let seq = core::ptr::from_ref(m)
         .cast_mut()
         .cast::<bindings::seq_file>();
-    // SAFETY: `map.btf` and the value type id were checked at creation and live as long as the
-    // map; the caller guarantees the value, and `seq` is a valid seq_file.
-    unsafe {
-        bindings::btf_type_seq_show((*map).btf, (*map).btf_value_type_id, value.cast_mut(), seq)
-    };
+    // SAFETY: a map's BTF and its value type id were checked at creation (`map_check_btf`) and
+    // live as long as the map; the caller guarantees the value, and `seq` is a valid seq_file.
+    unsafe { bindings::btf_type_seq_show(btf, type_id, value.cast_mut(), seq) };
 }

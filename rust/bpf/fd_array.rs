@@ -213,7 +213,8 @@ impl<E: FdElem> Array<Ptrs<E>> {
     /// (`prog_array_map_seq_show_elem()`).
     pub(crate) fn seq_show_id(&self, key: u32, id: u32, m: &SeqFile) {
         seq_print!(m, "{}: ", key);
-        // SAFETY: a live map that bpffs shows with BTF, whose value type is a u32 like `id`.
+        // SAFETY: a live map (type invariant), and `id` is a u32 on the stack, the size of an fd
+        // array's values (`value_size` 4, `fd_array_map_alloc_check()`).
         unsafe { seq_show_value(self.as_map_ptr(), core::ptr::from_ref(&id).cast(), m) };
         seq_print!(m, "\n");
     }
@@ -357,9 +358,11 @@ impl ProgView {
 
     /// The program's id (`prog->aux->id`).
     pub(crate) fn id(&self) -> u32 {
-        // SAFETY: the program and its aux are alive while `self` is borrowed; the id is set
-        // when the program gets its first fd.
-        unsafe { (*self.aux()).id }
+        // SAFETY: the program and its aux are alive while `self` is borrowed. The id is set
+        // when the program gets its first fd and zeroed by `bpf_prog_free_id()` when its last
+        // goes, which can happen meanwhile (the slot's reference keeps the program, not its
+        // id): a volatile read, as `READ_ONCE()` (C reads it plainly), gives the id or 0.
+        unsafe { (&raw const (*self.aux()).id).read_volatile() }
     }
 }
 
