@@ -15,7 +15,7 @@ use super::{
     insn::insn_buf_size,
     map::MapHeader,
     ops::{FdElemOf, MapOps},
-    prog_array_aux::{PokeGuard, ProgArrayAux},
+    prog_array_aux::ProgArrayAux,
     stats,
     value::{ForEachCallback, ValueBuf, ValueSrc},
 };
@@ -590,25 +590,19 @@ impl<T: MapOps> Adapter<T> {
         }
     }
 
-    /// # Safety
-    ///
-    /// `map` must be a live PROG_ARRAY of these ops, with its `poke_mutex` held, and `old` and
-    /// `new` each null or a program alive during the call.
-    unsafe extern "C" fn poke_run(
-        map: *mut bindings::bpf_map,
-        key: u32,
-        old: *mut bindings::bpf_prog,
-        new: *mut bindings::bpf_prog,
+    /// `map_poke_run`, which nothing calls. The verifier requires it of every map its
+    /// programs' direct tail calls go through (`kernel/bpf/fixups.c`: "poke tab is
+    /// misconfigured" without it), but in 7.3 its only callers are `arraymap.c`'s fd array
+    /// update and delete, for `arraymap.c`'s own maps; the layer's slot update re-patches the
+    /// tracked programs itself, under the `poke_mutex` it takes (`Array::exchange`). A call
+    /// would be a kernel bug: warned about, and nothing done.
+    extern "C" fn poke_run(
+        _map: *mut bindings::bpf_map,
+        _key: u32,
+        _old: *mut bindings::bpf_prog,
+        _new: *mut bindings::bpf_prog,
     ) {
-        // SAFETY: the caller passes a live map of these ops.
-        let array = unsafe { Array::<T::Storage>::from_map(map) };
-        let Some(aux) = ProgArrayAux::of(array) else {
-            return;
-        };
-        // SAFETY: the caller holds `poke_mutex` (the contract of `map_poke_run`).
-        let mut guard = unsafe { PokeGuard::assume_held(aux) };
-        // SAFETY: `map` is the array of `aux`; both programs are alive (the caller's promise).
-        unsafe { guard.update_tail_calls(map, key, old, new) };
+        kernel::warn_on!(true);
     }
 
     /// # Safety

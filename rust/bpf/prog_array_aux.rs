@@ -192,7 +192,7 @@ impl ProgArrayAux {
         // INVARIANT: the mutex is held while the guard lives.
         PokeGuard {
             aux: self,
-            _lock: Some(self.poke_mutex().lock()),
+            _lock: self.poke_mutex().lock(),
         }
     }
 
@@ -289,24 +289,13 @@ unsafe extern "C" fn clear_work<C: DeferredClear>(work: *mut bindings::work_stru
 /// # Invariants
 ///
 /// The mutex of `aux` is held for the life of the guard: taken by `_lock`, which releases it on
-/// drop, or by the caller of an op ([`PokeGuard::assume_held`]) when `_lock` is `None`.
+/// drop.
 pub(crate) struct PokeGuard<'a> {
     aux: &'a ProgArrayAux,
-    _lock: Option<MutexGuard<'a, ()>>,
+    _lock: MutexGuard<'a, ()>,
 }
 
 impl<'a> PokeGuard<'a> {
-    /// Stands for a `poke_mutex` that the caller of an op holds, and leaves it held.
-    ///
-    /// # Safety
-    ///
-    /// The caller must hold the mutex of `aux` for the life of the guard, and no other
-    /// `PokeGuard` of `aux` may exist meanwhile (the guard gives exclusive access to the list).
-    pub(super) unsafe fn assume_held(aux: &'a ProgArrayAux) -> Self {
-        // INVARIANT: the caller holds the mutex.
-        Self { aux, _lock: None }
-    }
-
     fn progs(&mut self) -> &mut KVec<NonNull<bindings::bpf_prog_aux>> {
         // SAFETY: the mutex is held, which gives exclusive access to the list (type invariants
         // of `ProgArrayAux` and `PokeGuard`).
