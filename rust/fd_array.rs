@@ -4,8 +4,9 @@
 //! of `kernel/bpf/arraymap.c` (Linux 7.3), generic over the map type's ops so that taking an
 //! object from an fd and naming it to user space (`map_fd_get_ptr`, `map_fd_sys_lookup_elem`)
 //! are the type's own, as C reaches them through `map->ops`. Letting an object go
-//! (`map_fd_put_ptr`, and `map_poke_run` for programs) is its element type's
-//! ([`FdElem`](crate::bpf::FdElem)), done by the slot exchange itself.
+//! (`map_fd_put_ptr`) is its element type's ([`FdElem`](crate::bpf::FdElem)), and re-patching
+//! the direct tail calls of a PROG_ARRAY slot the layer's: both done by the slot exchange
+//! itself.
 
 use kernel::{bindings, prelude::*, sync::rcu};
 

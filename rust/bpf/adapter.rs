@@ -310,7 +310,7 @@ impl<T: MapOps> Adapter<T> {
             // that constant, from the verifier's header), which nothing else accesses during
             // the call.
             let buf = unsafe { core::slice::from_raw_parts_mut(insn_buf, insn_buf_size()) };
-            Ok(lookup.write_to(buf)? as c_int)
+            Ok(lookup.write_to(map, buf)? as c_int)
         })
     }
 

@@ -358,11 +358,16 @@ impl ProgView {
 
     /// The program's id (`prog->aux->id`).
     pub(crate) fn id(&self) -> u32 {
-        // SAFETY: the program and its aux are alive while `self` is borrowed. The id is set
-        // when the program gets its first fd and zeroed by `bpf_prog_free_id()` when its last
-        // goes, which can happen meanwhile (the slot's reference keeps the program, not its
-        // id): a volatile read, as `READ_ONCE()` (C reads it plainly), gives the id or 0.
-        unsafe { (&raw const (*self.aux()).id).read_volatile() }
+        // SAFETY: the program and its aux are alive while `self` is borrowed (an RCU read side
+        // or the slot's reference), and `id` is an aligned u32 of the aux. It is set when the
+        // program gets its first fd, and zeroed by `bpf_prog_free_id()` when its last
+        // reference goes, which a concurrent exchange of the slot can drop while this reader
+        // still holds the view (the program itself is freed after an RCU grace period). That
+        // write is plain (under `prog_idr_lock`), as C's own read here
+        // (`prog_fd_array_sys_lookup_elem()`) is: this side makes its read a `READ_ONCE()`,
+        // the id or 0, never torn (an aligned word store); the plain store remains C's, which
+        // KCSAN would report against either reader.
+        unsafe { Atomic::from_ptr((&raw const (*self.aux()).id).cast_mut()) }.load(Relaxed)
     }
 }
 

@@ -136,20 +136,24 @@ impl Insn {
 /// `insns[..len]` is the complete sequence that one of the constructors ([`Lookup::array`],
 /// [`Lookup::percpu_array`], [`Lookup::array_of_maps`]) emitted for the header of a map: R1 =
 /// the map and R2 = the key on entry, R0 = the element's address or 0 at the end. Nothing
-/// appends to it afterwards.
+/// appends to it afterwards. `map` is the header it was made for (only compared, never
+/// dereferenced).
 pub(crate) struct Lookup {
     insns: [bindings::bpf_insn; Lookup::MAX],
     len: usize,
+    map: *const bindings::bpf_map,
 }
 
 /// A [`Lookup`] while one of its constructors emits it.
 struct Emitter(Lookup);
 
 impl Emitter {
-    fn new() -> Self {
+    /// An empty sequence for the header `map`.
+    fn new<S: Storage>(map: &ArrayHeader<S>) -> Self {
         Self(Lookup {
             insns: pin_init::zeroed(),
             len: 0,
+            map: map.as_map_ptr(),
         })
     }
 
@@ -233,7 +237,7 @@ impl Lookup {
         if map.map_flags() & flags::INNER_MAP != 0 {
             return Err(EOPNOTSUPP);
         }
-        let mut e = Emitter::new();
+        let mut e = Emitter::new(map);
         e.elem_addr(map, map.elem_size(), 0)?;
         e.finish()
     }
@@ -248,7 +252,7 @@ impl Lookup {
         if map.map_flags() & flags::INNER_MAP != 0 {
             return Err(EOPNOTSUPP);
         }
-        let mut e = Emitter::new();
+        let mut e = Emitter::new(map);
         // `pptrs[]`: pointer-sized elements.
         e.elem_addr(map, 8, 2)?;
         e.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
@@ -258,7 +262,7 @@ impl Lookup {
 
     /// `array_of_map_gen_lookup()`: R0 = the inner map at key *R2 of the array of maps R1, or 0.
     pub(crate) fn array_of_maps(map: &ArrayHeader<Ptrs<InnerMap>>) -> Result<Self> {
-        let mut e = Emitter::new();
+        let mut e = Emitter::new(map);
         e.elem_addr(map, map.elem_size(), 2)?;
         e.push(Insn::ldx_mem(bindings::BPF_DW, Reg::R0, Reg::R0, 0))?;
         e.push(Insn::jmp_imm(bindings::BPF_JEQ, Reg::R0, 0, 1))?;
@@ -270,9 +274,17 @@ impl Lookup {
         &self.insns[..self.len]
     }
 
-    /// Writes the sequence at the start of `buf` and returns its length, as `map_gen_lookup`
-    /// does; `E2BIG` if it does not fit, `buf` untouched.
-    pub(crate) fn write_to(&self, buf: &mut [bindings::bpf_insn]) -> Result<usize> {
+    /// Writes the sequence for `map` at the start of `buf` and returns its length, as
+    /// `map_gen_lookup` does; `EINVAL` if it was made for another map's header, `E2BIG` if it
+    /// does not fit, `buf` untouched either way.
+    pub(crate) fn write_to<S: Storage>(
+        &self,
+        map: &ArrayHeader<S>,
+        buf: &mut [bindings::bpf_insn],
+    ) -> Result<usize> {
+        if !core::ptr::eq(self.map, map.as_map_ptr()) {
+            return Err(EINVAL);
+        }
         let insns = self.insns();
         buf.get_mut(..insns.len())
             .ok_or(E2BIG)?
@@ -415,14 +427,18 @@ mod tests {
         let mut buf: [bindings::bpf_insn; 64] = pin_init::zeroed();
         let size = insn_buf_size();
         assert!(size <= buf.len());
-        assert_eq!(lookup.write_to(&mut buf[..size]), Ok(8));
+        // Not for another map's header: the bounds are this one's.
+        let other = TestHeader::<Inline>::new(4, 8, 3, false, 0);
+        assert!(lookup.write_to(other.header(), &mut buf[..size]) == Err(EINVAL));
+        assert!(buf.iter().all(|i| i.code == 0));
+        assert_eq!(lookup.write_to(map.header(), &mut buf[..size]), Ok(8));
         assert!(buf[..8]
             .iter()
             .zip(lookup.insns())
             .all(|(w, i)| raw(w) == raw(i)));
         // A buffer too short for it: E2BIG, nothing written.
         let mut short: [bindings::bpf_insn; 4] = pin_init::zeroed();
-        assert!(lookup.write_to(&mut short) == Err(E2BIG));
+        assert!(lookup.write_to(map.header(), &mut short) == Err(E2BIG));
         assert!(short.iter().all(|i| i.code == 0));
         Ok(())
     }
