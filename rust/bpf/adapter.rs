@@ -6,7 +6,7 @@
 
 use super::{
     array::{Array, ArrayBox, ArrayHeader},
-    attr::{flags, MapAttr},
+    attr::{flags, MapAttr, MapType},
     batch::Batch,
     btf::BtfType,
     elem::DirectValue,
@@ -17,6 +17,7 @@ use super::{
     ops::{FdElemOf, MapOps},
     prog_array_aux::ProgArrayAux,
     stats,
+    storage::Storage,
     value::{ForEachCallback, ValueBuf, ValueSrc},
 };
 use core::{marker::PhantomData, ptr::NonNull};
@@ -614,9 +615,93 @@ impl<T: MapOps> Adapter<T> {
         T::release(map, MapFile::from_raw(map_file));
     }
 
+    /// Every op that `arraymap.c`'s table for `T::MAP_TYPE` has, and the series' ops of its
+    /// kind (the per-CPU copies, the fd array syscall ops), the map type provides: checked
+    /// when its table is built, so a map type that lacks one does not compile (the constant's
+    /// evaluation fails, naming what is missing). The ops every table gets from the layer
+    /// (`map_alloc`, `map_free`, `map_mem_usage`, `map_fd_put_ptr`, the poke ops of a
+    /// PROG_ARRAY's tail calls, `map_btf_id`) are not in it.
+    const COMPLETE: () = {
+        let ty = T::MAP_TYPE;
+        let array = same(ty, MapType::Array);
+        let percpu = same(ty, MapType::PercpuArray);
+        let prog = same(ty, MapType::ProgArray);
+        let perf = same(ty, MapType::PerfEventArray);
+        let cgroup = same(ty, MapType::CgroupArray);
+        let maps = same(ty, MapType::ArrayOfMaps);
+        let batch =
+            (T::HAS_LOOKUP_BATCH || T::GENERIC_BATCH) && (T::HAS_UPDATE_BATCH || T::GENERIC_BATCH);
+        assert!(
+            T::HAS_GET_NEXT_KEY && T::HAS_DELETE_ELEM,
+            "every array type has get_next_key and delete_elem"
+        );
+        assert!(
+            T::Storage::PERCPU == percpu && T::Storage::FD == (prog || perf || cgroup || maps),
+            "the storage of the map type is not its type's"
+        );
+        assert!(
+            !(array || percpu)
+                || (T::HAS_LOOKUP_ELEM
+                    && T::HAS_UPDATE_ELEM
+                    && T::HAS_GEN_LOOKUP
+                    && T::HAS_DIRECT_VALUE_ADDR
+                    && T::HAS_DIRECT_VALUE_META
+                    && T::HAS_META_EQUAL
+                    && T::HAS_SEQ_SHOW_ELEM
+                    && T::HAS_CHECK_BTF
+                    && T::HAS_FOR_EACH
+                    && T::ITERATOR
+                    && batch),
+            "an ARRAY or PERCPU_ARRAY lacks an op of arraymap.c's table"
+        );
+        assert!(
+            !array || (T::HAS_RELEASE_UREF && T::HAS_MMAP && T::HAS_MMAP_FAULT && T::HAS_GET_HASH),
+            "an ARRAY lacks an op of array_map_ops"
+        );
+        assert!(
+            !percpu || (T::HAS_LOOKUP_PERCPU_ELEM && T::HAS_PERCPU_COPY && T::HAS_PERCPU_UPDATE),
+            "a PERCPU_ARRAY lacks an op of percpu_array_map_ops or the per-CPU syscall copies"
+        );
+        assert!(
+            !T::Storage::FD
+                || (T::HAS_FD_GET_PTR
+                    && T::HAS_FD_LOOKUP_ELEM
+                    && T::HAS_FD_UPDATE_ELEM
+                    && (T::HAS_LOOKUP_ELEM || T::LOOKUP_UNSUPPORTED)),
+            "an fd array lacks map_fd_get_ptr, its lookup or the syscall fd ops"
+        );
+        assert!(
+            !prog
+                || (FdElemOf::<T>::POKE
+                    && T::HAS_FD_SYS_LOOKUP_ELEM
+                    && T::HAS_RELEASE_UREF
+                    && T::HAS_SEQ_SHOW_ELEM),
+            "a PROG_ARRAY lacks an op of prog_array_map_ops, or its elements are no tail calls"
+        );
+        assert!(
+            !perf || (T::HAS_RELEASE && T::HAS_META_EQUAL && T::HAS_CHECK_BTF),
+            "a PERF_EVENT_ARRAY lacks an op of perf_event_array_map_ops"
+        );
+        assert!(
+            !cgroup || (T::HAS_META_EQUAL && T::HAS_CHECK_BTF),
+            "a CGROUP_ARRAY lacks an op of cgroup_array_map_ops"
+        );
+        assert!(
+            !maps || (T::HAS_FD_SYS_LOOKUP_ELEM && T::HAS_GEN_LOOKUP && T::HAS_CHECK_BTF && batch),
+            "an ARRAY_OF_MAPS lacks an op of array_of_maps_map_ops"
+        );
+    };
+
     /// The ops table: what [`Registration`](super::Registration) registers, or what
     /// [`BuiltinOps`](super::registration::BuiltinOps) puts where C finds it.
-    pub(super) const VTABLE: bindings::bpf_map_ops = bindings::bpf_map_ops {
+    pub(super) const VTABLE: bindings::bpf_map_ops = {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::COMPLETE;
+        Self::TABLE
+    };
+
+    /// The table itself, once [`Adapter::COMPLETE`] holds.
+    const TABLE: bindings::bpf_map_ops = bindings::bpf_map_ops {
         map_alloc_check: Some(Self::alloc_check),
         map_alloc: Some(Self::alloc),
         map_free: Some(Self::free),
@@ -786,4 +871,9 @@ impl<T: MapOps> Adapter<T> {
         // Every other op is absent.
         ..pin_init::zeroed()
     };
+}
+
+/// Whether two map types are the same, in a constant.
+const fn same(a: MapType, b: MapType) -> bool {
+    a as u32 == b as u32
 }

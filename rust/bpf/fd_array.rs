@@ -101,6 +101,7 @@ impl<E: FdElem> sealed::Sealed for Ptrs<E> {}
 
 impl<E: FdElem> Storage for Ptrs<E> {
     const PERCPU: bool = false;
+    const FD: bool = true;
     type Elem = E;
 
     unsafe fn fill(_array: NonNull<bindings::bpf_array>) -> Result {

@@ -22,6 +22,9 @@ pub(crate) trait Storage: sealed::Sealed + Sized + 'static {
     /// Whether the elements are per-CPU (`pptrs[]`), or inline (`value[]`).
     const PERCPU: bool;
 
+    /// Whether the elements are object pointers of an fd array (`ptrs[]`).
+    const FD: bool;
+
     /// The objects that the slots of an fd array own; [`NoElem`] for the other arrays.
     type Elem: FdElem;
 
@@ -85,6 +88,7 @@ unsafe fn fields_record(map: *mut bindings::bpf_map) -> Option<*mut bindings::bt
 impl Storage for Inline {
     type Elem = NoElem;
     const PERCPU: bool = false;
+    const FD: bool = false;
 
     unsafe fn fill(_array: NonNull<bindings::bpf_array>) -> Result {
         // The values are the zeroed area itself.
@@ -122,6 +126,7 @@ impl Storage for Inline {
 impl Storage for PerCpu {
     type Elem = NoElem;
     const PERCPU: bool = true;
+    const FD: bool = false;
 
     /// `bpf_array_alloc_percpu()`: one zeroed per-CPU allocation of `elem_size` bytes for each
     /// of the `max_entries` elements; the pointers past `max_entries` (up to `index_mask`) stay
