@@ -14,7 +14,7 @@ use kernel::{
     sync::atomic::{Atomic, Relaxed},
 };
 
-use super::MapType;
+use super::attr::MapType;
 
 /// One map type and the number of its maps that [`record`] has seen created.
 struct TypeCount {
