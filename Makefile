@@ -41,6 +41,12 @@
 SHELL := /bin/bash
 IN_ROOT := scripts/in-root.sh
 
+# What shortens a run is given on the command line, never taken from the environment, where it
+# would shrink a green run unseen (FUZZ_OPS=10 left exported in a shell, or by a CI system).
+SHORTENING := T SHORT FUZZ_OPS STRESS_SECONDS POKE_SECONDS
+shortening = $(v) is set in the environment; it shortens the run: give it on the command line if you mean it (make ... $(v)=$($(v)))
+$(foreach v,$(SHORTENING),$(if $(filter environment%,$(origin $(v))),$(error $(shortening))))
+
 # With KDIR set, the module is built against that (already built and patched) kernel tree and
 # the cached kernel is not built.
 export KDIR

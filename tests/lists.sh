@@ -34,6 +34,18 @@ suite_tests() {
 	return 0
 }
 
+# runnable_names KERNEL NAMES: each name of NAMES (comma-separated) that runs something: a suite
+# test KERNEL runs, or an entry of the selftests' list that is not a skip entry.
+runnable_names() {
+	local t tests selftests
+	tests=$(suite_tests "$1")
+	selftests=$(list_entries "$SELFTESTS_LIST" | awk -F'|' '$3 != "skip" { print $2 }')
+	for t in ${2//,/ }; do
+		grep -qxF -- "$t" <<<"$tests" || grep -qxF -- "$t" <<<"$selftests" && echo "$t"
+	done
+	return 0
+}
+
 # unknown_names KERNEL NAMES: each name of NAMES (comma-separated) that is neither a suite test
 # KERNEL runs nor an entry of the selftests' list, one per line.
 unknown_names() {
