@@ -6,7 +6,10 @@
 - the counts of `unsafe` in Documentation/design.rst's table ("Where the ``unsafe`` is") are
   those of the sources now: per file of rust/bpf/, `unsafe {` blocks, `unsafe fn` (with
   `unsafe extern "C" fn`) and `unsafe impl`/`unsafe trait`, each counted by line; and the map-type
-  files rust/*.rs have none.
+  files rust/*.rs have none;
+- Documentation/layer-contract.rst has an entry for every safe `pub(crate)` function of
+  rust/bpf/ (ffi.rs's declarations and the unit tests' fixture.rs aside) and none for a function
+  that is gone: a method as ``Type::name``, a free function as ``name``, under the file's title.
 
     check-docs.py           check; exit 1 with what is wrong
     check-docs.py --fix     rewrite the counts of the table from the sources
@@ -20,6 +23,7 @@ import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DESIGN = os.path.join(TOP, "Documentation", "design.rst")
+CONTRACT = os.path.join(TOP, "Documentation", "layer-contract.rst")
 
 
 def render_problems():
@@ -70,6 +74,52 @@ def table_rows(text):
     return lines, rows
 
 
+def safe_functions(path):
+    """Type::name (methods) and name (free functions) of the safe pub(crate) functions of a
+    file of rust/bpf/, its unit tests left out."""
+    text = open(path).read().split("#[kunit_tests")[0]
+    names, impl = set(), None
+    for line in text.splitlines():
+        m = re.match(r"(?:pub\(crate\) )?(?:unsafe )?impl\b(?:<.*?>)?\s+(?:[\w:]+(?:<.*>)?\s+for\s+)?"
+                     r"(\w+)", line)
+        if m:
+            impl = m.group(1)
+        elif line.startswith("}"):
+            impl = None
+        m = re.match(r"(\s*)pub\(crate\) (?:const )?fn (\w+)", line)
+        if m:
+            names.add("%s::%s" % (impl, m.group(2)) if m.group(1) and impl else m.group(2))
+    return names
+
+
+def contract_problems():
+    """What Documentation/layer-contract.rst lacks, or names in vain."""
+    documented, section, bullets = {}, None, []
+    for line in open(CONTRACT).read().splitlines():
+        m = re.fullmatch(r"``(\w+\.rs)``", line)
+        if m:
+            section = m.group(1)
+        elif section and line.startswith("- "):
+            bullets.append((section, line[2:]))
+        elif section and line.startswith("  ") and bullets:
+            bullets[-1] = (bullets[-1][0], bullets[-1][1] + " " + line.strip())
+    for section, bullet in bullets:
+        # The names: the ``...`` before the entry's first ": ".
+        head = bullet.split(": ", 1)[0]
+        documented.setdefault(section, set()).update(re.findall(r"``([\w:]+)``", head))
+    problems = []
+    for path in sorted(glob.glob(os.path.join(TOP, "rust", "bpf", "*.rs"))):
+        name = os.path.basename(path)
+        if name in ("ffi.rs", "fixture.rs"):
+            continue
+        have, doc = safe_functions(path), documented.get(name, set())
+        for f in sorted(have - doc):
+            problems.append("%s: %s has no entry" % (name, f))
+        for f in sorted(doc - have):
+            problems.append("%s: an entry for %s, which the file does not have" % (name, f))
+    return ["Documentation/layer-contract.rst: " + p for p in problems]
+
+
 def main():
     fix = "--fix" in sys.argv[1:]
     text = open(DESIGN).read()
@@ -100,14 +150,15 @@ def main():
             print("fixed: " + w if "the table says" in w else "left: " + w)
         return 0 if all("the table says" in w for w in wrong) else 1
     problems = render_problems() + ["Documentation/design.rst, unsafe table: " + w
-                                    for w in wrong]
+                                    for w in wrong] + contract_problems()
     for p in problems:
         print(p)
     if problems:
         print("check-docs: %d problem(s); the unsafe counts: scripts/check-docs.py --fix"
               % len(problems))
         return 1
-    print("check-docs: every document renders, the unsafe table matches the sources")
+    print("check-docs: every document renders, the unsafe table and the layer's contract "
+          "match the sources")
     return 0
 
 

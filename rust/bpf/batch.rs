@@ -343,7 +343,17 @@ impl<'a> Batch<'a> {
         self.elem_flags == 0 && self.flags == 0 && map.map_flags() & flags::MMAPABLE == 0
     }
 
-    /// `BPF_MAP_LOOKUP_BATCH` on `map`: the elements after `in_batch` (from the first without
+    /// `EINVAL` unless `map` is the map of the command: the geometry of a chunk is `map`'s.
+    fn check_map<S: Storage>(&self, map: &Array<S>) -> Result {
+        if core::ptr::eq(self.map, map.as_map_ptr()) {
+            Ok(())
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    /// `BPF_MAP_LOOKUP_BATCH` on `map` (`EINVAL` if it is not the command's map): the elements
+    /// after `in_batch` (from the first without
     /// it), at most `count`; `load` copies the element at an index below `max_entries` into a
     /// buffer of [`user_value_len()`] bytes, as `bpf_map_copy_value()` does, under the RCU read
     /// lock that the chunk holds (one per chunk: the generic function takes one per element).
@@ -352,6 +362,7 @@ impl<'a> Batch<'a> {
         map: &Array<S>,
         load: impl Fn(u32, &mut ValueBuf<'_>, &rcu::Guard) -> Result,
     ) -> Result {
+        self.check_map(map)?;
         let max = map.max_entries();
         let most = self.count.min(max) as usize;
         let Some(stride) = user_value_len(map) else {
@@ -415,7 +426,8 @@ impl<'a> Batch<'a> {
         ret
     }
 
-    /// `BPF_MAP_UPDATE_BATCH` on `map`: `count` keys and values, stored in order by `store`
+    /// `BPF_MAP_UPDATE_BATCH` on `map` (`EINVAL` if it is not the command's map): `count` keys
+    /// and values, stored in order by `store`
     /// (the update of one element with no flags, as `bpf_map_update_value()` makes it, under
     /// the RCU read lock that the chunk holds) until one fails; `count` says how many were
     /// stored.
@@ -424,6 +436,7 @@ impl<'a> Batch<'a> {
         map: &Array<S>,
         store: impl Fn(u32, &ValueBuf<'_>, &rcu::Guard) -> Result,
     ) -> Result {
+        self.check_map(map)?;
         if !self.chunked(map) {
             return self.generic_update();
         }

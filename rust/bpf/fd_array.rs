@@ -239,9 +239,12 @@ impl<E: FdElem> ArrayBox<Ptrs<E>> {
 }
 
 impl ArrayBox<Ptrs<InnerMap>> {
-    /// Hands the inner-map template to the map (`map->inner_map_meta = meta`).
+    /// Hands the inner-map template to the map (`map->inner_map_meta = meta`); a template it
+    /// had is freed.
     pub(crate) fn set_inner_map_meta(&mut self, meta: MapMeta) {
-        // SAFETY: the map is owned by `self` and not yet visible to anyone else.
+        drop(self.take_inner_map_meta());
+        // SAFETY: the map is owned by `self`: not yet published, or being freed; nobody else
+        // reads the field meanwhile.
         unsafe { (*self.as_map_ptr()).inner_map_meta = meta.0.as_ptr() };
         core::mem::forget(meta);
     }
