@@ -251,7 +251,7 @@ impl Array<Inline> {
         if index >= self.max_entries() {
             return None;
         }
-        let off = u64::from(self.elem_size()) * u64::from(index & self.index_mask());
+        let off = elem_offset(self.elem_size(), index & self.index_mask());
         // SAFETY: `index & index_mask` is within the value area (type invariant), so the
         // offset stays inside the allocation.
         let ptr = unsafe { self.values().add(off as usize) };
@@ -334,6 +334,14 @@ impl Array<PerCpu> {
             (index, elem)
         })
     }
+}
+
+/// The byte offset of element `index` in `value[]`, in 64 bits: an array of more than 4 GiB has
+/// elements past `u32::MAX` bytes (`array_map_lookup_elem()` computed it as a `u32` product
+/// until 87ac0d600943, CVE-2022-50167).
+#[inline]
+const fn elem_offset(elem_size: u32, index: u32) -> u64 {
+    elem_size as u64 * index as u64
 }
 
 /// `round_up(value_size, 8)`, the size of an element, in 64 bits: no `value_size` overflows it.
@@ -546,7 +554,7 @@ fn area_base(array: *mut bindings::bpf_array, mmapable: bool) -> *mut c_void {
 
 #[kunit_tests(rust_arraymap_layout)]
 mod tests {
-    use super::{elem_size_of, ArrayLayout};
+    use super::{elem_offset, elem_size_of, ArrayLayout};
     use kernel::prelude::*;
 
     /// `(elem_size, index_mask, alloc_entries)` of a layout.
@@ -561,6 +569,17 @@ mod tests {
         assert_eq!(elem_size_of(9), 16);
         assert_eq!(elem_size_of(i32::MAX as u32), 1 << 31);
         assert_eq!(elem_size_of(u32::MAX), 1 << 32);
+    }
+
+    #[test]
+    fn offsets_past_4_gib() {
+        // 87ac0d600943 (CVE-2022-50167): element 2^31 of 8-byte values is 16 GiB in, not 0.
+        assert_eq!(elem_offset(8, 1 << 31), 1 << 34);
+        assert_eq!(elem_offset(1 << 31, 3), 3 << 31);
+        assert_eq!(elem_offset(1 << 31, u32::MAX), u64::from(u32::MAX) << 31);
+        // The last index of an array of 2^31 + 1 entries of 16 bytes (a privileged creator's:
+        // unmasked), 32 GiB in.
+        assert_eq!(elem_offset(16, 1 << 31), 1 << 35);
     }
 
     #[test]
