@@ -45,7 +45,10 @@ IN_ROOT := scripts/in-root.sh
 # would shrink a green run unseen (FUZZ_OPS=10 left exported in a shell, or by a CI system).
 SHORTENING := T SHORT FUZZ_OPS STRESS_SECONDS POKE_SECONDS
 shortening = $(v) is set in the environment; it shortens the run: give it on the command line if you mean it (make ... $(v)=$($(v)))
+# (At the top level only: this Makefile exports SHORT to the makes it calls.)
+ifeq ($(MAKELEVEL),0)
 $(foreach v,$(SHORTENING),$(if $(filter environment%,$(origin $(v))),$(error $(shortening))))
+endif
 
 # With KDIR set, the module is built against that (already built and patched) kernel tree and
 # the cached kernel is not built.
