@@ -15,6 +15,7 @@
 #                   injection); SHORT=1: CI's short pass
 #   full-selftests  test_verifier, test_maps and all of test_progs on the C and the Rust-only
 #                   kernel, compared into Documentation/selftests-full.rst (hours; not CI)
+#   full-selftests-rerun  after it, each unit whose verdicts differed, alone, 3 times per kernel
 #   list-tests      the names T= takes, with what each covers
 #   fuzz            the differential fuzzer alone (SEED=n, OPS=n; VARIANT=debug on the sanitizer kernel)
 #   poke-race       a PROG_ARRAY slot re-patched under a running direct tail call (POKE_SECONDS=n)
@@ -34,8 +35,9 @@
 #                   time limit in s, extra QEMU options, TCG threading (single|multi)
 #   FUZZ_OPS, FUZZ_SEED, STRESS_SECONDS, POKE_SECONDS  sizes of the fuzzer, stress and poke_race
 #   BENCH_MODES, BENCH_ROUNDS, BENCH_ICOUNT_RUNS  make bench's modes and rounds
-#   FULL_SIDES, FULL_PROGS_SHARDS, FULL_RESUME  full-selftests: the kernels (c rust), test_progs'
-#                   shards by test number, 1 to keep the boots an earlier run finished
+#   FULL_SIDES, FULL_PROGS_SHARDS, FULL_RESUME, FULL_RERUN_ROUNDS  full-selftests: the kernels
+#                   (c rust), test_progs' shards by test number, 1 to keep the boots an earlier
+#                   run finished; full-selftests-rerun: rounds per unit (3)
 #   RUST_ARRAYMAP_CACHE  where the caches live
 
 SHELL := /bin/bash
@@ -57,7 +59,7 @@ export KDIR
 export VARIANT SHORT
 
 .PHONY: all help list-tests check-args root kernel module tests selftests run test test-debug rust-only \
-	rust-only-test full-selftests fuzz poke-race check-harness bench check check-series \
+	rust-only-test full-selftests full-selftests-rerun fuzz poke-race check-harness bench check check-series \
 	rust-analyzer clean
 
 all: module
@@ -110,6 +112,9 @@ full-selftests:
 	@$(MAKE) --no-print-directory selftests
 	@$(MAKE) --no-print-directory VARIANT=rust selftests
 	@$(IN_ROOT) scripts/full-selftests.sh
+
+full-selftests-rerun:
+	@$(IN_ROOT) scripts/full-selftests-rerun.sh
 
 # (make test's run, without a module: the Rust-only kernel has the maps built in.)
 rust-only-test: tests selftests

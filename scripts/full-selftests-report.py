@@ -183,10 +183,27 @@ def runner(unit):
     return unit.split(" ", 1)[0]
 
 
+def reruns(results):
+    """{unit: [verdict of each round]} of make full-selftests-rerun on one side (empty if none)."""
+    runs = collections.defaultdict(list)
+    for line in read(os.path.join(results, "rerun", "verdicts")).splitlines():
+        name, _, verdict = line.split()
+        runs["test_progs " + name].append(verdict)
+    return runs
+
+
 def main():
     c_units, c_msgs, c_secs, c_meta = side(sys.argv[1])
     r_units, r_msgs, r_secs, r_meta = side(sys.argv[2])
     keys = sorted(set(c_units) | set(r_units))
+    if sys.argv[3:] == ["--differing"]:
+        # The test_progs units to rerun (scripts/full-selftests-rerun.sh): run on both kernels,
+        # with different verdicts.
+        for k in keys:
+            c, r = c_units.get(k), r_units.get(k)
+            if runner(k) == "test_progs" and c and r and c != r:
+                print(k.split(" ", 1)[1])
+        return
     rows = collections.OrderedDict()
     for name in ("test_verifier", "test_maps", "test_progs"):
         rows[name] = collections.Counter()
@@ -254,11 +271,19 @@ def main():
     print("Different verdicts")
     print("==================")
     print()
+    c_reruns, r_reruns = reruns(sys.argv[1]), reruns(sys.argv[2])
     if not differ:
         print("None: every unit has the same verdict on both kernels.")
     else:
         for k, c, r in differ:
             print("- ``%s``: C %s, Rust %s" % (k, c, r))
+            if k in c_msgs and c in ("FAIL", "ENDED"):
+                print("  (C: %s)" % rst_literal(first_failure(c_msgs[k])))
+            if k in r_msgs and r in ("FAIL", "ENDED"):
+                print("  (Rust: %s)" % rst_literal(first_failure(r_msgs[k])))
+            if k in c_reruns or k in r_reruns:
+                print("  Rerun alone (``make full-selftests-rerun``): C %s; Rust %s."
+                      % (tally(c_reruns.get(k)), tally(r_reruns.get(k))))
     print()
     print("Failing on both kernels")
     print("=======================")
@@ -281,6 +306,15 @@ def main():
         for k, first in by_reason[why]:
             print("- ``%s``%s" % (k, ": " + rst_literal(first) if first else ""))
         print()
+
+
+def tally(verdicts):
+    """"3 runs: 2 OK, 1 FAIL" of a unit's rerun verdicts."""
+    if not verdicts:
+        return "not rerun"
+    counts = collections.Counter(verdicts)
+    return "%d runs: %s" % (len(verdicts), ", ".join("%d %s" % (n, v)
+                                                     for v, n in sorted(counts.items())))
 
 
 def rst_literal(text):
