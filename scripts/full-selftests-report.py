@@ -25,11 +25,15 @@ import sys
 # failing check (the first ":FAIL:" line of its log, else its first libbpf or runner error), else
 # anywhere in its log; the report shows that line beside it, so the reader can judge.
 REASONS = [
-    (r"not found|\b32512\b|exit (status )?127",
+    (r"/dev/net/tun|AF_ALG|open sysctl|open\(sysctl\)|tcp_syncookies|"
+     r"BPF_PROG_TYPE_LIRC_MODE2|BPF_PROG_TYPE_NETFILTER",
+     "config: an option this configuration does not build (TUN, SYN_COOKIES, "
+     "CRYPTO_USER_API, BPF_LIRC_MODE2, the netfilter BPF link)"),
+    (r"not found|\b32512\b|exit (status )?127|unexpected error: 127|errno 126\b",
      "tool: a program the tests run that the VM's root does not have"),
     (r"WATCHDOG|timed? ?out|timeout|too slow|took too long",
      "time: a limit that TCG's slow guest reaches"),
-    (r"errno 38\b|: -38\b|\(-38\)|ENOSYS",
+    (r"errno 38\b|: -38\b|\(-38\)|actual -38\b|ENOSYS",
      "config: a system call this configuration does not build (ENOSYS)"),
     (r"mount cgroup net_cls|cgroup v1|cgroup1",
      "config: cgroup v1 controllers, which this configuration does not build"),
@@ -38,7 +42,8 @@ REASONS = [
      r"failed to find BTF for extern|failed to find valid kernel BTF|Unknown kernel symbol|"
      r"find_kernel_btf|no such kernel function",
      "config: a kernel function, kfunc or type this configuration does not build"),
-    (r"errno 95|errno 524|\(-95\)|\(-524\)|: -95\b|: -524\b|Operation not supported|"
+    (r"errno 95|errno = 95|errno 524|\(-95\)|\(-524\)|: -95\b|: -524\b|actual -95\b|"
+     r"Operation not supported|"
      r"not supported|EOPNOTSUPP|ENOTSUPP",
      "config: not supported by this configuration (an option, a JIT feature)"),
     (r"No such file or directory|errno 2\b|: -2\b|\(-2\)|not found|ENOENT|"
