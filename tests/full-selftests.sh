@@ -19,17 +19,7 @@ PARTS=$3
 # which TCG reaches for some tests that finish.
 WATCHDOG=${FULL_WATCHDOG:-600}
 
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-mountpoint -q /sys/kernel/tracing || mount -t tracefs none /sys/kernel/tracing
-# The unprivileged halves of the tests (the kernel boots with unprivileged BPF off, 2).
-sysctl -q kernel.unprivileged_bpf_disabled=0
-dmesg -n 5
-stdbuf -oL dmesg --follow >"$OUT/kernel.log" 2>&1 &
-echo "kernel $(uname -rv)" >"$OUT/kernel"
-
-ktap() { echo "$*" >>"$OUT/result.ktap"; echo "$*"; }
-: >"$OUT/result.ktap"
+. "$(dirname "$0")/selftests-setup.sh"
 IFS=, read -ra parts <<<"$PARTS"
 ktap "KTAP version 1"
 ktap "1..${#parts[@]}"

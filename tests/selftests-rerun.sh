@@ -14,16 +14,7 @@ SELFTESTS=$2
 ROUNDS=$3
 shift 3
 
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
-mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-mountpoint -q /sys/kernel/tracing || mount -t tracefs none /sys/kernel/tracing
-sysctl -q kernel.unprivileged_bpf_disabled=0
-dmesg -n 5
-stdbuf -oL dmesg --follow >"$OUT/kernel.log" 2>&1 &
-echo "kernel $(uname -rv)" >"$OUT/kernel"
-
-ktap() { echo "$*" >>"$OUT/result.ktap"; echo "$*"; }
-: >"$OUT/result.ktap"
+. "$(dirname "$0")/selftests-setup.sh"
 : >"$OUT/verdicts"
 ktap "KTAP version 1"
 ktap "1..$#"
