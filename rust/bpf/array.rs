@@ -37,8 +37,8 @@ pub(crate) const fn page_align(size: u64) -> u64 {
 /// so at least `value_size`) and never change, and the area behind the header holds
 /// `index_mask + 1` elements, or `max_entries` elements when the map bypasses Spectre v1
 /// masking. Since `index_mask` is at least `max_entries - 1`, `index & index_mask` is in bounds
-/// for every index. With
-/// [`Inline`] storage the elements are values of `elem_size` bytes (`value[]`); with
+/// for every index. With [`Inline`] storage the elements are values of `elem_size` bytes
+/// (`value[]`); with
 /// [`PerCpu`] they are pointers (`pptrs[]`), of which the first `max_entries` are live
 /// per-CPU allocations of `elem_size` bytes, written at allocation and never changed; with
 /// [`Ptrs`](super::fd_array::Ptrs) they are object pointers (`ptrs[]`), null or a value from
@@ -264,13 +264,13 @@ impl Array<Inline> {
     /// indices are below `max_entries` by construction (`array_map_elem_ptr()` in C).
     pub(crate) fn elems(&self) -> impl Iterator<Item = (u32, Elem<'_>)> + '_ {
         let values = self.values();
-        let elem_size = self.elem_size() as usize;
+        let elem_size = self.elem_size();
         (0..self.max_entries()).map(move |index| {
             // SAFETY: `index < max_entries`, so the element is inside the value area (type
             // invariant); an address inside an allocation is not null.
             let elem = unsafe {
                 self.value_at(NonNull::new_unchecked(
-                    values.add(elem_size * index as usize),
+                    values.add(elem_offset(elem_size, index) as usize),
                 ))
             };
             (index, elem)
@@ -340,7 +340,7 @@ impl Array<PerCpu> {
 /// elements past `u32::MAX` bytes (`array_map_lookup_elem()` computed it as a `u32` product
 /// until 87ac0d600943, CVE-2022-50167).
 #[inline]
-const fn elem_offset(elem_size: u32, index: u32) -> u64 {
+pub(super) const fn elem_offset(elem_size: u32, index: u32) -> u64 {
     elem_size as u64 * index as u64
 }
 

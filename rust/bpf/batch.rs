@@ -353,10 +353,10 @@ impl<'a> Batch<'a> {
     }
 
     /// `BPF_MAP_LOOKUP_BATCH` on `map` (`EINVAL` if it is not the command's map): the elements
-    /// after `in_batch` (from the first without
-    /// it), at most `count`; `load` copies the element at an index below `max_entries` into a
-    /// buffer of [`user_value_len()`] bytes, as `bpf_map_copy_value()` does, under the RCU read
-    /// lock that the chunk holds (one per chunk: the generic function takes one per element).
+    /// after `in_batch` (from the first without it), at most `count`; `load` copies the element
+    /// at an index below `max_entries` into a buffer of [`user_value_len()`] bytes, as
+    /// `bpf_map_copy_value()` does, under the RCU read lock that the chunk holds (one per chunk:
+    /// the generic function takes one per element).
     pub(crate) fn lookup<S: Storage>(
         &self,
         map: &Array<S>,
@@ -427,10 +427,9 @@ impl<'a> Batch<'a> {
     }
 
     /// `BPF_MAP_UPDATE_BATCH` on `map` (`EINVAL` if it is not the command's map): `count` keys
-    /// and values, stored in order by `store`
-    /// (the update of one element with no flags, as `bpf_map_update_value()` makes it, under
-    /// the RCU read lock that the chunk holds) until one fails; `count` says how many were
-    /// stored.
+    /// and values, stored in order by `store` (the update of one element with no flags, as
+    /// `bpf_map_update_value()` makes it, under the RCU read lock that the chunk holds) until
+    /// one fails; `count` says how many were stored.
     pub(crate) fn update<S: Storage>(
         &self,
         map: &Array<S>,

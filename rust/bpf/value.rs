@@ -4,7 +4,7 @@
 //! `bpf_for_each_map_elem()` ([`ForEachCallback`]).
 
 use super::{
-    array::Array,
+    array::{elem_offset, Array},
     percpu::CpuOffset,
     storage::{Inline, PerCpu, Storage},
 };
@@ -111,10 +111,10 @@ impl ForEachCallback {
     /// Documentation/performance.rst).
     pub(crate) fn call_each(&self, array: &Array<Inline>) -> u32 {
         let values = array.values();
-        let elem_size = array.elem_size() as usize;
+        let elem_size = array.elem_size();
         // SAFETY: `index < max_entries` (the loop's bound): the element is inside the value area.
         self.run(array, |index| unsafe {
-            values.add(elem_size * index as usize)
+            values.add(elem_offset(elem_size, index) as usize)
         })
     }
 
