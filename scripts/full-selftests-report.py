@@ -43,10 +43,9 @@ REASONS = [
      r"find_kernel_btf|no such kernel function",
      "config: a kernel function, kfunc or type this configuration does not build"),
     (r"errno 95|errno = 95|errno 524|\(-95\)|\(-524\)|: -95\b|: -524\b|actual -95\b|"
-     r"Operation not supported|"
      r"not supported|EOPNOTSUPP|ENOTSUPP",
      "config: not supported by this configuration (an option, a JIT feature)"),
-    (r"No such file or directory|errno 2\b|: -2\b|\(-2\)|not found|ENOENT|"
+    (r"No such file or directory|errno 2\b|: -2\b|\(-2\)|ENOENT|"
      r"No such device|errno 19\b",
      "config or tool: a file, device, program or kernel object this VM does not have"),
     (r"Permission denied|errno 13\b|errno 1\b|: -1\b|: -13\b|EPERM|EACCES",
