@@ -9,7 +9,9 @@
   files rust/*.rs have none;
 - Documentation/layer-contract.rst has an entry for every safe `pub(crate)` function of
   rust/bpf/ (ffi.rs's declarations and the unit tests' fixture.rs aside) and none for a function
-  that is gone: a method as ``Type::name``, a free function as ``name``, under the file's title.
+  that is gone: a method as ``Type::name``, a free function as ``name``, under the file's title;
+- the cases of tests/defects.c are those tests/run-suite.sh checks (DEFECT_CASES), and each has
+  a row in Documentation/historic-defects.rst.
 
     check-docs.py           check; exit 1 with what is wrong
     check-docs.py --fix     rewrite the counts of the table from the sources
@@ -24,6 +26,7 @@ import sys
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DESIGN = os.path.join(TOP, "Documentation", "design.rst")
 CONTRACT = os.path.join(TOP, "Documentation", "layer-contract.rst")
+DEFECTS = os.path.join(TOP, "Documentation", "historic-defects.rst")
 
 
 def render_problems():
@@ -120,6 +123,24 @@ def contract_problems():
     return ["Documentation/layer-contract.rst: " + p for p in problems]
 
 
+def defects_problems():
+    """The cases of tests/defects.c against the suite's list and the table of the defects."""
+    src = open(os.path.join(TOP, "tests", "defects.c")).read()
+    block = src[src.index("} cases[] = {"):]
+    cases = re.findall(r'\{ "(\w+)", \w+ \}', block[:block.index("};")])
+    suite = open(os.path.join(TOP, "tests", "run-suite.sh")).read()
+    listed = re.search(r'DEFECT_CASES="([^"]*)"', suite).group(1).split()
+    table = open(DEFECTS).read()
+    problems = []
+    if listed != cases:
+        problems.append("tests/run-suite.sh: DEFECT_CASES %s, tests/defects.c has %s"
+                        % (listed, cases))
+    for c in cases:
+        if "``%s``" % c not in table:
+            problems.append("Documentation/historic-defects.rst: no row for the case %s" % c)
+    return problems
+
+
 def main():
     fix = "--fix" in sys.argv[1:]
     text = open(DESIGN).read()
@@ -150,7 +171,7 @@ def main():
             print("fixed: " + w if "the table says" in w else "left: " + w)
         return 0 if all("the table says" in w for w in wrong) else 1
     problems = render_problems() + ["Documentation/design.rst, unsafe table: " + w
-                                    for w in wrong] + contract_problems()
+                                    for w in wrong] + contract_problems() + defects_problems()
     for p in problems:
         print(p)
     if problems:
@@ -158,7 +179,7 @@ def main():
               % len(problems))
         return 1
     print("check-docs: every document renders, the unsafe table and the layer's contract "
-          "match the sources")
+          "match the sources, every historic defect case has its row")
     return 0
 
 

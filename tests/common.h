@@ -144,9 +144,13 @@ static inline int create_map(enum bpf_map_type type, __u32 value_size, __u32 ent
 	return sys_bpf(BPF_MAP_CREATE, &a);
 }
 
-/* BPF_PROG_LOAD of @cnt raw instructions under the GPL. */
-static inline int prog_load_insns(enum bpf_prog_type type, const struct bpf_insn *insns,
-				  __u32 cnt, enum bpf_attach_type attach, __u32 btf_id)
+/*
+ * BPF_PROG_LOAD of @cnt raw instructions under the GPL, with @prog_flags, and the verifier's
+ * log (level 1) in @log if it is not NULL.
+ */
+static inline int prog_load_log(enum bpf_prog_type type, const struct bpf_insn *insns,
+				__u32 cnt, enum bpf_attach_type attach, __u32 btf_id,
+				__u32 prog_flags, char *log, __u32 log_size)
 {
 	union bpf_attr a = {
 		.prog_type = type,
@@ -155,9 +159,38 @@ static inline int prog_load_insns(enum bpf_prog_type type, const struct bpf_insn
 		.license = (unsigned long)"GPL",
 		.expected_attach_type = attach,
 		.attach_btf_id = btf_id,
+		.prog_flags = prog_flags,
+		.log_buf = (unsigned long)log,
+		.log_size = log ? log_size : 0,
+		.log_level = log ? 1 : 0,
 	};
 
 	return sys_bpf(BPF_PROG_LOAD, &a);
+}
+
+/* BPF_PROG_LOAD of @cnt raw instructions under the GPL. */
+static inline int prog_load_insns(enum bpf_prog_type type, const struct bpf_insn *insns,
+				  __u32 cnt, enum bpf_attach_type attach, __u32 btf_id)
+{
+	return prog_load_log(type, insns, cnt, attach, btf_id, 0, NULL, 0);
+}
+
+/* The id of the program @prog_fd, or 0. */
+static inline __u32 prog_id(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_prog_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.id;
+}
+
+/* The id of the map @map_fd, or 0. */
+static inline __u32 map_id(int map_fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_map_get_info_by_fd(map_fd, &info, &len) ? 0 : info.id;
 }
 
 /* A program of @type that returns @ret: r0 = ret; exit. */

@@ -100,22 +100,6 @@ static const char *lookup_id(int map_fd, __u32 key, __u32 *id)
 	return res(bpf_map_lookup_elem(map_fd, &key, id) ? -errno : 0);
 }
 
-static __u32 prog_id(int prog_fd)
-{
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_prog_get_info_by_fd(prog_fd, &info, &len) ? 0 : info.id;
-}
-
-static __u32 map_id(int map_fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_map_get_info_by_fd(map_fd, &info, &len) ? 0 : info.id;
-}
-
 /* Runs "direct": which target its tail call through slot 0 reached, if any. */
 static void direct_run(struct fd *skel, const char *what)
 {

@@ -895,6 +895,18 @@ test_load_unload_50() {
 	done
 }
 
+# arraymap.c's historic defects: each fix's trigger against the fixed behaviour (tests/defects.c;
+# Documentation/historic-defects.rst has the table).
+DEFECT_CASES="tailcall_mask rdonly_helper freeze_race lock_timer timer_cancel kptr_update inner_template
+	percpu_sleepable tailcall_compat poke_untrack fd_refs"
+test_historic_defects() {
+	local c
+	compare historic_defects array,percpu_array,prog_array,array_of_maps defects all || return 1
+	for c in $DEFECT_CASES; do
+		grep -q "^$c: " "$LOGS/historic_defects.rust" || { echo "case $c did not run"; return 1; }
+	done
+}
+
 # The suite's tests for this kernel, in tests/suite.list's order.
 . "$TOP/tests/lists.sh"
 mapfile -t TESTS < <(suite_tests "$(suite_kernel "$VARIANT")")
