@@ -20,6 +20,7 @@ mod fd_array;
 mod ffi;
 #[cfg(CONFIG_KUNIT = "y")]
 mod fixture;
+mod for_each;
 mod insn;
 mod iter;
 mod layout;
@@ -32,7 +33,7 @@ mod stats;
 mod storage;
 mod value;
 
-pub(crate) use array::{elem_size_of, page_align, Array, ArrayBox, ArrayHeader};
+pub(crate) use array::{elem_size_of, page_align, Array, ArrayBox, ArrayHeader, Storage};
 pub(crate) use attr::{flags, MapAttr, MapType};
 pub(crate) use batch::Batch;
 pub(crate) use btf::BtfType;
@@ -42,6 +43,7 @@ pub(crate) use fd_array::{
 };
 #[cfg(CONFIG_KUNIT = "y")]
 pub(crate) use fixture::TestAttr;
+pub(crate) use for_each::ForEachCallback;
 pub(crate) use insn::{jit_supports_percpu_insn, Lookup};
 pub(crate) use map::MapHeader;
 pub(crate) use ops::MapOps;
@@ -57,5 +59,5 @@ pub(crate) use registration::BuiltinOps;
 #[cfg(MODULE)]
 pub(crate) use registration::Registration;
 pub(crate) use stats::{creation_counts_file, CreationCountsFile};
-pub(crate) use storage::{Inline, PerCpu, Storage};
-pub(crate) use value::{ForEachCallback, ValueBuf, ValueSrc};
+pub(crate) use storage::{Inline, PerCpu};
+pub(crate) use value::{ValueBuf, ValueSrc};

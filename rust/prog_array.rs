@@ -97,6 +97,8 @@ impl MapOps for ProgArrayMap {
 }
 
 impl DeferredClear for ProgArrayMap {
+    type Storage = Progs;
+
     /// `prog_array_map_clear_deferred()`.
     fn clear(map: &Array<Progs>) {
         fd_array::clear(map);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make check: rustfmt with the kernel's configuration, builds with CLIPPY=1 that must not warn
-# (as a module and built in), and the docs (scripts/check-docs.py: every .rst renders without a
-# warning, design.rst's unsafe counts are the sources'). Runs inside the root.
+# (as a module and built in), the docs (scripts/check-docs.py: every .rst renders without a
+# warning, design.rst's unsafe counts are the sources'), and the crate's files importing one
+# another without a cycle (scripts/check-imports.py). Runs inside the root.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -31,4 +32,6 @@ warnings=$(make -C "$KBUILD_OUT" M="$builtin" LLVM=1 ARCH=x86_64 CLIPPY=1 KBUILD
 log "the docs"
 # (The root's Debian python3: the one of PATH is virtme-ng's venv, without docutils.)
 /usr/bin/python3 "$TOP/scripts/check-docs.py"
-log "rustfmt, clippy and the builds clean (module and built in), the docs render and match the code"
+log "the imports"
+/usr/bin/python3 "$TOP/scripts/check-imports.py"
+log "rustfmt, clippy and both builds clean, the docs render and match the code, no import cycle"

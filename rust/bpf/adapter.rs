@@ -5,20 +5,20 @@
 //! layer's types under the core's promise, written as its `# Safety` section.
 
 use super::{
-    array::{Array, ArrayBox, ArrayHeader},
+    array::{Array, ArrayBox, ArrayHeader, Storage},
     attr::{flags, MapAttr, MapType},
     batch::Batch,
     btf::BtfType,
     elem::DirectValue,
     fd_array::{FdElem, MapFile},
     ffi,
+    for_each::ForEachCallback,
     insn::insn_buf_size,
     map::MapHeader,
     ops::{FdElemOf, MapOps},
     prog_array_aux::ProgArrayAux,
     stats,
-    storage::Storage,
-    value::{ForEachCallback, ValueBuf, ValueSrc},
+    value::{ValueBuf, ValueSrc},
 };
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{

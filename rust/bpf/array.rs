@@ -4,27 +4,76 @@
 //!
 //! The JITs, the verifier's inlined lookups and several helpers read this struct directly, so
 //! the module allocates the kernel's own struct, in a map area from `bpf_map_area_alloc()`,
-//! exactly as `kernel/bpf/arraymap.c` does. What the area behind the header holds is the
-//! [`Storage`]'s (`storage.rs`); its elements are `elem.rs`'s.
+//! exactly as `kernel/bpf/arraymap.c` does. What the area behind the header holds is told by
+//! its [`Storage`], a trait defined here and implemented with each storage (`storage.rs`:
+//! `value[]` and `pptrs[]`; `fd_array.rs`: `ptrs[]`); a value in it is an [`Elem`] (`elem.rs`).
 
 use super::{
     attr::{flags, MapAttr, MapType},
-    elem::{DirectValue, Elem, MmapPage, PerCpuElem},
-    ffi,
-    percpu::{self, PerCpuPtr},
-    storage::{pptrs_base, Inline, PerCpu, Storage},
+    elem::Elem,
+    ffi, percpu,
+    value::ValueBuf,
 };
 use core::{marker::PhantomData, mem::size_of, ptr::NonNull};
 use kernel::{bindings, ffi::c_void, prelude::*, types::Opaque};
 
 const PAGE_SIZE: u64 = bindings::PAGE_SIZE as u64;
 
-/// `PAGE_SHIFT`.
-const PAGE_SHIFT: u32 = PAGE_SIZE.trailing_zeros();
-
 /// `PAGE_ALIGN()`.
 pub(crate) const fn page_align(size: u64) -> u64 {
     (size + PAGE_SIZE - 1) & !(PAGE_SIZE - 1)
+}
+
+pub(super) mod sealed {
+    pub(crate) trait Sealed {}
+}
+
+/// Where the elements of an array live, which fixes the meaning of the area behind the header
+/// of `struct bpf_array` (a union in C).
+pub(crate) trait Storage: sealed::Sealed + Sized + 'static {
+    /// Whether the elements are per-CPU (`pptrs[]`), or inline (`value[]`).
+    const PERCPU: bool;
+
+    /// Whether the elements are object pointers of an fd array (`ptrs[]`).
+    const FD: bool;
+
+    /// The objects that the slots of an fd array own
+    /// ([`FdElem`](super::fd_array::FdElem)s, as [`MapOps`](super::ops::MapOps) requires of
+    /// its storage); [`NoElem`](super::fd_array::NoElem) for the other arrays.
+    type Elem;
+
+    /// Fills the area behind a freshly allocated header: nothing for inline values, the
+    /// per-CPU allocations for per-CPU ones.
+    ///
+    /// # Safety
+    ///
+    /// `array` must be a zeroed `struct bpf_array` whose header is initialised, followed by
+    /// the area that [`Storage::area_size`] asked for, and owned by the caller.
+    unsafe fn fill(array: NonNull<bindings::bpf_array>) -> Result;
+
+    /// Frees what [`Storage::fill`] allocated, and whatever the values hold (special fields).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Storage::fill`], and [`Storage::fill`] has run on `array` (successfully or
+    /// not); nothing uses the values any more.
+    unsafe fn drain(array: NonNull<bindings::bpf_array>);
+
+    /// Bytes of the area behind the header for `entries` elements of `elem_size` bytes.
+    fn area_size(entries: u32, elem_size: u32) -> u64;
+
+    /// The address that stands for element `index`: the value of an inline array, the per-CPU
+    /// pointer of a per-CPU array; `None` past `max_entries`.
+    fn elem_addr(array: &Array<Self>, index: u32) -> Option<NonNull<u8>>;
+
+    /// What an `iter/bpf_map_elem` program sees as the value of element `index`: the value of
+    /// an inline array; the values of all possible CPUs, copied into `percpu_buf`, for a
+    /// per-CPU array. Null past `max_entries`, or without a buffer for a per-CPU array.
+    fn iter_value(
+        array: &Array<Self>,
+        index: u32,
+        percpu_buf: Option<&mut ValueBuf<'_>>,
+    ) -> *mut c_void;
 }
 
 /// An array map, seen through the `struct bpf_map` the BPF core hands to the ops.
@@ -37,12 +86,12 @@ pub(crate) const fn page_align(size: u64) -> u64 {
 /// so at least `value_size`) and never change, and the area behind the header holds
 /// `index_mask + 1` elements, or `max_entries` elements when the map bypasses Spectre v1
 /// masking. Since `index_mask` is at least `max_entries - 1`, `index & index_mask` is in bounds
-/// for every index. With [`Inline`] storage the elements are values of `elem_size` bytes
-/// (`value[]`); with
-/// [`PerCpu`] they are pointers (`pptrs[]`), of which the first `max_entries` are live
-/// per-CPU allocations of `elem_size` bytes, written at allocation and never changed; with
-/// [`Ptrs`](super::fd_array::Ptrs) they are object pointers (`ptrs[]`), null or a value from
-/// `E::into_raw` that the slot owns, accessed atomically only. `aux` is null, or the
+/// for every index. With [`Inline`](super::storage::Inline) storage the elements are values of
+/// `elem_size` bytes (`value[]`); with [`PerCpu`](super::storage::PerCpu) they are pointers
+/// (`pptrs[]`), of which the first `max_entries` are live per-CPU allocations of `elem_size`
+/// bytes, written at allocation and never changed; with [`Ptrs`](super::fd_array::Ptrs) they
+/// are object pointers (`ptrs[]`), null or a value from `E::into_raw` that the slot owns,
+/// accessed atomically only. `aux` is null, or the
 /// [`ProgArrayAux`](super::prog_array_aux::ProgArrayAux) of a PROG_ARRAY from creation to free.
 #[repr(transparent)]
 pub(crate) struct Array<S: Storage>(ArrayHeader<S>);
@@ -220,122 +269,6 @@ impl<S: Storage> Array<S> {
     }
 }
 
-impl Array<Inline> {
-    /// Address of the first value, `array->value`.
-    pub(super) fn values(&self) -> *mut u8 {
-        // SAFETY: `raw()` is valid (type invariant); this only computes the address of `value[]`.
-        unsafe { (&raw mut (*self.raw()).__bindgen_anon_1).cast() }
-    }
-
-    /// `array->value` as `ldimm64` of global data loads it (`array_map_direct_value_addr()`).
-    pub(crate) fn direct_value(&self) -> DirectValue {
-        DirectValue(self.values() as u64)
-    }
-
-    /// Page `pgoff` of the values of a `BPF_F_MMAPABLE` array, for the fault handler of one of
-    /// its mappings (`array_map_mmap_fault()`); `None` past the pages of the values, or if the
-    /// array is not mmapable.
-    pub(crate) fn mmap_page(&self, pgoff: u64) -> Option<MmapPage> {
-        let bytes = u64::from(self.max_entries()) * u64::from(self.elem_size());
-        if self.map_flags() & flags::MMAPABLE == 0 || pgoff >= page_align(bytes) >> PAGE_SHIFT {
-            return None;
-        }
-        // INVARIANT: the page is inside `value[]` of an mmapable array, vmalloc memory that
-        // lives as long as the array.
-        NonNull::new(self.values().wrapping_add((pgoff << PAGE_SHIFT) as usize)).map(MmapPage)
-    }
-
-    /// The element at `index`, or `None` past `max_entries`.
-    #[inline]
-    pub(crate) fn elem(&self, index: u32) -> Option<Elem<'_>> {
-        if index >= self.max_entries() {
-            return None;
-        }
-        let off = elem_offset(self.elem_size(), index & self.index_mask());
-        // SAFETY: `index & index_mask` is within the value area (type invariant), so the
-        // offset stays inside the allocation.
-        let ptr = unsafe { self.values().add(off as usize) };
-        // SAFETY: an address inside an allocation is not null, and it is the in-bounds value
-        // at `index`.
-        Some(unsafe { self.value_at(NonNull::new_unchecked(ptr)) })
-    }
-
-    /// Every element in index order, without the per-index masking of [`Array::elem`]: the
-    /// indices are below `max_entries` by construction (`array_map_elem_ptr()` in C).
-    pub(crate) fn elems(&self) -> impl Iterator<Item = (u32, Elem<'_>)> + '_ {
-        let values = self.values();
-        let elem_size = self.elem_size();
-        (0..self.max_entries()).map(move |index| {
-            // SAFETY: `index < max_entries`, so the element is inside the value area (type
-            // invariant); an address inside an allocation is not null.
-            let elem = unsafe {
-                self.value_at(NonNull::new_unchecked(
-                    values.add(elem_offset(elem_size, index) as usize),
-                ))
-            };
-            (index, elem)
-        })
-    }
-
-    /// Stores the SHA-256 of all values in `map.sha` (`map_get_hash`).
-    pub(crate) fn hash_values(&self) {
-        let len = u64::from(self.elem_size()) * u64::from(self.max_entries());
-        // SAFETY: the value area holds at least `max_entries` elements (type invariant); `sha`
-        // is a 32-byte array of the header, written here through a raw pointer (no reference
-        // to it exists) by every `BPF_OBJ_GET_INFO_BY_FD` that asks for the hash, possibly two
-        // at once, and BPF programs may write the values while they are hashed: all as for
-        // C's `array_map_get_hash()`, which takes no lock either; the bytes are plain data.
-        unsafe {
-            bindings::sha256(
-                self.values(),
-                len as usize,
-                (&raw mut (*self.as_map_ptr()).sha).cast(),
-            )
-        };
-    }
-}
-
-impl Array<PerCpu> {
-    /// The per-CPU pointer of element `index`, which must be below `max_entries`.
-    #[inline]
-    pub(super) fn pptr(&self, index: u32) -> PerCpuPtr {
-        let slot = pptrs_base(self.raw()).wrapping_add(index as usize);
-        // SAFETY: `index` is inside the pointer area (type invariant and the callers' bound);
-        // the pointers are written at allocation only.
-        let ptr = unsafe { slot.read() };
-        // SAFETY: the first `max_entries` pointers are live per-CPU allocations for as long as
-        // the array lives (type invariant).
-        unsafe { PerCpuPtr::from_raw(NonNull::new_unchecked(ptr.cast())) }
-    }
-
-    /// The element at `index`, or `None` past `max_entries`.
-    #[inline]
-    pub(crate) fn elem(&self, index: u32) -> Option<PerCpuElem<'_>> {
-        if index >= self.max_entries() {
-            return None;
-        }
-        // `index & index_mask == index` below `max_entries`; the mask keeps a speculated
-        // out-of-bounds index inside the pointer area, as in C.
-        // INVARIANT: `pptrs[index]`, `index < max_entries`.
-        Some(PerCpuElem {
-            array: self,
-            pptr: self.pptr(index & self.index_mask()),
-        })
-    }
-
-    /// Every element in index order (`pptrs[i]` for `i < max_entries`).
-    pub(crate) fn elems(&self) -> impl Iterator<Item = (u32, PerCpuElem<'_>)> + '_ {
-        (0..self.max_entries()).map(move |index| {
-            // INVARIANT: `pptrs[index]`, `index < max_entries`.
-            let elem = PerCpuElem {
-                array: self,
-                pptr: self.pptr(index),
-            };
-            (index, elem)
-        })
-    }
-}
-
 /// The byte offset of element `index` in `value[]`, in 64 bits: an array of more than 4 GiB has
 /// elements past `u32::MAX` bytes (`array_map_lookup_elem()` computed it as a `u32` product
 /// until 87ac0d600943, CVE-2022-50167).
@@ -371,11 +304,11 @@ impl ArrayLayout {
     /// The layout of an array created with `attr` by the current task: against Spectre v1,
     /// unless the creator may bypass it, the array is rounded up to a power of two and every
     /// index is masked.
-    fn of(attr: &MapAttr<'_>) -> Result<Self> {
+    fn of<S: Storage>(attr: &MapAttr<'_>) -> Result<Self> {
         Self::compute(
             attr.max_entries(),
             attr.value_size(),
-            ArrayBox::<Inline>::bypass_spec_v1(),
+            ArrayBox::<S>::bypass_spec_v1(),
         )
     }
 
@@ -436,7 +369,7 @@ impl<S: Storage> ArrayBox<S> {
     /// `BPF_F_MMAPABLE` arrays get vmalloc memory with `value[]` at the start of the second
     /// page, so that the values can be mapped to user space.
     pub(crate) fn alloc(attr: &MapAttr<'_>) -> Result<Self> {
-        let layout = ArrayLayout::of(attr)?;
+        let layout = ArrayLayout::of::<S>(attr)?;
         let mmapable = attr.map_flags() & flags::MMAPABLE != 0;
         let area = S::area_size(layout.alloc_entries, layout.elem_size);
         let numa = attr.numa_node();

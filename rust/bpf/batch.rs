@@ -25,7 +25,12 @@
 //! (`bpf_disable_instrumentation()`, whose counter is not exported), and neither path calls such
 //! a function for an array without special fields.
 
-use super::{array::Array, attr::flags, ffi, percpu, storage::Storage, value::ValueBuf};
+use super::{
+    array::{Array, Storage},
+    attr::flags,
+    ffi, percpu,
+    value::ValueBuf,
+};
 use core::{
     marker::PhantomData,
     mem::MaybeUninit,

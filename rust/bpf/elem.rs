@@ -1,78 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The elements of an array: a value ([`Elem`]), the values of a per-CPU element
-//! ([`PerCpuElem`]), and the addresses of them that the BPF core uses unchecked ([`ValuePtr`],
+//! The values of an array ([`Elem`]: an element of `value[]`, or one CPU's copy of an element
+//! of `pptrs[]`), and the addresses of them that the BPF core uses unchecked ([`ValuePtr`],
 //! [`DirectValue`], [`MmapPage`]), which only this layer makes.
 
 use super::{
-    array::Array,
     ffi,
-    percpu::{self, CpuOffset, PerCpuPtr, PossibleCpu},
-    storage::PerCpu,
     value::{ValueBuf, ValueSrc},
 };
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{bindings, ffi::c_void, prelude::*, seq_file::SeqFile};
-
-/// One element of a per-CPU array: a value for every possible CPU.
-///
-/// # Invariants
-///
-/// `pptr` is `pptrs[i]` of `array` for an `i < max_entries`: a live per-CPU allocation of
-/// `elem_size` bytes for as long as `array` is borrowed.
-pub(crate) struct PerCpuElem<'a> {
-    pub(super) array: &'a Array<PerCpu>,
-    pub(super) pptr: PerCpuPtr,
-}
-
-impl<'a> PerCpuElem<'a> {
-    /// The per-CPU pointer of the element (`pptrs[index]`).
-    pub(crate) fn pptr(&self) -> PerCpuPtr {
-        self.pptr
-    }
-
-    /// The per-CPU pointer as `ldimm64` of `.percpu` global data loads it
-    /// (`percpu_array_map_direct_value_addr()`).
-    pub(crate) fn direct_value(&self) -> DirectValue {
-        DirectValue(self.pptr.as_raw() as u64)
-    }
-
-    /// The copy of `cpu` (`per_cpu_ptr()`).
-    #[inline]
-    pub(crate) fn on(&self, cpu: PossibleCpu) -> Elem<'a> {
-        self.at(CpuOffset::of(cpu))
-    }
-
-    /// The copy at a CPU's offset.
-    #[inline]
-    pub(crate) fn at(&self, off: CpuOffset) -> Elem<'a> {
-        // SAFETY: `pptr` is a live per-CPU allocation of `elem_size` bytes for as long as the
-        // array is borrowed (type invariant), and `off` the offset of a possible CPU (type
-        // invariant of `CpuOffset`), which has a copy of it.
-        unsafe { self.array.value_at(self.pptr.on(off)) }
-    }
-
-    /// The copy of the CPU the caller runs on (`this_cpu_ptr()`).
-    #[inline]
-    pub(crate) fn on_this_cpu(&self) -> Elem<'a> {
-        self.at(CpuOffset::this_cpu())
-    }
-
-    /// Copies the values of all possible CPUs to `buf`, `elem_size` bytes each in CPU order
-    /// (`copy_map_value_long()` and `check_and_init_map_value()` per CPU), as the syscall
-    /// layer and the iterator present them.
-    ///
-    /// Fails with `EFAULT` if `buf` has no room for them all.
-    pub(crate) fn load_all(&self, buf: &mut ValueBuf<'_>) -> Result {
-        let size = self.array.elem_size() as usize;
-        let mut off = 0;
-        for cpu in percpu::possible_cpus() {
-            self.on(cpu).load(buf, off, true)?;
-            off += size;
-        }
-        Ok(())
-    }
-}
 
 /// An address that the BPF core dereferences without checking it, returned by
 /// `map_lookup_elem` and `map_lookup_percpu_elem`: a value of an element, or the object in a
@@ -133,7 +70,7 @@ impl MmapPage {
 }
 
 /// One value of an array: an element of an [`Inline`](super::storage::Inline) array, or one
-/// CPU's copy of a [`PerCpu`] element.
+/// CPU's copy of a [`PerCpu`](super::storage::PerCpu) element.
 ///
 /// # Invariants
 ///

@@ -11,12 +11,11 @@
 //! and how its reference is dropped, is told by the object types of this file.
 
 use super::{
-    array::{Array, ArrayBox},
+    array::{sealed, Array, ArrayBox, Storage},
     elem::{seq_show_value, ValuePtr},
     ffi,
     percpu::cond_resched,
-    prog_array_aux::ProgArrayAux,
-    storage::{sealed, Storage},
+    prog_array_aux::{ProgArrayAux, ProgArrayStorage},
     value::ValueBuf,
 };
 use core::{marker::PhantomData, ptr::NonNull};
@@ -454,6 +453,9 @@ unsafe impl FdElem for TailCall {
         Self(ptr.cast())
     }
 }
+
+/// A PROG_ARRAY's slots: the one storage with an aux.
+impl ProgArrayStorage for Ptrs<TailCall> {}
 
 /// The `struct bpf_event_entry` of a PERF_EVENT_ARRAY slot, which `bpf_perf_event_output()`
 /// and `bpf_perf_event_read()` read under RCU.

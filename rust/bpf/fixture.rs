@@ -4,9 +4,8 @@
 //! `BPF_MAP_CREATE` and the header of an array. Compiled with `CONFIG_KUNIT=y` only.
 
 use super::{
-    array::ArrayHeader,
+    array::{ArrayHeader, Storage},
     attr::{MapAttr, MapType},
-    storage::Storage,
 };
 use core::marker::PhantomData;
 use kernel::{bindings, types::Opaque};

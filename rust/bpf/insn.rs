@@ -13,10 +13,10 @@
 //! emits.
 
 use super::{
-    array::{Array, ArrayHeader},
+    array::{Array, ArrayHeader, Storage},
     attr::flags,
     fd_array::{InnerMap, Ptrs},
-    storage::{Inline, PerCpu, Storage},
+    storage::{Inline, PerCpu},
 };
 use kernel::{bindings, prelude::*};
 

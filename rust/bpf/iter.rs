@@ -7,7 +7,11 @@
 //! to. The iterator holds its own user reference on the map, as the C code does: the one of the
 //! link may go away in the middle of the iteration.
 
-use super::{array::Array, ffi, storage::Storage, value::ValueBuf};
+use super::{
+    array::{Array, Storage},
+    ffi,
+    value::ValueBuf,
+};
 use core::{marker::PhantomData, mem::size_of, ptr, ptr::NonNull};
 use kernel::{
     bindings,

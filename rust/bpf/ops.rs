@@ -9,16 +9,16 @@
 //! (`None`), so the BPF core answers for it as it does for any map type without that op.
 
 use super::{
-    array::{Array, ArrayBox, ArrayHeader},
+    array::{Array, ArrayBox, ArrayHeader, Storage},
     attr::{MapAttr, MapType},
     batch::Batch,
     btf::BtfType,
     elem::{DirectValue, MmapPage, ValuePtr},
     fd_array::{FdElem, MapFile},
+    for_each::ForEachCallback,
     insn::Lookup,
     map::MapHeader,
-    storage::Storage,
-    value::{ForEachCallback, ValueBuf, ValueSrc},
+    value::{ValueBuf, ValueSrc},
 };
 use kernel::{error::VTABLE_DEFAULT_ERROR, mm::virt::VmaNew, prelude::*, seq_file::SeqFile};
 
@@ -27,8 +27,10 @@ use kernel::{error::VTABLE_DEFAULT_ERROR, mm::virt::VmaNew, prelude::*, seq_file
 /// Every map these ops receive was allocated by [`MapOps::alloc`] and is alive for the call.
 #[vtable]
 pub(crate) trait MapOps {
-    /// Where the maps keep their elements: inline values or per-CPU allocations.
-    type Storage: Storage;
+    /// Where the maps keep their elements: inline values, per-CPU allocations or the slots of an
+    /// fd array, whose objects are [`FdElem`]s ([`NoElem`](super::fd_array::NoElem) for the
+    /// others).
+    type Storage: Storage<Elem: FdElem>;
 
     /// The `enum bpf_map_type` these ops serve.
     const MAP_TYPE: MapType;

@@ -10,10 +10,8 @@
 //! under the same mutex.
 
 use super::{
-    array::{Array, ArrayBox},
-    fd_array::{Ptrs, TailCall},
+    array::{Array, ArrayBox, Storage},
     ffi,
-    storage::Storage,
 };
 use core::{cell::UnsafeCell, ptr::NonNull};
 #[cfg(MODULE)]
@@ -103,20 +101,28 @@ fn clear_queue() -> Option<&'static Queue> {
     Some(kernel::workqueue::system())
 }
 
+/// The storage of a PROG_ARRAY, the only array with an aux: tail call targets, `Ptrs<TailCall>`,
+/// the one storage that implements this (in `fd_array.rs`). [`ProgArrayAux::attach`] and the
+/// deferred clear take no other.
+pub(crate) trait ProgArrayStorage: Storage {}
+
 /// What the deferred clear of a PROG_ARRAY does: the map type's `bpf_fd_array_map_clear()`.
 pub(crate) trait DeferredClear {
+    /// The storage of the map type's arrays.
+    type Storage: ProgArrayStorage;
+
     /// Empties every slot of `map`, dropping the references with `need_defer`.
-    fn clear(map: &Array<Ptrs<TailCall>>);
+    fn clear(map: &Array<Self::Storage>);
 }
 
 /// The aux of a PROG_ARRAY.
 ///
 /// # Invariants
 ///
-/// `aux` is initialised (empty poke list, mutex, work item running `clear_work::<C>`) and its
-/// `map` points to the array whose `aux` points here; `progs` is only accessed with
-/// `aux.poke_mutex` held. Every pointer in `progs` is the aux of a program that tracks the map
-/// (`map_poke_track`) and has not untracked it yet.
+/// `aux` is initialised (empty poke list, mutex, work item running `clear_work::<C>` for the `C`
+/// it was attached with) and its `map` points to the array whose `aux` points here, an array of
+/// `C::Storage`; `progs` is only accessed with `aux.poke_mutex` held. Every pointer in `progs` is
+/// the aux of a program that tracks the map (`map_poke_track`) and has not untracked it yet.
 #[repr(C)]
 pub(crate) struct ProgArrayAux {
     aux: Opaque<bindings::bpf_array_aux>,
@@ -129,7 +135,7 @@ const _: () = assert!(core::mem::offset_of!(ProgArrayAux, aux) == 0);
 
 impl ProgArrayAux {
     /// `prog_array_map_alloc()`: gives `array` its aux, whose deferred clear runs `C`.
-    pub(crate) fn attach<C: DeferredClear>(array: &mut ArrayBox<Ptrs<TailCall>>) -> Result {
+    pub(crate) fn attach<C: DeferredClear>(array: &mut ArrayBox<C::Storage>) -> Result {
         let aux = KBox::new(
             Self {
                 aux: Opaque::zeroed(),
@@ -151,7 +157,7 @@ impl ProgArrayAux {
 
     /// `prog_array_map_free()`: frees the aux of an array being freed, with what is left of the
     /// poke list.
-    pub(crate) fn detach(array: &mut ArrayBox<Ptrs<TailCall>>) {
+    pub(crate) fn detach<S: ProgArrayStorage>(array: &mut ArrayBox<S>) {
         // SAFETY: the array is owned by the caller and nothing uses it any more.
         let raw = unsafe {
             core::mem::replace(
@@ -277,8 +283,9 @@ unsafe extern "C" fn clear_work<C: DeferredClear>(work: *mut bindings::work_stru
         ClearWork(NonNull::new_unchecked((*aux).map))
     };
     // SAFETY: the map is alive (we hold a reference) and is a PROG_ARRAY of this module, an
-    // array of tail call targets.
-    C::clear(unsafe { Array::<Ptrs<TailCall>>::from_map(clear.0.as_ptr()) });
+    // array of `C::Storage`: a work item runs `clear_work::<C>` only if `attach::<C>` set it up,
+    // for such an array (type invariant of `ProgArrayAux`).
+    C::clear(unsafe { Array::<C::Storage>::from_map(clear.0.as_ptr()) });
     // Drops the reference. This may free the map and let the module go; the rest of this
     // function is only a return, which `ModuleQueue` waits for.
     drop(clear);
