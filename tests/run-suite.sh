@@ -895,6 +895,14 @@ test_load_unload_50() {
 	done
 }
 
+# fdinfo's memlock (the mem_usage op) of every type in several shapes (tests/memusage.c).
+test_mem_usage() {
+	compare mem_usage array,percpu_array,prog_array,perf_event_array,cgroup_array,array_of_maps \
+		memusage || return 1
+	grep -q '^percpu_array 256 x 1000: memlock [1-9]' "$LOGS/mem_usage.rust" ||
+		{ echo "no memlock for a PERCPU_ARRAY"; return 1; }
+}
+
 # arraymap.c's historic defects: each fix's trigger against the fixed behaviour (tests/defects.c;
 # Documentation/historic-defects.rst has the table).
 DEFECT_CASES="tailcall_mask rdonly_helper freeze_race lock_timer timer_cancel kptr_update inner_template
