@@ -280,25 +280,37 @@ static inline const char *res(int ret)
 }
 
 /*
+ * The first word of the "@key:" line of @fd's fdinfo, into @val (of @len bytes): 1, 0 without
+ * such a line, or -errno.
+ */
+static inline int fdinfo_value(int fd, const char *key, char *val, size_t len)
+{
+	char path[64], line[256], fmt[64];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	snprintf(fmt, sizeof(fmt), "%s: %%%zus", key, len - 1);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, fmt, val) == 1;
+	fclose(f);
+	return found;
+}
+
+/*
  * The module that serves the map @map_fd, from the "ops_owner:" line of its fdinfo (patch 11),
  * into @owner (of @len bytes): 0, "-" without one (a built-in map), or -errno.
  */
 static inline int map_ops_owner(int map_fd, char *owner, size_t len)
 {
-	char path[64], line[256], fmt[32];
-	FILE *f;
+	int ret = fdinfo_value(map_fd, "ops_owner", owner, len);
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", map_fd);
-	snprintf(fmt, sizeof(fmt), "ops_owner: %%%zus", len - 1);
-	snprintf(owner, len, "-");
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, fmt, owner) == 1)
-			break;
-	fclose(f);
-	return 0;
+	if (ret <= 0)
+		snprintf(owner, len, "-");
+	return ret < 0 ? ret : 0;
 }
 
 /*

@@ -49,6 +49,7 @@
 
 #include "defects.skel.h"
 #include "common.h"
+#include "xlated.h"
 
 #define INSN(c, d, s, o, i) \
 	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
@@ -146,10 +147,8 @@ static int tailcall_mask(void)
 {
 	const char *pin = "/sys/fs/bpf/defects_jmp";
 	struct bpf_insn xl[64];
-	struct bpf_prog_info info = { .xlated_prog_len = sizeof(xl),
-				      .xlated_prog_insns = (unsigned long)xl };
-	__u32 len = sizeof(info), i, key;
-	int jmp, keys, caller, target, zero = 0, masks = 0;
+	__u32 i, key;
+	int jmp, keys, caller, target, zero = 0, masks = 0, n;
 
 	unlink(pin);
 	jmp = create_unpriv_prog_array(pin, 5);
@@ -189,8 +188,9 @@ static int tailcall_mask(void)
 		printf("tailcall_mask: caller: %s\n", res(caller));
 		return 1;
 	}
-	CHECK(!bpf_prog_get_info_by_fd(caller, &info, &len), "xlated: %s", strerror(errno));
-	for (i = 0; i < info.xlated_prog_len / sizeof(xl[0]) && i < ARRAY_SIZE(xl); i++)
+	n = get_xlated(caller, xl, ARRAY_SIZE(xl));
+	CHECK(n >= 0, "xlated: %s", res(n));
+	for (i = 0; (int)i < n; i++)
 		if (xl[i].code == (BPF_ALU | BPF_AND | BPF_K) && xl[i].dst_reg == BPF_REG_3) {
 			printf("tailcall_mask: the tail call's index masked with %d\n", xl[i].imm);
 			masks++;
@@ -324,13 +324,11 @@ static int load_compare(int map, unsigned int k)
 static int hard_wired(int prog)
 {
 	struct bpf_insn xl[16];
-	struct bpf_prog_info info = { .xlated_prog_len = sizeof(xl),
-				      .xlated_prog_insns = (unsigned long)xl };
-	__u32 len = sizeof(info), i;
+	int i, n = get_xlated(prog, xl, ARRAY_SIZE(xl));
 
-	if (bpf_prog_get_info_by_fd(prog, &info, &len) || info.xlated_prog_len > sizeof(xl))
+	if (n < 0)
 		return 0;
-	for (i = 0; i < info.xlated_prog_len / sizeof(xl[0]); i++)
+	for (i = 0; i < n; i++)
 		if (xl[i].code == (BPF_JMP | BPF_JEQ | BPF_K))
 			return 0;
 	return 1;
@@ -588,22 +586,16 @@ static int percpu_sleepable(void)
 
 /* --- 28ead3eaabc1, 4540aed51b12, 10627ddc0167, abad3d0bad72 ------------------------------- */
 
-/* The owner_ lines of a PROG_ARRAY's fdinfo, on one line. */
+/* The owner a PROG_ARRAY's fdinfo names, if any. */
 static void print_owner(int fd)
 {
-	char path[64], line[256], all[512] = "";
-	FILE *f;
+	char type[16], jited[16];
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "owner_", 6)) {
-			*strchrnul(line, '\n') = ' ';
-			strncat(all, line, sizeof(all) - strlen(all) - 1);
-		}
-	if (f)
-		fclose(f);
-	printf("tailcall_compat:   fdinfo: %s\n", all[0] ? all : "no owner");
+	if (fdinfo_value(fd, "owner_prog_type", type, sizeof(type)) == 1 &&
+	    fdinfo_value(fd, "owner_jited", jited, sizeof(jited)) == 1)
+		printf("tailcall_compat:   fdinfo's owner: prog type %s, jited %s\n", type, jited);
+	else
+		printf("tailcall_compat:   fdinfo's owner: none\n");
 }
 
 static int tailcall_compat(void)

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -18,18 +19,9 @@
 /* fdinfo's memlock of @fd, or -1. */
 static long long memlock(int fd)
 {
-	char path[64], line[128];
-	long long n = -1;
-	FILE *f;
+	char val[32];
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %lld", &n) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return n;
+	return fdinfo_value(fd, "memlock", val, sizeof(val)) == 1 ? atoll(val) : -1;
 }
 
 static const struct shape {

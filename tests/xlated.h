@@ -13,22 +13,33 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
-static int print_xlated(int prog_fd)
+/*
+ * The xlated instructions of a loaded program into @insns (room for @max): their number,
+ * -E2BIG if there are more, or -errno.
+ */
+static inline int get_xlated(int prog_fd, struct bpf_insn *insns, unsigned int max)
 {
-	struct bpf_insn insns[512];
 	struct bpf_prog_info info = {
-		.xlated_prog_len = sizeof(insns),
+		.xlated_prog_len = max * sizeof(*insns),
 		.xlated_prog_insns = (__u64)(unsigned long)insns,
 	};
 	__u32 len = sizeof(info);
-	unsigned int i, n;
+	unsigned int n;
 
 	if (bpf_prog_get_info_by_fd(prog_fd, &info, &len))
 		return -errno;
 	/* The kernel reports the full length but copies no more than the buffer holds. */
-	n = info.xlated_prog_len / sizeof(insns[0]);
-	if (n > sizeof(insns) / sizeof(insns[0]))
-		return -E2BIG;
+	n = info.xlated_prog_len / sizeof(*insns);
+	return n > max ? -E2BIG : (int)n;
+}
+
+static inline int print_xlated(int prog_fd)
+{
+	struct bpf_insn insns[512];
+	int i, n = get_xlated(prog_fd, insns, sizeof(insns) / sizeof(insns[0]));
+
+	if (n < 0)
+		return n;
 	for (i = 0; i < n; i++) {
 		struct bpf_insn *in = &insns[i];
 		int imm = in->imm;
