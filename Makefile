@@ -8,7 +8,9 @@
 #   run             the demo: builds everything, boots the patched kernel, loads rust_arraymap.ko,
 #                   bpftool on the six map types
 #   test            the suite and the array-family BPF selftests, each on the C maps then on the
-#                   module, poke_race and the check of the harness; last line N passed, N failed
+#                   module, the second VM shape, poke_race and the check of the harness; last
+#                   line N passed, N failed
+#   test-shape      only the second VM shape: the per-CPU tests with CPUs possible but offline
 #   rust-only       the Rust-only kernel (the maps built in place of arraymap.c), booted for the
 #                   tests that need no C twin and the selftest entries
 #   test-debug      the suite on the sanitizer kernel (KASAN, UBSAN, kmemleak, lockdep, fault
@@ -59,7 +61,7 @@ export KDIR
 export VARIANT SHORT
 
 .PHONY: all help list-tests check-args root kernel module tests selftests run test test-debug rust-only \
-	rust-only-test full-selftests full-selftests-rerun fuzz poke-race check-harness bench check check-series \
+	rust-only-test full-selftests full-selftests-rerun fuzz test-shape poke-race check-harness bench check check-series \
 	rust-analyzer clean
 
 all: module
@@ -124,6 +126,9 @@ rust-only-test: tests selftests
 # run (default: a random seed, 1,000,000 ops).
 fuzz: module tests
 	@T=fuzz FUZZ_SEED='$(SEED)' FUZZ_OPS='$(OPS)' $(IN_ROOT) scripts/run-tests.sh
+
+test-shape: module tests
+	@$(IN_ROOT) scripts/run-shape.sh
 
 poke-race: module tests
 	@VM_TCG_THREAD='$(or $(VM_TCG_THREAD),single)' $(IN_ROOT) scripts/run-vm.sh "$(CURDIR)/tests/pokerace.sh" $(POKE_SECONDS)

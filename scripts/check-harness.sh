@@ -89,9 +89,11 @@ check "fault: WARN_ON" point "not ok" fault_warn "cut here"
 check "fault: suspicious RCU usage" point "not ok" fault_rcu "suspicious RCU usage"
 check "fault: sleeping in atomic context" point "not ok" fault_sleep "sleeping function called"
 check "fault: lockdep circular locking" point "not ok" fault_lockdep "circular locking"
-check "fault: a leaked map's module reference" point "not ok" fault_leak "outlived the test"
+check "fault: a leaked map's module reference" point "not ok" fault_leak "a reference to rust_arraymap outlived the test"
 check "fault: after a leak, no C run on the module" point "not ok" fault_after_leak "cannot unload"
 check "control: the leak removed, the module unloads" point ok harness_leak_cleanup
+check "fault: a leaked object that holds no module reference" point "not ok" fault_object_leak "objects outlived the test"
+check "control: the object removed" point ok harness_object_cleanup
 check "fault: a comparison with no proof for its type" point "not ok" fault_missing_proof "no proof"
 check "fault: stderr differs" point "not ok" fault_stderr "differ (stderr)"
 check "fault: a test that hangs" point "not ok" fault_hang "timed out"

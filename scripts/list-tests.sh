@@ -39,7 +39,7 @@ fi
 
 echo "Suite tests (tests/suite.list), in the order they run. Kernels: test = make test (and"
 echo "make test-debug), debug = make test-debug only, short = make test-debug SHORT=1 too,"
-echo "rust = make rust-only."
+echo "rust = make rust-only, shape = make test's second VM shape (tests/cpu-shape.sh)."
 echo
 list_entries "$SUITE_LIST" | awk -F'|' '{ printf "  %-29s %-18s %s\n", $1, $2, $3 }'
 echo

@@ -27,6 +27,10 @@ VM_OUT=${VM_OUT:-$CACHE/vm-out${VARIANT:+-$VARIANT}} \
 	tee "$saved-suite.out" || rc=1
 parts=("$saved-suite.out")
 if [ -z "${T:-}" ] && [ -z "$VARIANT" ]; then
+	# The second VM shape (scripts/run-shape.sh): per-CPU copies of CPUs that are not online,
+	# and a hole among the online ones.
+	"$TOP/scripts/run-shape.sh" | tee "$CACHE/make-test-shape.out" || rc=1
+	parts+=("$CACHE/make-test-shape.out")
 	# poke_race: a direct tail call re-patched while it runs (tests/pokerace.sh), in a boot of
 	# its own with single-threaded TCG, the one mode QEMU runs live-patched text right in
 	# (Documentation/testing.rst); 60 s on the C maps, 60 s on the module's.

@@ -23,7 +23,8 @@ mkdir -p "$out"
 
 vng_args=(--verbose --run "$kimg" --cpus "${VM_CPUS:-2}" --memory "${VM_MEM:-2G}"
 	--append root=/dev/root --rwdir "$out")
-for arg in ${BOOT_ARGS[@]+"${BOOT_ARGS[@]}"}; do
+# VM_APPEND: more words for the kernel's command line (make test's second VM shape).
+for arg in ${BOOT_ARGS[@]+"${BOOT_ARGS[@]}"} ${VM_APPEND:-}; do
 	vng_args+=(--append "$arg")
 done
 

@@ -250,6 +250,31 @@ static inline int perf_open_clock(int pid, int cpu)
 	return perf_open_sw(PERF_COUNT_SW_CPU_CLOCK, pid, cpu);
 }
 
+/*
+ * Whether @cpu is in /sys/devices/system/cpu/online ("0-2", "0,2", ...): a possible CPU that is
+ * not (make test's second VM shape has some) has per-CPU copies but runs nothing.
+ */
+static inline int cpu_online(int cpu)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "r");
+	int lo, hi, n, online = 0;
+	char sep;
+
+	if (!f)
+		return cpu == 0;
+	while ((n = fscanf(f, "%d%c", &lo, &sep)) >= 1) {
+		hi = lo;
+		if (n == 2 && sep == '-' && fscanf(f, "%d%c", &hi, &sep) < 1)
+			break;
+		if (cpu >= lo && cpu <= hi)
+			online = 1;
+		if (n == 1 || sep != ',')
+			break;
+	}
+	fclose(f);
+	return online;
+}
+
 #define CHECK(cond, ...)                                                   \
 	do {                                                               \
 		if (!(cond)) {                                             \

@@ -11,7 +11,10 @@
 #     TAINT_TEST (its KUnit tests, run at every load);
 #   - if rust_arraymap is loaded, its reference count drains to 0: a map the test leaked would
 #     otherwise keep the module loaded and turn every later "C" run into a run on the module
-#     (on the Rust-only kernel, VARIANT=rust, nothing is loaded: the maps are built in).
+#     (on the Rust-only kernel, VARIANT=rust, nothing is loaded: the maps are built in);
+#   - every BPF program, map and link, removed cgroup and kprobe the point made is gone (C's and
+#     Rust's alike: what an fd array took from a program, a cgroup, a perf event or an inner map
+#     and never gave back keeps it listed here).
 # One KTAP line per point, numbered in order; scripts/ktap-verdict.sh checks them on the host.
 
 # Exported: points run in child shells.
@@ -80,9 +83,39 @@ served_summary() {
 	echo "${s:-none}"
 }
 
+# live_objects: what a point may not leave behind, one per line: BPF programs, maps and links by
+# id (tests/lifetimes.c), removed cgroups something still holds (cgroup.stat's
+# nr_dying_descendants, counted), registered kprobes (a perf event's, say).
+live_objects() {
+	lifetimes live
+	awk '$1 == "nr_dying_descendants" { for (i = 1; i <= $2; i++) print "dying cgroup", i }' \
+		/sys/fs/cgroup/cgroup.stat
+	awk '{ print "kprobe", $1, $3 }' /sys/kernel/debug/kprobes/list
+}
+
+# objects_left BEFORE: waits up to 10 s (puts are deferred: RCU, work items) for every object
+# that live_objects did not list in BEFORE to be gone; prints those left and fails.
+objects_left() {
+	local i left o
+	for i in $(seq 100); do
+		left=$(comm -13 <(sort <<<"$1") <(live_objects | sort))
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	while read -r o; do
+		case $o in
+		prog\ * | map\ * | link\ *) echo "$o: $(bpftool ${o% *} show id ${o#* } 2>&1 | head -n1)" ;;
+		*) echo "$o" ;;
+		esac
+	done <<<"$left"
+	return 1
+}
+
 # The kernel log: one follower for the whole boot, markers around every point.
 klog_start() {
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
+	# For live_objects (cgroup.stat).
+	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
 	# Line-buffered: klog_sync waits for the follower's markers.
 	stdbuf -oL dmesg --follow >"$KLOG" 2>&1 &
 	KLOG_PID=$!
@@ -114,13 +147,14 @@ new_taint() { echo $(($(cat /proc/sys/kernel/tainted) & ~$1 & ~TAINT_ALLOWED)); 
 # harness_point NAME FUNC [ARGS...]: one KTAP result for FUNC and the postconditions above.
 # FUNC may write a one-line summary for the KTAP line to $POINT_SUMMARY.
 harness_point() {
-	local name=$1 rc start secs taint0 taint log summary
+	local name=$1 rc start secs taint0 taint log summary objects0
 	shift
 	n=$((n + 1))
 	log=$LOGS/${name//\//_}.log
 	export POINT_SUMMARY=$log.summary
 	rm -f "$POINT_SUMMARY"
 	taint0=$(cat /proc/sys/kernel/tainted)
+	objects0=$(live_objects)
 	# Markers carry the point's number: unique, and no name is a prefix of another's marker.
 	kmark "begin $n $name"
 	start=$(date +%s.%N)
@@ -132,6 +166,11 @@ harness_point() {
 		case $rc in 124 | 137) echo "timed out after ${POINT_TIMEOUT}s: killed" ;; esac
 		if loaded && ! wait_refs 0; then
 			echo "a reference to rust_arraymap outlived the test"
+			rc=1
+		fi
+		if ! objects_left "$objects0" >"$log.objects"; then
+			echo "objects outlived the test (tests/harness.sh, live_objects):"
+			cat "$log.objects"
 			rc=1
 		fi
 		kmark "end $n $name"

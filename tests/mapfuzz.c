@@ -61,6 +61,9 @@
 #define OUT_MAX (8u << 20)
 #define SHRINK_RUNS 32
 #define COVERAGE_OPS 100000	/* from this many ops on, every kind must have succeeded */
+#define FLAG_COVERAGE_OPS 1000000 /* from this many on, every (type, command, flags) cell run */
+#define VALID_FLAGS 32		/* the combinations of BPF_NOEXIST ... BPF_F_ALL_CPUS */
+#define TYPE_MAX (BPF_MAP_TYPE_ARRAY_OF_MAPS + 1)
 #define CGROUP_SUB "/sys/fs/cgroup/mapfuzz"
 #define NO_NODE 0xffffffffu	/* NUMA_NO_NODE */
 
@@ -81,8 +84,8 @@ static const char *const kind_name[K_NR] = {
 
 /* Out of 10000: how often each kind is drawn (a pair without mmap or program looks up). */
 static const int kind_weight[K_NR] = {
-	2500, 2200, 300, 700, 100,
-	500, 400, 100, 100,
+	2300, 2200, 300, 700, 200,
+	500, 400, 200, 200,
 	1, 99, 400, 400,
 	800, 800, 100, 300, 200,
 };
@@ -182,7 +185,15 @@ static unsigned char in_vals[OUT_MAX];
 static struct {
 	long ops, per_kind[K_NR], per_kind_ok[K_NR], created[2], maps_valid, progs, mmaps, epochs;
 	long insmods, rmmods, run_errors, unpriv_created, per_view[V_NR], per_view_ok[V_NR];
+	/* Ops per (map type, command, combination of valid flags): the flag coverage cells. */
+	long flag_cells[TYPE_MAX][K_NR][VALID_FLAGS];
 } stats;
+
+/* The commands that take flags (the batches: elem_flags), whose cells must all be run. */
+static const enum kind flag_kinds[] = {
+	K_LOOKUP, K_UPDATE, K_LOOKUP_AND_DELETE, K_B_LOOKUP, K_B_UPDATE, K_B_DELETE,
+	K_B_LOOKUP_AND_DELETE,
+};
 
 /* --- random numbers: splitmix64 ----------------------------------------------------------- */
 
@@ -458,23 +469,70 @@ static __u32 draw_key(struct rng *r, const struct spec *s)
 	}
 }
 
-/* Flags of an update (and, less often, of a lookup): the valid ones and garbage. */
+/*
+ * Flags of an update (and, less often, of a lookup): any combination of the valid bits (with
+ * BPF_F_CPU, a CPU number in the upper half, possible or not), single bits and garbage.
+ */
 static __u64 draw_flags(struct rng *r, bool lookup)
 {
-	if (lookup && chance(r, 70))
+	__u64 f;
+
+	if (lookup && chance(r, 50))
 		return 0;
 	switch (below(r, 16)) {
-	case 0 ... 5: return BPF_ANY;
-	case 6: return BPF_NOEXIST;
-	case 7: return BPF_EXIST;
-	case 8: return BPF_F_LOCK;
-	case 9: return BPF_F_LOCK | BPF_EXIST;
-	case 10 ... 11: return BPF_F_CPU | (__u64)below(r, cfg.ncpus + 2) << 32;
-	case 12: return BPF_F_ALL_CPUS;
-	case 13: return BPF_F_CPU | BPF_F_ALL_CPUS;
+	case 0 ... 4: return BPF_ANY;
+	case 5 ... 13:
+		f = below(r, VALID_FLAGS);
+		if (f & BPF_F_CPU)
+			f |= (__u64)below(r, cfg.ncpus + 2) << 32;
+		return f;
 	case 14: return 1ULL << below(r, 64);
 	default: return next(r);
 	}
+}
+
+/* The flags an op of kind @k passes as its element flags. */
+static __u64 elem_flags_of(const struct op *o)
+{
+	return o->kind >= K_B_LOOKUP && o->kind <= K_B_LOOKUP_AND_DELETE ? o->elem_flags : o->flags;
+}
+
+/* Counts @o in its flag coverage cell, if its flags are a combination of the valid bits. */
+static void count_flag_cell(const struct op *o)
+{
+	__u64 f = elem_flags_of(o);
+
+	if ((__u32)f < VALID_FLAGS && (!(f >> 32) || (f & BPF_F_CPU)))
+		stats.flag_cells[pairs[o->pair].s.type][o->kind][(__u32)f]++;
+}
+
+/*
+ * The flag coverage report: cells run of all (six types, each command of flag_kinds, 32
+ * combinations); the cells never run are listed. True if none is missing.
+ */
+static bool flag_coverage(FILE *f)
+{
+	size_t t, k;
+	int c, hit = 0, all = 0;
+
+	for (t = 0; t < sizeof(map_types) / sizeof(map_types[0]); t++) {
+		/* map_types lists some types twice: each once. */
+		if (t && map_types[t] == map_types[t - 1])
+			continue;
+		for (k = 0; k < sizeof(flag_kinds) / sizeof(flag_kinds[0]); k++)
+			for (c = 0; c < VALID_FLAGS; c++, all++) {
+				if (stats.flag_cells[map_types[t]][flag_kinds[k]][c]) {
+					hit++;
+					continue;
+				}
+				if (f)
+					fprintf(f, "flag cell never run: %s %s flags %#x\n",
+						type_name[map_types[t]], kind_name[flag_kinds[k]], c);
+			}
+	}
+	printf("# flag cells (type, command, combination of the valid flags) run: %d of %d\n", hit,
+	       all);
+	return hit == all;
 }
 
 static int draw_fd(struct rng *r)
@@ -510,7 +568,7 @@ static void draw_op(__u64 epoch, long i, struct op *o)
 	o->count = below(&r, 8) ? below(&r, p->s.max_entries + 3) : (__u32)next(&r);
 	if (o->count > BATCH_MAX && below(&r, 8))
 		o->count = below(&r, BATCH_MAX + 1);
-	o->elem_flags = chance(&r, 70) ? 0 : draw_flags(&r, false);
+	o->elem_flags = chance(&r, 20) ? 0 : draw_flags(&r, false);
 	if (!chance(&r, 85))
 		o->flags = chance(&r, 50) ? o->flags : next(&r);
 	if (k == K_B_LOOKUP || k == K_B_UPDATE || k == K_B_DELETE || k == K_B_LOOKUP_AND_DELETE)
@@ -1051,6 +1109,7 @@ static long run_epoch(__u64 e, const long *only, long nops, long *ran, bool loud
 		draw_op(e, i, &o);
 		(*ran)++;
 		stats.per_kind[o.kind]++;
+		count_flag_cell(&o);
 		if (run_pair(i, &o, loud)) {
 			result = i;
 			break;
@@ -1181,6 +1240,7 @@ int main(int argc, char **argv)
 	long total = 1000000, divergences = 0, ran, ret, *only = NULL, epoch = -1;
 	time_t start = time(NULL);
 	cpu_set_t cpu0;
+	bool flags_ok;
 	int c, k;
 	__u64 e;
 
@@ -1266,10 +1326,14 @@ int main(int argc, char **argv)
 	       "fd %ld (%ld succeeded), through a write-only fd %ld (%ld)",
 	       stats.unpriv_created, stats.per_view[V_RDONLY], stats.per_view_ok[V_RDONLY],
 	       stats.per_view[V_WRONLY], stats.per_view_ok[V_WRONLY]);
-	printf("\n%ld ops, %ld divergences (seed %llu)\n", stats.ops, divergences,
+	printf("\n");
+	/* A full run must have run every cell; a shorter one reports. */
+	flags_ok = flag_coverage(stats.ops >= FLAG_COVERAGE_OPS ? stderr : NULL) ||
+		   stats.ops < FLAG_COVERAGE_OPS;
+	printf("%ld ops, %ld divergences (seed %llu)\n", stats.ops, divergences,
 	       (unsigned long long)cfg.seed);
 	rmdir(CGROUP_SUB);
 	if (stats.run_errors)
 		fprintf(stderr, "%ld BPF_PROG_TEST_RUN calls failed\n", stats.run_errors);
-	return divergences || stats.run_errors || (!only && !coverage_ok()) ? 1 : 0;
+	return divergences || stats.run_errors || (!only && (!coverage_ok() || !flags_ok)) ? 1 : 0;
 }

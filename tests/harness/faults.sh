@@ -34,6 +34,14 @@ test_fault_after_leak() { compare fault_after_leak array harness_array_probe; }
 # Not a fault: removes the leaked map so that the faults after it are judged on their own.
 test_harness_leak_cleanup() { rm -f $BPFFS/harness_leak; }
 
+# An object left behind that holds no reference to the module (a HASH map is not the module's):
+# the point's object check (live_objects), not the reference count, must catch it.
+test_fault_object_leak() {
+	bpftool map create $BPFFS/harness_hash type hash key 4 value 4 entries 4 name hleak
+}
+# Not a fault: removes it.
+test_harness_object_cleanup() { rm -f $BPFFS/harness_hash; }
+
 # The Rust run creates no map of the type the comparison is about.
 test_fault_missing_proof() { compare fault_missing_proof percpu_array harness_array_probe; }
 

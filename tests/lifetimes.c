@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lifetimes: what an fd array takes, it gives back. For each of the four fd array types and each
+ * way an element leaves its slot (delete, replacement, the last user reference, the map's free),
+ * the object the slot held is seen held while it is in the slot and released after, through what
+ * a user can read: a program's or an inner map's id (BPF_*_GET_FD_BY_ID), a removed cgroup in its
+ * parent's cgroup.stat (nr_dying_descendants), a perf event's kprobe in debugfs's kprobes/list.
+ * One "type case: held yes, released yes" line each; the suite runs it on the C maps and on the
+ * module and compares the lines.
+ *
+ *   lifetimes all     every case; exit 1 if an object was not held or not released
+ *   lifetimes live    the BPF objects alive now, "prog ID", "map ID", "link ID" (the harness's
+ *                     per-point check, tests/harness.sh)
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <linux/bpf.h>
+
+#include "common.h"
+
+#define CG_PARENT "/sys/fs/cgroup/rust_arraymap_lifetimes"
+#define KPROBES_LIST "/sys/kernel/debug/kprobes/list"
+/* A kernel function no test probes otherwise, and always built with BPF. */
+#define KPROBE_FUNC "bpf_fentry_test1"
+
+/* How an object is seen alive: @alive(@id) says 1 or 0. */
+struct object {
+	const char *what;
+	int (*alive)(__u32 id);
+	__u32 id;
+};
+
+static int prog_alive(__u32 id)
+{
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+static int map_alive(__u32 id)
+{
+	int fd = bpf_map_get_fd_by_id(id);
+
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
+/* Removed cgroups under CG_PARENT that something still holds. */
+static int dying_cgroups(void)
+{
+	char key[64];
+	long long n;
+	int dying = -1;
+	FILE *f = fopen(CG_PARENT "/cgroup.stat", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", key, &n) == 2)
+		if (!strcmp(key, "nr_dying_descendants"))
+			dying = n;
+	fclose(f);
+	return dying;
+}
+
+static int cgroup_alive(__u32 unused)
+{
+	return dying_cgroups() > 0;
+}
+
+/* kprobes of KPROBE_FUNC registered: only this probe's perf events make them. */
+static int kprobe_alive(__u32 unused)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(KPROBES_LIST, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, " " KPROBE_FUNC "+") != NULL;
+	fclose(f);
+	return n > 0;
+}
+
+/* Waits up to 5 s for @o to be @alive (releases are deferred: RCU, work items): 1 if it was. */
+static int wait_for(const struct object *o, int alive)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (o->alive(o->id) == alive)
+			return 1;
+		usleep(25000);
+	}
+	return 0;
+}
+
+/*
+ * Prints "@name: held yes, released yes": @o alive (still, after a while for what a missing
+ * reference would have released), and gone after @release(@map).
+ */
+static void expect(const char *name, const struct object *o, void (*release)(int *), int *map)
+{
+	int held, released;
+
+	usleep(300000);
+	held = o->alive(o->id) == 1;
+
+	release(map);
+	released = wait_for(o, 0);
+	printf("%s: held %s, released %s\n", name, held ? "yes" : "no", released ? "yes" : "no");
+	CHECK(held, "%s: the %s was not held", name, o->what);
+	CHECK(released, "%s: the %s was not released", name, o->what);
+}
+
+/* The ways out of a slot: each takes the map's fd (its slot 0 filled) and may close it. */
+static void by_delete(int *map)
+{
+	__u32 key = 0;
+
+	CHECK(bpf_map_delete_elem(*map, &key) == 0, "delete: %m");
+}
+
+static int replacement = -1;
+
+static void by_update(int *map)
+{
+	__u32 key = 0;
+
+	CHECK(bpf_map_update_elem(*map, &key, &replacement, BPF_ANY) == 0, "update: %m");
+}
+
+static void by_close(int *map)
+{
+	close(*map);
+	*map = -1;
+}
+
+static int update_fd(int map, int fd)
+{
+	__u32 key = 0;
+
+	return bpf_map_update_elem(map, &key, &fd, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * A slot-0 case: a map of @type (@flags), @fd in slot 0 for @o, then closed, then @stored()
+ * (if any), and @o released by @release.
+ */
+static void slot_case(const char *name, enum bpf_map_type type, __u32 flags, int inner, int fd,
+		      const struct object *o, void (*stored)(void), void (*release)(int *))
+{
+	int map = create_map(type, 4, 4, flags, inner, 0, 0), ret;
+
+	CHECK(map >= 0, "%s: create: %s", name, res(map));
+	if (map < 0)
+		return;
+	ret = update_fd(map, fd);
+	CHECK(ret == 0, "%s: update: %s", name, res(ret));
+	close(fd);
+	if (stored)
+		stored();
+	expect(name, o, release, &map);
+	if (map >= 0)
+		close(map);
+}
+
+static int prog(void)
+{
+	return prog_load_ret(0, BPF_PROG_TYPE_SOCKET_FILTER, 0, 0);
+}
+
+static void progs(void)
+{
+	struct object o = { "program", prog_alive };
+	void (*release[])(int *) = { by_delete, by_update, by_close };
+	const char *names[] = { "prog_array delete", "prog_array replace", "prog_array close" };
+	int i, fd, map, caller;
+
+	for (i = 0; i < 3; i++) {
+		fd = prog();
+		o.id = prog_id(fd);
+		replacement = prog();
+		slot_case(names[i], BPF_MAP_TYPE_PROG_ARRAY, 0, 0, fd, &o, NULL, release[i]);
+		close(replacement);
+	}
+
+	/*
+	 * The last user reference gone while a program still holds the map: release_uref empties
+	 * the slots (in a work item), the map itself lives on with the program that tail-calls
+	 * through it.
+	 */
+	map = create_map(BPF_MAP_TYPE_PROG_ARRAY, 4, 4, 0, 0, 0, 0);
+	caller = load_tail_caller(map);
+	fd = prog();
+	o.id = prog_id(fd);
+	CHECK(map >= 0 && caller >= 0 && update_fd(map, fd) == 0, "prog_array uref: %m");
+	close(fd);
+	expect("prog_array uref", &o, by_close, &map);
+	o.id = prog_id(caller);
+	o.what = "caller";
+	expect("prog_array caller", &o, by_close, &caller);
+}
+
+static int inner_map(void)
+{
+	return create_map(BPF_MAP_TYPE_ARRAY, 8, 4, 0, 0, 0, 0);
+}
+
+static void inner_maps(void)
+{
+	struct object o = { "inner map", map_alive };
+	void (*release[])(int *) = { by_delete, by_update, by_close };
+	const char *names[] = { "array_of_maps delete", "array_of_maps replace",
+				"array_of_maps close" };
+	int i, fd, tmpl = inner_map();
+
+	for (i = 0; i < 3; i++) {
+		fd = inner_map();
+		o.id = map_id(fd);
+		replacement = inner_map();
+		slot_case(names[i], BPF_MAP_TYPE_ARRAY_OF_MAPS, 0, tmpl, fd, &o, NULL, release[i]);
+		close(replacement);
+	}
+	close(tmpl);
+}
+
+/* Removed once in its slot (a removed cgroup cannot be put in one): only the slot keeps it. */
+static void remove_child(void)
+{
+	CHECK(rmdir(CG_PARENT "/c") == 0, "rmdir: %m");
+}
+
+static void cgroups(void)
+{
+	struct object o = { "removed cgroup", cgroup_alive };
+	void (*release[])(int *) = { by_delete, by_update, by_close };
+	const char *names[] = { "cgroup_array delete", "cgroup_array replace", "cgroup_array close" };
+	int i, fd;
+
+	/* A parent with no controllers: its children die as soon as nothing holds them. */
+	if (mkdir(CG_PARENT, 0755) && errno != EEXIST) {
+		CHECK(0, "mkdir " CG_PARENT ": %m");
+		return;
+	}
+	CHECK(dying_cgroups() == 0, "dying cgroups under " CG_PARENT " at the start: %d",
+	      dying_cgroups());
+	for (i = 0; i < 3; i++) {
+		CHECK(mkdir(CG_PARENT "/c", 0755) == 0, "mkdir: %m");
+		fd = open(CG_PARENT "/c", O_RDONLY | O_DIRECTORY);
+		replacement = open(CG_PARENT, O_RDONLY | O_DIRECTORY);
+		CHECK(fd >= 0 && replacement >= 0, "open: %m");
+		slot_case(names[i], BPF_MAP_TYPE_CGROUP_ARRAY, 0, 0, fd, &o, remove_child, release[i]);
+		close(replacement);
+	}
+	CHECK(rmdir(CG_PARENT) == 0, "rmdir " CG_PARENT ": %m");
+}
+
+/* A disabled kprobe perf event on KPROBE_FUNC (the kprobe PMU), on CPU 0, or -errno. */
+static int kprobe_event(void)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.config1 = (unsigned long)KPROBE_FUNC,
+		.disabled = 1,
+	};
+	FILE *f = fopen("/sys/bus/event_source/devices/kprobe/type", "r");
+	int type = -1, fd;
+
+	if (f) {
+		if (fscanf(f, "%d", &type) != 1)
+			type = -1;
+		fclose(f);
+	}
+	if (type < 0)
+		return -ENOENT;
+	attr.type = type;
+	fd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static void unpin(int *map)
+{
+	CHECK(unlink("/sys/fs/bpf/rust_arraymap_lifetimes") == 0, "unlink: %m");
+}
+
+static void perf_events(void)
+{
+	struct object o = { "perf event", kprobe_alive };
+	void (*release[])(int *) = { by_delete, by_update, by_close };
+	const char *names[] = { "perf_event_array delete", "perf_event_array replace",
+				"perf_event_array close" };
+	int i, fd, map;
+
+	CHECK(kprobe_alive(0) == 0, "kprobes of " KPROBE_FUNC " at the start");
+	for (i = 0; i < 3; i++) {
+		fd = kprobe_event();
+		replacement = perf_open_clock(-1, 0);
+		CHECK(fd >= 0 && replacement >= 0, "perf_event_open: %s", res(fd));
+		slot_case(names[i], BPF_MAP_TYPE_PERF_EVENT_ARRAY, 0, 0, fd, &o, NULL, release[i]);
+		close(replacement);
+	}
+
+	/*
+	 * BPF_F_PRESERVE_ELEMS: the event outlives the file that put it there (the map pinned,
+	 * its fd closed) and goes with the map.
+	 */
+	map = create_map(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, BPF_F_PRESERVE_ELEMS, 0, 0, 0);
+	fd = kprobe_event();
+	CHECK(map >= 0 && fd >= 0 && update_fd(map, fd) == 0, "preserve_elems: %m");
+	close(fd);
+	CHECK(bpf_obj_pin(map, "/sys/fs/bpf/rust_arraymap_lifetimes") == 0, "pin: %m");
+	close(map);
+	expect("perf_event_array preserve_elems", &o, unpin, &map);
+}
+
+static int live(void)
+{
+	__u32 id = 0;
+
+	while (!bpf_prog_get_next_id(id, &id))
+		printf("prog %u\n", id);
+	id = 0;
+	while (!bpf_map_get_next_id(id, &id))
+		printf("map %u\n", id);
+	id = 0;
+	while (!bpf_link_get_next_id(id, &id))
+		printf("link %u\n", id);
+	return errno != ENOENT;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "live"))
+		return live();
+	if (argc != 2 || strcmp(argv[1], "all")) {
+		fprintf(stderr, "usage: lifetimes all|live\n");
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	progs();
+	inner_maps();
+	cgroups();
+	perf_events();
+	return failures != 0;
+}
