@@ -339,6 +339,7 @@ static int skel(void)
 		return 1;
 	}
 	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	obj_maps_served_by(skel->obj);
 	fd = bpf_map__fd(skel->maps.vals);
 	fdb = bpf_map__fd(skel->maps.bigs);
 

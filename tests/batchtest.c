@@ -408,6 +408,9 @@ int main(void)
 	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		if (maps[i].fd >= 0)
+			map_served_by(maps[i].name, maps[i].fd);
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (maps[i].fd >= 0)
 			close(maps[i].fd);
 	return 0;
 }

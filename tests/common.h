@@ -338,6 +338,53 @@ static inline int map_ops_owner(int map_fd, char *owner, size_t len)
 	return ret < 0 ? ret : 0;
 }
 
+/* Whether the module serves the map @map_fd: fdinfo's ops_owner names it. */
+static inline int served_by_module(int map_fd)
+{
+	char owner[64];
+
+	return !map_ops_owner(map_fd, owner, sizeof(owner)) && !strcmp(owner, MODULE_NAME);
+}
+
+/*
+ * Names the map @map_fd as one under test, on stderr: "map-served-by: @what OWNER", OWNER the
+ * module that serves it (fdinfo's ops_owner) or "-" (built-in code). compare (tests/run-suite.sh)
+ * requires "-" of every such line in the C run and "rust_arraymap" in the Rust run: the proof
+ * that the module served this very map, not just some map of its type.
+ */
+static inline void map_served_by(const char *what, int map_fd)
+{
+	char owner[64];
+
+	map_ops_owner(map_fd, owner, sizeof(owner));
+	fprintf(stderr, "map-served-by: %s %s\n", what, owner);
+}
+
+/*
+ * map_served_by() for each array map that the BPF object @obj declares itself (not libbpf's
+ * global-data maps, which every object has: they are tested only as far as a probe reads them).
+ */
+static inline void obj_maps_served_by(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj) {
+		switch (bpf_map__type(m)) {
+		case BPF_MAP_TYPE_ARRAY:
+		case BPF_MAP_TYPE_PERCPU_ARRAY:
+		case BPF_MAP_TYPE_PROG_ARRAY:
+		case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+		case BPF_MAP_TYPE_CGROUP_ARRAY:
+		case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+			if (!bpf_map__is_internal(m) && bpf_map__fd(m) >= 0)
+				map_served_by(bpf_map__name(m), bpf_map__fd(m));
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 /*
  * An iter/bpf_map_elem iterator of @prog over the map @map_fd: the iterator's fd, with the
  * link already dropped (the iterator holds its own references), or -1.

@@ -78,6 +78,7 @@ static struct fd *open_and_load(void)
 		return NULL;
 	}
 	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	obj_maps_served_by(skel->obj);
 	return skel;
 }
 

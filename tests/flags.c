@@ -211,6 +211,7 @@ int main(void)
 			fprintf(stderr, "%s: create: %s\n", subjects[s].name, res(subjects[s].fd));
 			return 1;
 		}
+		map_served_by(subjects[s].name, subjects[s].fd);
 		subject_lines(&subjects[s], ncpus);
 		close(subjects[s].fd);
 	}

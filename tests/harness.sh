@@ -83,25 +83,14 @@ served_summary() {
 	echo "${s:-none}"
 }
 
-# live_objects: what a point may not leave behind, one per line: BPF programs, maps and links by
-# id (tests/lifetimes.c), removed cgroups something still holds (cgroup.stat's
-# nr_dying_descendants, counted), registered kprobes (a perf event's, say).
-live_objects() {
-	lifetimes live
-	awk '$1 == "nr_dying_descendants" { for (i = 1; i <= $2; i++) print "dying cgroup", i }' \
-		/sys/fs/cgroup/cgroup.stat
-	awk '{ print "kprobe", $1, $3 }' /sys/kernel/debug/kprobes/list
-}
-
-# objects_left BEFORE: waits up to 10 s (puts are deferred: RCU, work items) for every object
-# that live_objects did not list in BEFORE to be gone; prints those left and fails.
+# What a point may not leave behind (tests/lifetimes.c): BPF programs, maps and links by id,
+# removed cgroups something still holds (cgroup.stat's nr_dying_descendants, counted), registered
+# kprobes (a perf event's, say). "lifetimes live" lists them; "lifetimes left FILE" waits up to
+# 10 s (puts are deferred: RCU, work items) for everything it did not list in FILE to be gone.
+# objects_left BEFORE-FILE: prints what is left, described, and fails if anything is.
 objects_left() {
-	local i left o
-	for i in $(seq 100); do
-		left=$(comm -13 <(sort <<<"$1") <(live_objects | sort))
-		[ -z "$left" ] && return 0
-		sleep 0.1
-	done
+	local left o
+	left=$(lifetimes left "$1") && return 0
 	while read -r o; do
 		case $o in
 		prog\ * | map\ * | link\ *) echo "$o: $(bpftool ${o% *} show id ${o#* } 2>&1 | head -n1)" ;;
@@ -114,7 +103,7 @@ objects_left() {
 # The kernel log: one follower for the whole boot, markers around every point.
 klog_start() {
 	mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
-	# For live_objects (cgroup.stat).
+	# For the object check (cgroup.stat).
 	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
 	# Line-buffered: klog_sync waits for the follower's markers.
 	stdbuf -oL dmesg --follow >"$KLOG" 2>&1 &
@@ -147,14 +136,14 @@ new_taint() { echo $(($(cat /proc/sys/kernel/tainted) & ~$1 & ~TAINT_ALLOWED)); 
 # harness_point NAME FUNC [ARGS...]: one KTAP result for FUNC and the postconditions above.
 # FUNC may write a one-line summary for the KTAP line to $POINT_SUMMARY.
 harness_point() {
-	local name=$1 rc start secs taint0 taint log summary objects0
+	local name=$1 rc start secs taint0 taint log summary
 	shift
 	n=$((n + 1))
 	log=$LOGS/${name//\//_}.log
 	export POINT_SUMMARY=$log.summary
 	rm -f "$POINT_SUMMARY"
 	taint0=$(cat /proc/sys/kernel/tainted)
-	objects0=$(live_objects)
+	lifetimes live >"$log.objects0"
 	# Markers carry the point's number: unique, and no name is a prefix of another's marker.
 	kmark "begin $n $name"
 	start=$(date +%s.%N)
@@ -168,8 +157,8 @@ harness_point() {
 			echo "a reference to rust_arraymap outlived the test"
 			rc=1
 		fi
-		if ! objects_left "$objects0" >"$log.objects"; then
-			echo "objects outlived the test (tests/harness.sh, live_objects):"
+		if ! objects_left "$log.objects0" >"$log.objects"; then
+			echo "objects outlived the test (tests/harness.sh, objects_left):"
 			cat "$log.objects"
 			rc=1
 		fi

@@ -8,9 +8,13 @@
  * One "type case: held yes, released yes" line each; the suite runs it on the C maps and on the
  * module and compares the lines.
  *
- *   lifetimes all     every case; exit 1 if an object was not held or not released
- *   lifetimes live    the BPF objects alive now, "prog ID", "map ID", "link ID" (the harness's
- *                     per-point check, tests/harness.sh)
+ *   lifetimes all        every case; exit 1 if an object was not held or not released
+ *   lifetimes live       what a test may not leave behind, alive now, one per line: "prog ID",
+ *                        "map ID", "link ID", "dying cgroup N" (N of cgroup.stat's
+ *                        nr_dying_descendants), "kprobe ADDRESS SYMBOL" (the harness's per-point
+ *                        check, tests/harness.sh)
+ *   lifetimes left FILE  waits up to 10 s for everything "live" lists that FILE (an earlier
+ *                        "live") does not to be gone; prints what is left, exit 1 if anything
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -162,6 +166,7 @@ static void slot_case(const char *name, enum bpf_map_type type, __u32 flags, int
 	CHECK(map >= 0, "%s: create: %s", name, res(map));
 	if (map < 0)
 		return;
+	map_served_by(name, map);
 	ret = update_fd(map, fd);
 	CHECK(ret == 0, "%s: update: %s", name, res(ret));
 	close(fd);
@@ -202,6 +207,7 @@ static void progs(void)
 	fd = prog();
 	o.id = prog_id(fd);
 	CHECK(map >= 0 && caller >= 0 && update_fd(map, fd) == 0, "prog_array uref: %m");
+	map_served_by("prog_array uref", map);
 	close(fd);
 	expect("prog_array uref", &o, by_close, &map);
 	o.id = prog_id(caller);
@@ -315,33 +321,138 @@ static void perf_events(void)
 	map = create_map(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 4, BPF_F_PRESERVE_ELEMS, 0, 0, 0);
 	fd = kprobe_event();
 	CHECK(map >= 0 && fd >= 0 && update_fd(map, fd) == 0, "preserve_elems: %m");
+	map_served_by("perf_event_array preserve_elems", map);
 	close(fd);
 	CHECK(bpf_obj_pin(map, "/sys/fs/bpf/rust_arraymap_lifetimes") == 0, "pin: %m");
 	close(map);
 	expect("perf_event_array preserve_elems", &o, unpin, &map);
 }
 
+/* Appends @line to the list @buf (of @len bytes, NUL-terminated) if there is room. */
+static void add(char *buf, size_t len, const char *line)
+{
+	size_t used = strlen(buf);
+
+	if (used + strlen(line) + 1 < len)
+		snprintf(buf + used, len - used, "%s\n", line);
+}
+
+/* What "lifetimes live" prints, into @buf (of @len bytes): 0, or -errno of an id walk. */
+static int live_list(char *buf, size_t len)
+{
+	char line[512], addr[64], type[16], sym[256];
+	int i, dying = 0, ret = 0;
+	__u32 id = 0;
+	long long n;
+	FILE *f;
+
+	buf[0] = 0;
+	while (!bpf_prog_get_next_id(id, &id)) {
+		snprintf(line, sizeof(line), "prog %u", id);
+		add(buf, len, line);
+	}
+	ret = errno == ENOENT ? 0 : -errno;
+	for (id = 0; !bpf_map_get_next_id(id, &id);) {
+		snprintf(line, sizeof(line), "map %u", id);
+		add(buf, len, line);
+	}
+	ret = ret ?: errno == ENOENT ? 0 : -errno;
+	for (id = 0; !bpf_link_get_next_id(id, &id);) {
+		snprintf(line, sizeof(line), "link %u", id);
+		add(buf, len, line);
+	}
+	ret = ret ?: errno == ENOENT ? 0 : -errno;
+	f = fopen("/sys/fs/cgroup/cgroup.stat", "r");
+	while (f && fscanf(f, "%255s %lld", sym, &n) == 2)
+		if (!strcmp(sym, "nr_dying_descendants"))
+			dying = n;
+	if (f)
+		fclose(f);
+	for (i = 1; i <= dying; i++) {
+		snprintf(line, sizeof(line), "dying cgroup %d", i);
+		add(buf, len, line);
+	}
+	f = fopen(KPROBES_LIST, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %15s %255s", addr, type, sym) == 3) {
+			snprintf(line, sizeof(line), "kprobe %s %s", addr, sym);
+			add(buf, len, line);
+		}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+static char now[1 << 20], before[1 << 20];
+
 static int live(void)
 {
-	__u32 id = 0;
+	int ret = live_list(now, sizeof(now));
 
-	while (!bpf_prog_get_next_id(id, &id))
-		printf("prog %u\n", id);
-	id = 0;
-	while (!bpf_map_get_next_id(id, &id))
-		printf("map %u\n", id);
-	id = 0;
-	while (!bpf_link_get_next_id(id, &id))
-		printf("link %u\n", id);
-	return errno != ENOENT;
+	fputs(now, stdout);
+	return ret != 0;
+}
+
+/* Whether @line (with its newline) is a line of @list. */
+static int listed(const char *list, const char *line, size_t len)
+{
+	const char *p;
+
+	for (p = list; (p = strstr(p, line)); p++)
+		if ((p == list || p[-1] == '\n') && p[len] == '\n')
+			return 1;
+	return 0;
+}
+
+/* The lines of @now that @before does not have, into @out; their number. */
+static int new_lines(char *out, size_t len)
+{
+	char *line = now, *end;
+	int n = 0;
+
+	out[0] = 0;
+	for (; (end = strchr(line, '\n')); line = end + 1) {
+		*end = 0;
+		if (!listed(before, line, end - line)) {
+			add(out, len, line);
+			n++;
+		}
+		*end = '\n';
+	}
+	return n;
+}
+
+static int left(const char *file)
+{
+	static char out[1 << 16];
+	FILE *f = fopen(file, "r");
+	size_t n;
+	int i;
+
+	if (!f) {
+		perror(file);
+		return 2;
+	}
+	n = fread(before, 1, sizeof(before) - 1, f);
+	before[n] = 0;
+	fclose(f);
+	for (i = 0; i < 100; i++) {
+		if (live_list(now, sizeof(now)) == 0 && !new_lines(out, sizeof(out)))
+			return 0;
+		usleep(100000);
+	}
+	fputs(out, stdout);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "live"))
 		return live();
+	if (argc == 3 && !strcmp(argv[1], "left"))
+		return left(argv[2]);
 	if (argc != 2 || strcmp(argv[1], "all")) {
-		fprintf(stderr, "usage: lifetimes all|live\n");
+		fprintf(stderr, "usage: lifetimes all|live|left FILE\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -1094,7 +1094,14 @@ static long run_epoch(__u64 e, const long *only, long nops, long *ran, bool loud
 			stats.mmaps += !!p->side[0].mm;
 		}
 	}
-	/* Each map the module serves holds a reference: proof that the twins are Rust's. */
+	/* Each Rust twin names the module in its fdinfo: proof that it is Rust's. */
+	for (m = 0; m < nvalid; m++)
+		if (!served_by_module(pairs[valid_idx[m]].side[1].fd)) {
+			fprintf(stderr, "map %d is not served by the module\n", valid_idx[m]);
+			result = -3;
+			goto out;
+		}
+	/* Each map the module serves holds a reference (and the inner map it made, one more). */
 	refs = module_refs();
 	if (pool[P_INNER_RUST] < 0 || refs < nvalid + 1) {
 		fprintf(stderr, "the module does not serve the maps: inner %s, refcnt %d for %d maps\n",

@@ -67,6 +67,7 @@ int main(void)
 		}
 		if (!i)
 			fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+		map_served_by(s->name, fd);
 		printf("%s: memlock %lld\n", s->name, memlock(fd));
 		close(fd);
 	}

@@ -64,6 +64,7 @@ static struct percpu *open_and_load(void)
 		return NULL;
 	}
 	fprintf(stderr, "module-refs-while-open: %d\n", module_refs());
+	obj_maps_served_by(skel->obj);
 	return skel;
 }
 

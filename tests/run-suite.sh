@@ -39,10 +39,23 @@ export PATH=${TESTS_BIN:-$TOP/tests/build}:$PATH
 
 fail_with() { echo "$*"; return 1; }
 
+# served_by FILE OWNER: every "map-served-by: WHAT OWNER" line of a probe's stderr FILE (the maps
+# it names as under test, tests/common.h) names OWNER ("-": the built-in code).
+served_by() {
+	local bad
+	bad=$(awk -v o="$2" '$1 == "map-served-by:" && $NF != o' "$1")
+	[ -z "$bad" ] && return 0
+	echo "maps under test not served by ${2/#-/the built-in code}:"
+	echo "$bad"
+	return 1
+}
+
 # compare NAME TYPES CMD...: run CMD on the C map, then on the module; stdout, stderr and exit
 # codes must match, and the module's per-type counts must show it created a map of each of
 # TYPES (comma-separated) in the Rust run. stderr is compared without the probes'
-# "module-refs-while-open:" lines (-1 with the module unloaded), the one legitimate difference.
+# "module-refs-while-open:" lines (-1 with the module unloaded) and without the owner that ends
+# their "map-served-by:" lines, which must be the built-in code's in the C run and the module's
+# in the Rust run.
 compare() {
 	local name=$1 types=$2 crc rrc refs_seen before after delta
 	[ "$VARIANT" != rust ] || { once "$@"; return; }
@@ -67,11 +80,11 @@ compare() {
 		echo "C and Rust differ (stdout)"
 		return 1
 	fi
-	if ! diff -u <(grep -v '^module-refs-while-open: ' "$LOGS/$name.c.err") \
-		<(grep -v '^module-refs-while-open: ' "$LOGS/$name.rust.err"); then
+	if ! diff -u <(stderr_compared "$LOGS/$name.c.err") <(stderr_compared "$LOGS/$name.rust.err"); then
 		echo "C and Rust differ (stderr)"
 		return 1
 	fi
+	served_by "$LOGS/$name.c.err" - && served_by "$LOGS/$name.rust.err" rust_arraymap || return 1
 	require_served "$types" "$delta" || return 1
 	refs_seen=$(sed -n 's/^module-refs-while-open: //p' "$LOGS/$name.rust.err" | sort -n | head -n1)
 	if [ -n "$refs_seen" ] && [ "$refs_seen" -lt 1 ]; then
@@ -79,6 +92,11 @@ compare() {
 		return 1
 	fi
 	wait_refs 0
+}
+
+# stderr_compared FILE: a probe's stderr as compare compares it.
+stderr_compared() {
+	grep -v '^module-refs-while-open: ' "$1" | sed 's/^\(map-served-by: .*\) [^ ]*$/\1/'
 }
 
 # once NAME TYPES CMD...: compare on the Rust-only kernel (VARIANT=rust), which has no C twin:
@@ -95,6 +113,8 @@ once() {
 	echo "Rust created: $(served_summary "$delta")" >"$POINT_SUMMARY"
 	cat "$LOGS/$name.rust"
 	[ "$rc" = 0 ] || { echo "exit code $rc"; cat "$LOGS/$name.rust.err"; return 1; }
+	# Built in, the Rust maps name no module.
+	served_by "$LOGS/$name.rust.err" - || return 1
 	require_served "$types" "$delta"
 }
 

@@ -690,9 +690,15 @@ static int round_run(long *lost)
 		error("loading the fuzz skeleton", i);
 		goto out;
 	}
-	if (module_refs() < 5) {
-		error("the module does not serve the survivors", module_refs());
-		goto out;
+	/* Each survivor is the module's (fdinfo's ops_owner), not merely some map. */
+	{
+		const int survivors[] = { st.array, st.percpu, st.locked, st.prog_array, st.perf_array };
+
+		for (i = 0; i < (int)(sizeof(survivors) / sizeof(survivors[0])); i++)
+			if (!served_by_module(survivors[i])) {
+				error("the module does not serve survivor", i);
+				goto out;
+			}
 	}
 	survivors_alive = true;
 	stop = false;

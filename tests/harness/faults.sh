@@ -35,7 +35,7 @@ test_fault_after_leak() { compare fault_after_leak array harness_array_probe; }
 test_harness_leak_cleanup() { rm -f $BPFFS/harness_leak; }
 
 # An object left behind that holds no reference to the module (a HASH map is not the module's):
-# the point's object check (live_objects), not the reference count, must catch it.
+# the point's object check (objects_left), not the reference count, must catch it.
 test_fault_object_leak() {
 	bpftool map create $BPFFS/harness_hash type hash key 4 value 4 entries 4 name hleak
 }
