@@ -56,13 +56,16 @@ static int map_alive(__u32 id)
 	return fd >= 0;
 }
 
-/* Removed cgroups under CG_PARENT that something still holds. */
-static int dying_cgroups(void)
+/* Removed cgroups under the cgroup @dir that something still holds, or -1. */
+static int dying_cgroups(const char *dir)
 {
-	char key[64];
+	char key[64], path[256];
 	long long n;
 	int dying = -1;
-	FILE *f = fopen(CG_PARENT "/cgroup.stat", "r");
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.stat", dir);
+	f = fopen(path, "r");
 
 	if (!f)
 		return -1;
@@ -75,7 +78,7 @@ static int dying_cgroups(void)
 
 static int cgroup_alive(__u32 unused)
 {
-	return dying_cgroups() > 0;
+	return dying_cgroups(CG_PARENT) > 0;
 }
 
 /* kprobes of KPROBE_FUNC registered: only this probe's perf events make them. */
@@ -256,8 +259,8 @@ static void cgroups(void)
 		CHECK(0, "mkdir " CG_PARENT ": %m");
 		return;
 	}
-	CHECK(dying_cgroups() == 0, "dying cgroups under " CG_PARENT " at the start: %d",
-	      dying_cgroups());
+	CHECK(dying_cgroups(CG_PARENT) == 0, "dying cgroups under " CG_PARENT " at the start: %d",
+	      dying_cgroups(CG_PARENT));
 	for (i = 0; i < 3; i++) {
 		CHECK(mkdir(CG_PARENT "/c", 0755) == 0, "mkdir: %m");
 		fd = open(CG_PARENT "/c", O_RDONLY | O_DIRECTORY);
@@ -341,9 +344,8 @@ static void add(char *buf, size_t len, const char *line)
 static int live_list(char *buf, size_t len)
 {
 	char line[512], addr[64], type[16], sym[256];
-	int i, dying = 0, ret = 0;
+	int i, dying, ret = 0;
 	__u32 id = 0;
-	long long n;
 	FILE *f;
 
 	buf[0] = 0;
@@ -362,12 +364,7 @@ static int live_list(char *buf, size_t len)
 		add(buf, len, line);
 	}
 	ret = ret ?: errno == ENOENT ? 0 : -errno;
-	f = fopen("/sys/fs/cgroup/cgroup.stat", "r");
-	while (f && fscanf(f, "%255s %lld", sym, &n) == 2)
-		if (!strcmp(sym, "nr_dying_descendants"))
-			dying = n;
-	if (f)
-		fclose(f);
+	dying = dying_cgroups("/sys/fs/cgroup");
 	for (i = 1; i <= dying; i++) {
 		snprintf(line, sizeof(line), "dying cgroup %d", i);
 		add(buf, len, line);

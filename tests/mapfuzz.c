@@ -491,7 +491,7 @@ static __u64 draw_flags(struct rng *r, bool lookup)
 	}
 }
 
-/* The flags an op of kind @k passes as its element flags. */
+/* The flags @o passes for its elements: a batch's elem_flags, another command's flags. */
 static __u64 elem_flags_of(const struct op *o)
 {
 	return o->kind >= K_B_LOOKUP && o->kind <= K_B_LOOKUP_AND_DELETE ? o->elem_flags : o->flags;
@@ -515,19 +515,19 @@ static bool flag_coverage(FILE *f)
 	size_t t, k;
 	int c, hit = 0, all = 0;
 
-	for (t = 0; t < sizeof(map_types) / sizeof(map_types[0]); t++) {
-		/* map_types lists some types twice: each once. */
-		if (t && map_types[t] == map_types[t - 1])
+	/* The six types are those type_name[] names. */
+	for (t = 0; t < TYPE_MAX; t++) {
+		if (!type_name[t])
 			continue;
 		for (k = 0; k < sizeof(flag_kinds) / sizeof(flag_kinds[0]); k++)
 			for (c = 0; c < VALID_FLAGS; c++, all++) {
-				if (stats.flag_cells[map_types[t]][flag_kinds[k]][c]) {
+				if (stats.flag_cells[t][flag_kinds[k]][c]) {
 					hit++;
 					continue;
 				}
 				if (f)
 					fprintf(f, "flag cell never run: %s %s flags %#x\n",
-						type_name[map_types[t]], kind_name[flag_kinds[k]], c);
+						type_name[t], kind_name[flag_kinds[k]], c);
 			}
 	}
 	printf("# flag cells (type, command, combination of the valid flags) run: %d of %d\n", hit,

@@ -999,7 +999,7 @@ selected() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
 # Points run in child shells (harness_point): they get every function and variable.
 export -f $(compgen -A function)
-export OUT SELFTESTS ONLY TOP KO VARIANT SHORT SHORT_WHY LOGS BPFFS PATH SELFTESTS_LIST SUITE_LIST FAULT_KO \
+export OUT SELFTESTS ONLY TOP KO VARIANT SUITE_KERNEL SHORT SHORT_WHY LOGS BPFFS PATH SELFTESTS_LIST SUITE_LIST FAULT_KO \
 	FUZZ_SEED FUZZ_OPS STRESS_SECONDS
 
 run=()
