@@ -68,6 +68,22 @@ static void report_create(const char *name, enum bpf_map_type type, __u32 key,
 		close(fd);
 }
 
+/*
+ * The creation of a map of @type whose key and value are the types @key_id and @value_id of the
+ * suite's BTF (0: none; test_btf_load), "create NAME: errno".
+ */
+static void report_create_btf(const char *name, enum bpf_map_type type, int btf_fd,
+			      __u32 key_id, __u32 value_id)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .btf_fd = btf_fd, .btf_key_type_id = key_id,
+		    .btf_value_type_id = value_id);
+	int fd = bpf_map_create(type, "amtest", 4, 4, 4, &opts);
+
+	printf("create %s: %s\n", name, res(fd < 0 ? -errno : fd));
+	if (fd >= 0)
+		close(fd);
+}
+
 static int errno_cases(void)
 {
 	const enum bpf_map_type A = BPF_MAP_TYPE_ARRAY;
@@ -98,6 +114,18 @@ static int errno_cases(void)
 	report_create("mmapable-hash", BPF_MAP_TYPE_HASH, 4, 8, 4, BPF_F_MMAPABLE, 0);
 	report_create("mmapable-percpu-array", BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4,
 		      BPF_F_MMAPABLE, 0);
+	/* map_check_btf: the key a 32-bit int; no key only for a global-data DATASEC. */
+	fd = test_btf_load();
+	if (fd < 0) {
+		printf("BTF load failed\n");
+		return 1;
+	}
+	report_create_btf("btf-key-int", A, fd, T_INT, T_INT);
+	report_create_btf("btf-key-struct-of-4-bytes", A, fd, T_LOCK, T_INT);
+	report_create_btf("btf-no-key-value-int", A, fd, 0, T_INT);
+	report_create_btf("percpu-btf-key-struct-of-4-bytes", BPF_MAP_TYPE_PERCPU_ARRAY, fd,
+			  T_LOCK, T_INT);
+	close(fd);
 
 	fd = create(A, 4, 8, 4, 0, 0);
 	if (fd < 0) {
@@ -650,6 +678,78 @@ static void *lock_worker(void *p)
 	return NULL;
 }
 
+struct big_args {
+	int fd, id;
+	long torn, errors;
+};
+
+#define BIG_ROUNDS 1500
+
+/*
+ * 4096-byte values under BPF_F_LOCK: writers store every word the same, readers check them. A
+ * copy that long spans many instructions, so an update or a lookup that skipped the lock would
+ * be torn within a few rounds; 2 writers and 2 readers.
+ */
+static void *big_worker(void *p)
+{
+	struct big_args *args = p;
+	struct {
+		__u32 lock, pad;
+		__u64 w[BIGLOCKVAL_WORDS];
+	} v;
+	__u32 k = 0;
+	int i, j;
+
+	for (i = 0; i < BIG_ROUNDS; i++) {
+		if (args->id < 2) {
+			for (j = 0; j < BIGLOCKVAL_WORDS; j++)
+				v.w[j] = (__u64)args->id << 32 | i;
+			if (bpf_map_update_elem(args->fd, &k, &v, BPF_F_LOCK))
+				args->errors++;
+		} else if (bpf_map_lookup_elem_flags(args->fd, &k, &v, BPF_F_LOCK)) {
+			args->errors++;
+		} else {
+			for (j = 1; j < BIGLOCKVAL_WORDS; j++)
+				if (v.w[j] != v.w[0]) {
+					args->torn++;
+					break;
+				}
+		}
+	}
+	return NULL;
+}
+
+static int big_locked_values(void)
+{
+	struct big_args args[4];
+	pthread_t th[4];
+	long torn = 0, errors = 0;
+	int btf, fd, i;
+
+	btf = test_btf_load();
+	fd = btf < 0 ? btf : create_map(BPF_MAP_TYPE_ARRAY, 8 + 8 * BIGLOCKVAL_WORDS, 1, 0, 0, btf,
+					T_BIGLOCKVAL);
+	if (fd < 0) {
+		printf("4096-byte locked values: create: %s\n", res(fd));
+		return 1;
+	}
+	map_served_by("4096-byte-locked-values", fd);
+	for (i = 0; i < 4; i++) {
+		args[i] = (struct big_args){ .fd = fd, .id = i };
+		pthread_create(&th[i], NULL, big_worker, &args[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		torn += args[i].torn;
+		errors += args[i].errors;
+	}
+	printf("4096-byte locked values: 4 threads x %d rounds, torn reads %ld, errors %ld\n",
+	       BIG_ROUNDS, torn, errors);
+	close(fd);
+	close(btf);
+	return torn || errors;
+}
+
 static int spinlock(void)
 {
 	struct lock_args args[6];
@@ -676,7 +776,7 @@ static int spinlock(void)
 	printf("spinlock: %d threads x %d rounds, torn reads %ld, errors %ld\n", 6, LOCK_ROUNDS,
 	       torn, errors);
 	array__destroy(skel);
-	return torn || errors;
+	return big_locked_values() || torn || errors;
 }
 
 static int run_xdp(int prog_fd)
@@ -911,6 +1011,21 @@ static int kptr(const char *cgroot)
 	printf("store cgroup kptr: %d\n", ret);
 	CHECK(run(bpf_program__fd(skel->progs.read_unref)) == 0, "read_unref");
 	printf("unreferenced kptr stored: %d\n", skel->bss->ucg_set);
+	{
+		/* check_and_init_map_value() on each CPU's copy: no kernel pointer copied out. */
+		int ncpus = libbpf_num_possible_cpus(), c, k = 0, tagged = 0, pointers = 0;
+		struct { __u64 tag, ucg; } pv[64] = {};
+
+		CHECK(ncpus > 0 && ncpus <= 64, "%d possible CPUs", ncpus);
+		CHECK(run(bpf_program__fd(skel->progs.store_percpu_unref)) == 0, "store_percpu_unref");
+		CHECK(!bpf_map_lookup_elem(bpf_map__fd(skel->maps.pcgs), &k, pv), "lookup pcgs");
+		for (c = 0; c < ncpus; c++) {
+			tagged += pv[c].tag == 0x7a67;
+			pointers += pv[c].ucg != 0;
+		}
+		printf("PERCPU_ARRAY with a kptr copied out: %d CPU tagged, %d kernel pointers\n",
+		       tagged, pointers);
+	}
 	base = dying(cgroot);
 	if (rmdir(child))
 		perror("rmdir");

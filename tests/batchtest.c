@@ -217,9 +217,24 @@ static void faults(const struct map *m)
 	r.count = ra->batch.count;
 	r.out = 0;
 	show(m, "lookup read-only attributes", r, NULL, NULL, 0, 0);
+	/* (The lookups above wrote keys and values the map holds: new ones, or an update that
+	 * stored them before its EFAULT would change nothing.) */
+	for (i = 0; i < n; i++)
+		keys[i] = n - 1 - i;
+	pattern(vals, m, n, 78);
 	r.ret = syscall(__NR_bpf, BPF_MAP_UPDATE_BATCH, ra, sizeof(*ra)) < 0 ? -errno : 0;
 	r.count = ra->batch.count;
 	show(m, "update read-only attributes", r, NULL, NULL, 0, 1);
+	/* count 0 returns before count is written back: 0, even where it cannot be. */
+	mprotect(ro, page, PROT_READ | PROT_WRITE);
+	ra->batch.count = 0;
+	mprotect(ro, page, PROT_READ);
+	r.ret = syscall(__NR_bpf, BPF_MAP_LOOKUP_BATCH, ra, sizeof(*ra)) < 0 ? -errno : 0;
+	r.count = ra->batch.count;
+	show(m, "lookup count 0, read-only attributes", r, NULL, NULL, 0, 0);
+	r.ret = syscall(__NR_bpf, BPF_MAP_UPDATE_BATCH, ra, sizeof(*ra)) < 0 ? -errno : 0;
+	r.count = ra->batch.count;
+	show(m, "update count 0, read-only attributes", r, NULL, NULL, 0, 1);
 	munmap(ro, page);
 
 	/* Updates: the values end in the middle of element 9 (or 1), the keys at key 9; a key

@@ -81,12 +81,16 @@ static inline int sys_bpf(int cmd, union bpf_attr *attr)
 }
 
 /* The value types of the suite's BTF (test_btf_load), by type id. */
-enum { T_INT = 1, T_LL, T_LOCK, T_TIMER, T_VAL, T_LOCKVAL };
+enum { T_INT = 1, T_LL, T_LOCK, T_TIMER, T_VAL, T_LOCKVAL, T_LLARRAY, T_BIGLOCKVAL };
+
+/* The 8-byte words of "biglockval" after its lock: a value copied over many instructions. */
+#define BIGLOCKVAL_WORDS 511
 
 /*
  * Loads the suite's BTF: int and long long, bpf_spin_lock, bpf_timer, "val" { lock; int x;
  * timer } (24 bytes) and "lockval" { long long x; lock; int y; long long z, w, v } (40 bytes, the
- * lock inside the value). Its fd, or -1.
+ * lock inside the value), and "biglockval" { lock; int pad; long long w[BIGLOCKVAL_WORDS] } (4096
+ * bytes). Its fd, or -1.
  */
 static inline int test_btf_load(void)
 {
@@ -113,6 +117,11 @@ static inline int test_btf_load(void)
 	      btf__add_field(btf, "z", T_LL, 128, 0) ||
 	      btf__add_field(btf, "w", T_LL, 192, 0) ||
 	      btf__add_field(btf, "v", T_LL, 256, 0) ||
+	      btf__add_array(btf, T_INT, T_LL, BIGLOCKVAL_WORDS) != T_LLARRAY ||
+	      btf__add_struct(btf, "biglockval", 8 + 8 * BIGLOCKVAL_WORDS) != T_BIGLOCKVAL ||
+	      btf__add_field(btf, "lock", T_LOCK, 0, 0) ||
+	      btf__add_field(btf, "pad", T_INT, 32, 0) ||
+	      btf__add_field(btf, "w", T_LLARRAY, 64, 0) ||
 	      btf__load_into_kernel(btf);
 	if (!err)
 		fd = dup(btf__fd(btf));

@@ -339,6 +339,16 @@ static int perf(void)
 	fd = open("/dev/null", O_RDONLY);
 	printf("update with /dev/null: %s\n", res(update(m, 2, fd, BPF_ANY)));
 	close(fd);
+	{
+		/* A task event that children inherit cannot be read locally: EOPNOTSUPP. */
+		struct perf_event_attr inh = attr;
+
+		inh.inherit = 1;
+		fd = syscall(__NR_perf_event_open, &inh, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		CHECK(fd >= 0, "perf_event_open inherit: %m");
+		printf("update with an inherited task event: %s\n", res(update(m, 2, fd, BPF_ANY)));
+		close(fd);
+	}
 	fd__destroy(skel);
 
 	/* Entries go with the file they were stored through, unless BPF_F_PRESERVE_ELEMS. */
@@ -646,6 +656,18 @@ static void report_create(const char *what, enum bpf_map_type type, __u32 value_
 		close(fd);
 }
 
+/* A map of @type (4-byte keys and values) whose key and value are the suite's BTF int. */
+static void report_create_btf(const char *what, enum bpf_map_type type, int btf, int inner)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .btf_fd = btf, .btf_key_type_id = T_INT,
+		    .btf_value_type_id = T_INT, .inner_map_fd = inner);
+	int fd = bpf_map_create(type, "e", 4, 4, 4, &o);
+
+	printf("create %s with key and value BTF: %s\n", what, res(fd < 0 ? -errno : 0));
+	if (fd >= 0)
+		close(fd);
+}
+
 static int errno_cases(void)
 {
 	static const struct {
@@ -709,6 +731,53 @@ static int errno_cases(void)
 		close(fd);
 		close(o.inner_map_fd);
 		close(in);
+	}
+	{
+		/*
+		 * An freplace (EXT) program is refused before the PROG_ARRAY's owner is bound
+		 * (prog_fd_array_get_ptr() tests the type first): a program of any type may still
+		 * be the first.
+		 */
+		struct fd *skel = open_and_load(), *ext = skel ? fd__open() : NULL;
+		struct bpf_program *p;
+		int m = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "e", 4, 4, 4, NULL);
+
+		if (!ext) {
+			printf("fd skeleton: %m\n");
+			return 1;
+		}
+		bpf_object__for_each_program(p, ext->obj)
+			bpf_program__set_autoload(p, p == ext->progs.ext_replacement);
+		bpf_program__set_attach_target(ext->progs.ext_replacement,
+					       bpf_program__fd(skel->progs.ext_target),
+					       "ext_target_sub");
+		if (fd__load(ext)) {
+			printf("freplace program load: %m\n");
+			return 1;
+		}
+		printf("prog_array: an freplace program: %s\n",
+		       res(update(m, 0, bpf_program__fd(ext->progs.ext_replacement), BPF_ANY)));
+		printf("prog_array: then a raw_tp program: %s\n",
+		       res(update(m, 1, bpf_program__fd(skel->progs.task_under), BPF_ANY)));
+		printf("prog_array: then a tc program: %s\n",
+		       res(update(m, 2, bpf_program__fd(skel->progs.ext_target), BPF_ANY)));
+		close(m);
+		fd__destroy(ext);
+		fd__destroy(skel);
+	}
+	{
+		/* map_check_no_btf(): none of the four takes BTF for its keys and values. */
+		int btf = test_btf_load(), in = inner_create("in", 4);
+
+		if (btf < 0) {
+			printf("BTF load failed\n");
+			return 1;
+		}
+		for (t = 0; t < sizeof(types) / sizeof(types[0]); t++)
+			report_create_btf(types[t].name, types[t].type, btf, 0);
+		report_create_btf("array_of_maps", BPF_MAP_TYPE_ARRAY_OF_MAPS, btf, in);
+		close(in);
+		close(btf);
 	}
 	return 0;
 }

@@ -20,6 +20,10 @@
  * With fail_init_ms=N, init instead registers its ops, waits N ms while user space creates
  * ARRAY maps, unregisters and fails: do_init_module() then frees the module, which no map may
  * reference. The init fails with -EAGAIN, or with -EPROTO if its map_alloc was called.
+ *
+ * With hold_type=T (an fd array type), init only registers ops for map type T, and the exit
+ * unregisters them:
+ * a module that registers T meanwhile must fail its init (-EBUSY) and leave nothing registered.
  */
 #include <linux/bpf.h>
 #include <linux/delay.h>
@@ -30,6 +34,10 @@
 static unsigned int fail_init_ms;
 module_param(fail_init_ms, uint, 0);
 MODULE_PARM_DESC(fail_init_ms, "register, wait this long, unregister and fail the init");
+
+static unsigned int hold_type;
+module_param(hold_type, uint, 0);
+MODULE_PARM_DESC(hold_type, "only register ops for this map type, until the module goes");
 
 /* tools/lib/bpf/skel_internal.h declares it for the kernel's light skeletons. */
 int kern_sys_bpf(int cmd, union bpf_attr *attr, unsigned int size);
@@ -56,6 +64,27 @@ static const struct bpf_map_ops regtest_ops = {
 	.map_alloc = regtest_alloc,
 	.map_free = regtest_free,
 	.map_mem_usage = regtest_mem_usage,
+	.owner = THIS_MODULE,
+};
+
+/* Never called either: only what registering an fd array type requires (hold_type). */
+static int regtest_fd_lookup(struct bpf_map *map, void *key, u32 *value)
+{
+	return -EOPNOTSUPP;
+}
+
+static int regtest_fd_update(struct bpf_map *map, struct file *map_file, void *key,
+			     void *value, u64 map_flags)
+{
+	return -EOPNOTSUPP;
+}
+
+static const struct bpf_map_ops regtest_fd_ops = {
+	.map_alloc = regtest_alloc,
+	.map_free = regtest_free,
+	.map_mem_usage = regtest_mem_usage,
+	.map_fd_lookup_elem = regtest_fd_lookup,
+	.map_fd_update_elem = regtest_fd_update,
 	.owner = THIS_MODULE,
 };
 
@@ -144,6 +173,8 @@ static int __init bpf_regtest_init(void)
 
 	if (fail_init_ms)
 		return bpf_regtest_failing_init();
+	if (hold_type)
+		return bpf_map_type_register(hold_type, &regtest_fd_ops);
 	far = bpf_regtest_far();
 	coming = bpf_regtest_coming();
 
@@ -155,6 +186,8 @@ static int __init bpf_regtest_init(void)
 
 static void __exit bpf_regtest_exit(void)
 {
+	if (hold_type)
+		WARN_ON(bpf_map_type_unregister(hold_type, &regtest_fd_ops));
 }
 
 module_init(bpf_regtest_init);

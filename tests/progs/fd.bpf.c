@@ -141,6 +141,25 @@ int skb_under(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+/* A global function for an freplace program (fdtest errno: EXT programs and PROG_ARRAYs). */
+__noinline int ext_target_sub(struct __sk_buff *skb)
+{
+	return skb ? skb->len : 1;
+}
+
+SEC("tc")
+int ext_target(struct __sk_buff *skb)
+{
+	return ext_target_sub(skb);
+}
+
+/* Loaded only by fdtest errno, against ext_target. */
+SEC("?freplace/ext_target_sub")
+int ext_replacement(struct __sk_buff *skb)
+{
+	return 0;
+}
+
 /* Inlined lookups: outer (array_of_map_gen_lookup), then the inner ARRAY. */
 SEC("raw_tp")
 int read_inner(void *ctx)

@@ -43,6 +43,38 @@ int store_cgroup(void *ctx)
 	return 0;
 }
 
+/* An unreferenced kptr in a PERCPU_ARRAY value: copied out to user space, it reads as zero. */
+struct pcg_val {
+	__u64 tag;
+	struct cgroup __kptr_untrusted *ucg;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, int);
+	__type(value, struct pcg_val);
+} pcgs SEC(".maps");
+
+SEC("syscall")
+int store_percpu_unref(void *ctx)
+{
+	struct pcg_val *v;
+	struct cgroup *cg;
+	int k = 0;
+
+	v = bpf_map_lookup_elem(&pcgs, &k);
+	if (!v)
+		return 1;
+	cg = bpf_cgroup_from_id(cgid);
+	if (!cg)
+		return 2;
+	v->tag = 0x7a67;
+	v->ucg = cg;
+	bpf_cgroup_release(cg);
+	return 0;
+}
+
 int ucg_set;
 
 SEC("syscall")
