@@ -25,6 +25,8 @@
 #   bench           C against Rust, wall clock and instruction counts, into Documentation/
 #   check           rustfmt, clippy (as a module and built in), the docs
 #   check-series    every prefix of patches/ built, both choices of the last booted
+#   mutants         the mutation campaign on rust/ (tests/mutants.list), its report into
+#                   Documentation/testing.rst (an hour or more; not CI)
 #   module, selftests  just the module, just the BPF selftests
 #   rust-analyzer   rust-project.json for an editor
 #   clean           the module's build products (the caches stay)
@@ -37,6 +39,8 @@
 #                   time limit in s, extra QEMU options, TCG threading (single|multi)
 #   FUZZ_OPS, FUZZ_SEED, STRESS_SECONDS, POKE_SECONDS  sizes of the fuzzer, stress and poke_race
 #   BENCH_MODES, BENCH_ROUNDS, BENCH_ICOUNT_RUNS  make bench's modes and rounds
+#   MUTANTS=id,..., MUTANT_STAGES  make mutants: only these mutants (the other results kept),
+#                   only these stages (listed suite long)
 #   FULL_SIDES, FULL_PROGS_SHARDS, FULL_RESUME, FULL_RERUN_ROUNDS  full-selftests: the kernels
 #                   (c rust), test_progs' shards by test number, 1 to keep the boots an earlier
 #                   run finished; full-selftests-rerun: rounds per unit (3)
@@ -61,7 +65,7 @@ export KDIR
 export VARIANT SHORT
 
 .PHONY: all help list-tests check-args root kernel module tests selftests run test test-debug rust-only \
-	rust-only-test full-selftests full-selftests-rerun fuzz test-shape poke-race check-harness bench check check-series \
+	rust-only-test full-selftests full-selftests-rerun fuzz test-shape poke-race check-harness bench check check-series mutants \
 	rust-analyzer clean
 
 all: module
@@ -138,6 +142,9 @@ check-harness: module tests
 
 check-series: root
 	@$(IN_ROOT) scripts/check-series.sh
+
+mutants: module tests selftests
+	@MUTANTS='$(MUTANTS)' MUTANT_STAGES='$(MUTANT_STAGES)' $(IN_ROOT) scripts/mutants.sh
 
 bench: module tests
 	@$(IN_ROOT) scripts/bench.sh

@@ -2,7 +2,8 @@
 # make check: rustfmt with the kernel's configuration, builds with CLIPPY=1 that must not warn
 # (as a module and built in), the docs (scripts/check-docs.py: every .rst renders without a
 # warning, design.rst's unsafe counts are the sources'), and the crate's files importing one
-# another without a cycle (scripts/check-imports.py). Runs inside the root.
+# another without a cycle (scripts/check-imports.py), and every mutant of tests/mutants.list
+# still applying to rust/ (scripts/mutants.py check). Runs inside the root.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,4 +35,6 @@ log "the docs"
 /usr/bin/python3 "$TOP/scripts/check-docs.py"
 log "the imports"
 /usr/bin/python3 "$TOP/scripts/check-imports.py"
-log "rustfmt, clippy and both builds clean, the docs render and match the code, no import cycle"
+log "the mutants (tests/mutants.list still matches rust/)"
+/usr/bin/python3 "$TOP/scripts/mutants.py" check
+log "rustfmt, clippy and both builds clean, the docs render and match the code, no import cycle, the mutants apply"
