@@ -148,7 +148,7 @@ def report(mutants, results, commit):
     scored = len(ran) - len(equivalent)
     score = 100.0 * len(killed) / scored if scored else 0.0
     today = datetime.date.today().isoformat()
-    summary = (f"Last campaign: {today}, the sources of commit ``{commit}``; "
+    summary = (f"Last campaign: {today}, the module and tests of commit ``{commit}``; "
                f"{len(mutants)} mutants in {len({m.path for m in mutants})} files "
                f"(``tests/mutants.list``): {len(killed)} killed, {len(live)} survived, "
                f"{len(equivalent)} equivalent"

@@ -10,7 +10,8 @@
 # a leak, a hang), or by a kernel that died while it ran. The report goes into
 # Documentation/testing.rst (scripts/mutants.py report). MUTANTS=id,... reruns only those and
 # keeps the other results; MUTANT_STAGES (default "listed suite long") runs only those stages.
-# Runs inside the root; not part of make test or CI (it is long).
+# Exits 1 while a survivor is neither killed nor argued equivalent. Runs inside the root; not part
+# of make test or CI (it is long).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -138,5 +139,5 @@ stage long "$long" "${left[@]}"
 for id in "${left[@]}"; do [ -e "$results/$id" ] || echo "survived $ran" >"$results/$id"; done
 
 commit=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$TOP" diff --quiet HEAD -- rust tests/mutants.list 2>/dev/null || commit+=" with changes"
+[ -z "$(git -C "$TOP" status --porcelain -- rust tests 2>/dev/null)" ] || commit+=" with changes to rust/ or tests/"
 "$TOP/scripts/mutants.py" report "$results" "$commit"

@@ -766,7 +766,7 @@ static int errno_cases(void)
 		fd__destroy(skel);
 	}
 	{
-		/* map_check_no_btf(): none of the four takes BTF for its keys and values. */
+		/* map_check_no_btf(): BTF for keys and values refused, but by PROG_ARRAY. */
 		int btf = test_btf_load(), in = inner_create("in", 4);
 
 		if (btf < 0) {

@@ -7,8 +7,8 @@
 # chunks separated by ";", run one after another up to the first that kills). Each verdict goes to
 # OUT/results/ID as it is known: "killed STAGE:POINT,..." (the points that failed) or
 # "survived"; OUT/current names the mutant running (the host's verdict if the VM dies under it).
-# A mutant that leaves the module loaded or the kernel tainted ends the boot: the host boots
-# again for the rest.
+# A mutant whose module, once unloaded, leaves a type's ops registered is killed; one that leaves
+# the module loaded or the kernel tainted ends the boot: the host boots again for the rest.
 set -uo pipefail
 
 OUT=$1 SELFTESTS=$2 QUEUE=$3 KODIR=$4 STAGE=$5
@@ -33,7 +33,8 @@ while read -r id tests; do
 	IFS=';' read -ra chunks <<<"$tests"
 	for i in "${!chunks[@]}"; do
 		run=$OUT/runs/$id.$i
-		KO=$KODIR/$id.ko "$TOP/tests/run-suite.sh" "$run" "$SELFTESTS" "${chunks[$i]}" >"$run.out" 2>&1
+		KO=$KODIR/$id.ko "$TOP/tests/run-suite.sh" "$run" "$SELFTESTS" "${chunks[$i]}" \
+			</dev/null >"$run.out" 2>&1
 		# The run's kernel-log follower (tests/harness.sh klog_start) outlives it.
 		pkill -x dmesg
 		failed=$(sed -n 's/^not ok [0-9]* \([^ ]*\).*/\1/p' "$run/result.ktap" 2>/dev/null | paste -sd, -)
@@ -45,6 +46,13 @@ while read -r id tests; do
 		[ "$verdict" = survived ] || break
 		dmesg -C
 	done
+	# Unloaded, the mutant must have given every type back to the built-in ops: else the next
+	# mutant's runs would meet what this one left (a crash here is still charged to this one).
+	amtest=${TESTS_BIN:-$TOP/tests/build}/amtest
+	if [ "$verdict" = survived ] && ! grep -q '^rust_arraymap ' /proc/modules &&
+		"$amtest" ops-owner 2>&1 | grep -v ' -$' >"$OUT/runs/$id.owners"; then
+		verdict="killed $STAGE:types-left-registered-after-rmmod"
+	fi
 	echo "$verdict" >"$OUT/results/$id"
 	sync
 	echo "mutant $id: $verdict ($((SECONDS - start)) s)"
