@@ -116,7 +116,7 @@ survivors() {
 }
 
 long="historic_defects;load_unload_50;stress;fuzz"
-quick=$( (suite_tests test; list_entries "$SELFTESTS_LIST" | awk -F'|' '$3 != "skip" { print $2 }') |
+quick=$( (suite_tests test; runnable_selftests) |
 	grep -vxF -e fuzz -e stress -e load_unload_50 -e historic_defects | sort -u | paste -sd, -)
 # stage NAME TESTS ID...: the stage, if MUTANT_STAGES has it, for the IDs; the survivors after it
 # in $left.

@@ -34,12 +34,17 @@ suite_tests() {
 	return 0
 }
 
+# runnable_selftests: the names of the selftests' list's entries that run (not skip entries).
+runnable_selftests() {
+	list_entries "$SELFTESTS_LIST" | awk -F'|' '$3 != "skip" { print $2 }'
+}
+
 # runnable_names KERNEL NAMES: each name of NAMES (comma-separated) that runs something: a suite
 # test KERNEL runs, or an entry of the selftests' list that is not a skip entry.
 runnable_names() {
 	local t tests selftests
 	tests=$(suite_tests "$1")
-	selftests=$(list_entries "$SELFTESTS_LIST" | awk -F'|' '$3 != "skip" { print $2 }')
+	selftests=$(runnable_selftests)
 	for t in ${2//,/ }; do
 		grep -qxF -- "$t" <<<"$tests" || grep -qxF -- "$t" <<<"$selftests" && echo "$t"
 	done
