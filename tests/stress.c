@@ -8,10 +8,12 @@
  * and a PERCPU_ARRAY (the survivors), a PROG_ARRAY with a program tail-calling through its
  * slot 0 (an indirect tail call: see load_tail_caller_indirect()), a PERF_EVENT_ARRAY, and
  * starts threads that race for the round's time:
- *   - syscall:  updates and lookups of its own keys of the ARRAY (0..63);
- *   - batch:    update_batch of its own keys (64..127), lookup_batch of the whole map;
+ *   - syscall:  updates of its own keys of the ARRAY (0..63), lookups of any key;
+ *   - batch:    update_batch of its own keys (64..127), lookup_batch from any key on;
  *   - bpf:      BPF-side updates of its own keys (128..191) and lookups (BPF_PROG_TEST_RUN);
- *   - percpu:   updates of all CPUs' copies and lookups of the PERCPU_ARRAY;
+ *   - percpu:   updates of the PERCPU_ARRAY: every CPU's copy its own value, one CPU's
+ *               (BPF_F_CPU) or one value for all (BPF_F_ALL_CPUS); lookups of all copies or of
+ *               one (BPF_F_CPU), and lookup_batch of the whole map;
  *   - lockw:    BPF_F_LOCK updates of an ARRAY whose values hold a bpf_spin_lock, all fields
  *               of a value equal, while...
  *   - lockr:    ...BPF_F_LOCK lookups of it must never see a value half written;
@@ -25,6 +27,11 @@
  *   - iter:     opens an iterator over the ARRAY, reads part of it, closes it;
  *   - churn:    creates and closes maps of all six types;
  *   - rmmod:    tries to remove the module (it must refuse while the survivors live).
+ * Every value read is checked while the writers race: a key a thread writes itself must hold
+ * exactly what it last wrote there; any other key 0 or a value of the key's own writer (the
+ * writer's tag in the top byte), never one of another writer's or of no writer (keys 192..255).
+ * Every count a batch returns, and lookup_batch's keys and out_batch, must be C's for the
+ * in_batch and count given (generic_map_lookup_batch()).
  * Then it stops the threads, checks that each element of the survivors holds what its last
  * writer wrote, closes the survivors and, for the round's last part, lets churn and rmmod race
  * with nothing else alive: rmmod may win (the racer then inserts the module again) while maps
@@ -86,12 +93,12 @@ static struct {
 	int caller;		/* tail-calls prog_array slot 0, returns 1 if there is nothing */
 	int iter_prog;
 	__u64 last[ENTRIES];	/* what the last writer of each ARRAY key wrote */
-	__u64 plast[OWN];	/* the same for the PERCPU_ARRAY */
+	__u64 plast[OWN][MAX_CPUS];	/* the same for each CPU's copy of the PERCPU_ARRAY */
 	__u64 llast[LOCKED];	/* and for the BPF_F_LOCK map */
 } st;
 
 static atomic_bool stop, survivors_alive;
-static atomic_long ops[W_NR], errors, tail_taken, outputs, rmmod_tries, rmmod_wins, rmmod_won_alive,
+static atomic_long ops[W_NR], checked, errors, tail_taken, outputs, rmmod_tries, rmmod_wins, rmmod_won_alive,
 	insmods;
 
 static void error(const char *what, long ret)
@@ -130,6 +137,34 @@ static __u32 rnd(unsigned int *seed, __u32 n)
 	return rand_r(seed) % n;
 }
 
+/*
+ * A value read from ARRAY key @k by thread @who, racing the writers: exactly @who's last write
+ * when @who owns the key, else 0 or a value of the key's writer (keys 0..191 belong to
+ * W_SYSCALL, W_BATCH and W_BPF in turn, 192..255 to nobody). Only the tag is compared there:
+ * C copies a value with memcpy(), so a racing read may mix the counts of two writes.
+ */
+static void check_read(int who, __u32 k, __u64 v, const char *how)
+{
+	int owner = k / OWN;
+
+	atomic_fetch_add(&checked, 1);
+	if (owner == who ? v == st.last[k] : !v || (owner <= W_BPF && v >> 32 == tag(owner, 0) >> 32))
+		return;
+	fprintf(stderr, "ERROR %s: key %u holds %#llx (%s)\n", how, k, (unsigned long long)v,
+		owner == who ? "its own writer last wrote another value" : "not a value of its writer");
+	atomic_fetch_add(&errors, 1);
+}
+
+/* A batch count or key that is not C's: @what got @got, C gives @want. */
+static void check_eq(const char *what, long got, long want)
+{
+	atomic_fetch_add(&checked, 1);
+	if (got == want)
+		return;
+	fprintf(stderr, "ERROR %s: %ld, C gives %ld\n", what, got, want);
+	atomic_fetch_add(&errors, 1);
+}
+
 /* --- the threads ---------------------------------------------------------------------------- */
 
 static void *w_syscall(void *arg)
@@ -150,6 +185,8 @@ static void *w_syscall(void *arg)
 		k = rnd(&seed, ENTRIES);
 		if (bpf_map_lookup_elem(st.array, &k, &v))
 			error("syscall lookup", -errno);
+		else
+			check_read(W_SYSCALL, k, v, "syscall lookup");
 		atomic_fetch_add(&ops[W_SYSCALL], 2);
 	}
 	return NULL;
@@ -160,12 +197,12 @@ static void *w_batch(void *arg)
 	static __u32 keys[ENTRIES];
 	static __u64 vals[ENTRIES];
 	unsigned int seed = 2;
-	__u32 i, count, first;
+	__u32 i, count, asked, first, in, out, start;
 	__u64 n = 0;
 	int ret;
 
 	while (!stop) {
-		count = 1 + rnd(&seed, 16);
+		asked = count = 1 + rnd(&seed, 16);
 		first = OWN + rnd(&seed, OWN - count + 1);
 		for (i = 0; i < count; i++) {
 			keys[i] = first + i;
@@ -174,12 +211,36 @@ static void *w_batch(void *arg)
 		ret = bpf_map_update_batch(st.array, keys, vals, &count, NULL);
 		if (ret)
 			error("update_batch", -errno);
+		else
+			check_eq("update_batch count", count, asked);
 		for (i = 0; !ret && i < count; i++)
 			st.last[keys[i]] = vals[i];
-		count = ENTRIES;
-		ret = bpf_map_lookup_batch(st.array, NULL, &first, keys, vals, &count, NULL);
-		if (ret && errno != ENOENT)
+		/*
+		 * From the start (no in_batch) or after key @in, @asked keys: C copies out
+		 * min(asked, what is left), returns 0 when it stopped at @asked and -ENOENT when it
+		 * ran out of keys, and names the last key copied in out_batch.
+		 */
+		/* Up to 8 more than the map has: the map, not the buffers, bounds what comes. */
+		asked = count = 1 + rnd(&seed, ENTRIES + 8);
+		in = rnd(&seed, ENTRIES + 1);
+		start = in == ENTRIES ? 0 : in + 1;
+		out = ~0u;
+		ret = bpf_map_lookup_batch(st.array, in == ENTRIES ? NULL : &in, &out, keys, vals,
+					   &count, NULL);
+		if (ret && errno != ENOENT) {
 			error("lookup_batch", -errno);
+		} else {
+			__u32 want = asked < ENTRIES - start ? asked : ENTRIES - start;
+
+			check_eq("lookup_batch count", count, want);
+			check_eq("lookup_batch -ENOENT", ret ? -errno : 0, asked > want ? -ENOENT : 0);
+			if (want)
+				check_eq("lookup_batch out_batch", out, start + want - 1);
+			for (i = 0; i < count && i < want; i++) {
+				check_eq("lookup_batch key", keys[i], start + i);
+				check_read(W_BATCH, keys[i], vals[i], "lookup_batch");
+			}
+		}
 		atomic_fetch_add(&ops[W_BATCH], 2);
 	}
 	return NULL;
@@ -215,33 +276,106 @@ static void *w_bpf(void *arg)
 		a.op = 0;	/* lookup */
 		a.key = rnd(&seed, ENTRIES);
 		a.vsize = 8;
-		if (bpf_prog_test_run_opts(fd, &t) || a.ret)
+		if (bpf_prog_test_run_opts(fd, &t) || a.ret) {
 			error("bpf lookup", a.ret ?: -errno);
+		} else {
+			memcpy(&v, skel->bss->vbuf, sizeof(v));
+			check_read(W_BPF, a.key, v, "bpf lookup");
+		}
 		atomic_fetch_add(&ops[W_BPF], 2);
 	}
 	return NULL;
 }
 
+/* BPF_F_CPU with @cpu in the upper half of the flags. */
+static __u64 on_cpu(int cpu)
+{
+	return BPF_F_CPU | (__u64)cpu << 32;
+}
+
+/* Per-CPU copies read by w_percpu, their only writer: exactly what it last wrote. */
+static void check_percpu(__u32 k, int cpu, __u64 v, const char *how)
+{
+	atomic_fetch_add(&checked, 1);
+	if (v == st.plast[k][cpu])
+		return;
+	fprintf(stderr, "ERROR %s: percpu key %u cpu %d holds %#llx, last written %#llx\n", how, k,
+		cpu, (unsigned long long)v, (unsigned long long)st.plast[k][cpu]);
+	atomic_fetch_add(&errors, 1);
+}
+
+/*
+ * The PERCPU_ARRAY's writer and reader: every CPU's copy a value of its own, one CPU's copy
+ * (BPF_F_CPU) or one value for all (BPF_F_ALL_CPUS); all copies read, one (BPF_F_CPU), or the
+ * whole map by lookup_batch.
+ */
 static void *w_percpu(void *arg)
 {
-	static __u64 vals[MAX_CPUS];
+	static __u64 vals[OWN * MAX_CPUS];
+	static __u32 keys[OWN];
 	unsigned int seed = 4;
-	__u64 n = 0, v;
-	__u32 k;
-	int c;
+	__u32 k, i, count;
+	__u64 n = 0, flags;
+	int c, cpu, ret;
 
 	while (!stop) {
 		k = rnd(&seed, OWN);
-		v = tag(W_PERCPU, ++n);
-		for (c = 0; c < st.ncpus; c++)
-			vals[c] = v;
-		if (bpf_map_update_elem(st.percpu, &k, vals, BPF_ANY))
+		cpu = rnd(&seed, st.ncpus);
+		switch (rnd(&seed, 3)) {
+		case 0:
+			for (c = 0; c < st.ncpus; c++)
+				vals[c] = tag(W_PERCPU, ++n);
+			flags = BPF_ANY;
+			break;
+		case 1:
+			vals[0] = tag(W_PERCPU, ++n);
+			flags = on_cpu(cpu);
+			break;
+		default:
+			vals[0] = tag(W_PERCPU, ++n);
+			flags = BPF_F_ALL_CPUS;
+			break;
+		}
+		if (bpf_map_update_elem(st.percpu, &k, vals, flags)) {
 			error("percpu update", -errno);
-		else
-			st.plast[k] = v;
+		} else {
+			for (c = 0; c < st.ncpus; c++)
+				if (flags == BPF_ANY || flags == BPF_F_ALL_CPUS || c == cpu)
+					st.plast[k][c] = vals[flags == BPF_ANY ? c : 0];
+		}
 		k = rnd(&seed, OWN);
-		if (bpf_map_lookup_elem(st.percpu, &k, vals))
-			error("percpu lookup", -errno);
+		switch (rnd(&seed, 3)) {
+		case 0:
+			if (bpf_map_lookup_elem(st.percpu, &k, vals)) {
+				error("percpu lookup", -errno);
+				break;
+			}
+			for (c = 0; c < st.ncpus; c++)
+				check_percpu(k, c, vals[c], "percpu lookup");
+			break;
+		case 1:
+			if (bpf_map_lookup_elem_flags(st.percpu, &k, vals, on_cpu(cpu)))
+				error("percpu lookup BPF_F_CPU", -errno);
+			else
+				check_percpu(k, cpu, vals[0], "percpu lookup BPF_F_CPU");
+			break;
+		default:
+			count = OWN;
+			ret = bpf_map_lookup_batch(st.percpu, NULL, &k, keys, vals, &count, NULL);
+			if (ret) {
+				error("percpu lookup_batch", -errno);
+				break;
+			}
+			check_eq("percpu lookup_batch count", count, OWN);
+			check_eq("percpu lookup_batch out_batch", k, OWN - 1);
+			for (i = 0; i < count && i < OWN; i++) {
+				check_eq("percpu lookup_batch key", keys[i], i);
+				for (c = 0; c < st.ncpus; c++)
+					check_percpu(i, c, vals[i * st.ncpus + c],
+						     "percpu lookup_batch");
+			}
+			break;
+		}
 		atomic_fetch_add(&ops[W_PERCPU], 2);
 	}
 	return NULL;
@@ -611,10 +745,10 @@ static long check_values(void)
 			continue;
 		}
 		for (c = 0; c < st.ncpus; c++)
-			if (pv[c] != st.plast[k]) {
+			if (pv[c] != st.plast[k][c]) {
 				fprintf(stderr, "LOST percpu key %u cpu %d: %#llx, last written %#llx\n",
 					k, c, (unsigned long long)pv[c],
-					(unsigned long long)st.plast[k]);
+					(unsigned long long)st.plast[k][c]);
 				lost++;
 			}
 	}
@@ -812,11 +946,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ERROR no perf output landed\n");
 		atomic_fetch_add(&errors, 1);
 	}
-	printf("\n%lds, %d threads, %d rounds, %ld ops, tail calls taken %ld, perf outputs %ld, "
+	if (rounds && !checked) {
+		fprintf(stderr, "ERROR no value read was checked\n");
+		atomic_fetch_add(&errors, 1);
+	}
+	printf("\n%lds, %d threads, %d rounds, %ld ops, %ld reads and counts checked, "
+	       "tail calls taken %ld, perf outputs %ld, "
 	       "rmmod tries %ld, won %ld (with maps alive %ld), insmod %ld, "
 	       "rmmod after each round %d/%d, %ld errors, %ld lost values\n",
-	       (long)(time(NULL) - start_time), W_NR, rounds, total, (long)tail_taken,
-	       (long)outputs, (long)rmmod_tries, (long)rmmod_wins,
+	       (long)(time(NULL) - start_time), W_NR, rounds, total, (long)checked,
+	       (long)tail_taken, (long)outputs, (long)rmmod_tries, (long)rmmod_wins,
 	       (long)rmmod_won_alive, (long)insmods, final_ok, rounds, (long)errors, lost);
 	return errors || lost || !rounds || final_ok != rounds;
 }
