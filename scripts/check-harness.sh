@@ -104,6 +104,8 @@ check "fault: a filter that matches no subtest" point "not ok" selftest:test_pro
 check "fault: a failed subtest" point "not ok" selftest:test_progs:one_failed "exit status 1"
 check "fault: fewer subtests ran on Rust than on C" point "not ok" selftest:test_progs:fewer_with_module "ran different subtests"
 check "fault: a selftest with no proof for its type" point "not ok" selftest:test_progs:all_ok_no_proof "no proof"
+check "control: a timing selftest whose Rust side lost its race once more" point ok selftest:test_progs:timing_lost_once
+check "fault: a timing selftest whose Rust side lost its race twice more" point "not ok" selftest:test_progs:timing_lost_more "Rust lost the timer race 2 times, C 0"
 check "fault: the whole kernel log is checked" point "not ok" kernel_log_clean
 check "fault: the taint mask is checked" point "not ok" taint_unchanged "gained taint"
 

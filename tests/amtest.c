@@ -829,6 +829,24 @@ static int timers(void)
 	printf("timers overwritten before firing: run %d, fired %d\n", ret, skel->bss->timers_fired);
 	array__destroy(skel);
 
+	/*
+	 * Cancelled at once (bpf_timer_cancel_async()), as the selftest timer_async_cancel does
+	 * with a 100 us timer that a TCG guest can outrun (it reruns then): 300 ms away, with no
+	 * race to lose, none may fire.
+	 */
+	skel = array__open_and_load();
+	if (!skel)
+		return 1;
+	skel->bss->timer_delay_ns = 300 * 1000 * 1000;
+	skel->bss->timer_cancel_async = 1;
+	ret = run_xdp(bpf_program__fd(skel->progs.prog_timers));
+	ts.tv_nsec = 500 * 1000 * 1000;
+	nanosleep(&ts, NULL);
+	printf("timers cancelled at once (bpf_timer_cancel_async): run %d, err %lld, cancelled %lld, "
+	       "fired %d\n", ret, (long long)skel->bss->timer_err,
+	       (long long)skel->bss->timers_cancelled, skel->bss->timers_fired);
+	array__destroy(skel);
+
 	/* Timers still pending when the last reference goes: release_uref cancels them. */
 	skel = array__open_and_load();
 	if (!skel)

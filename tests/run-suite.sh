@@ -599,7 +599,9 @@ test_task_work() {
 test_timers() {
 	compare timers array amtest timers || return 1
 	grep -q '^timers: run 2, err 0, fired 4$' "$LOGS/timers.rust" &&
-		grep -q '^timers overwritten before firing: run 2, fired 0$' "$LOGS/timers.rust"
+		grep -q '^timers overwritten before firing: run 2, fired 0$' "$LOGS/timers.rust" &&
+		grep -q '^timers cancelled at once (bpf_timer_cancel_async): run 2, err 0, cancelled 4, fired 0$' \
+			"$LOGS/timers.rust"
 }
 
 # PERCPU_ARRAY through bpftool: per-CPU values in, out, dumped.

@@ -233,6 +233,13 @@ struct {
 __u64 timer_delay_ns;
 long long timer_err;
 int timers_fired;
+/* Set: each timer is cancelled right after its start (bpf_timer_cancel_async()), whose
+ * returns add up in timers_cancelled (1 each: the timer was active).
+ */
+int timer_cancel_async;
+long long timers_cancelled;
+
+extern int bpf_timer_cancel_async(struct bpf_timer *timer) __ksym;
 
 static int timer_cb(void *map, __u32 *key, struct timed *t)
 {
@@ -255,6 +262,8 @@ int prog_timers(struct xdp_md *ctx)
 		timer_err |= bpf_timer_init(&t->timer, &timers, CLOCK_MONOTONIC);
 		timer_err |= bpf_timer_set_callback(&t->timer, timer_cb);
 		timer_err |= bpf_timer_start(&t->timer, timer_delay_ns, 0);
+		if (timer_cancel_async)
+			timers_cancelled += bpf_timer_cancel_async(&t->timer);
 	}
 	return 2;
 }
