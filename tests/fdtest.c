@@ -20,16 +20,23 @@
  *   fdtest mixed DIR        (module loaded) inner maps served by other ops than the template's
  *                           are refused, both ways: the maps of DIR against the module's
  *   fdtest errno            creation and update errno of the four types
+ *   fdtest members N        a program stored in and deleted from two PROG_ARRAYs N times on two
+ *                           CPUs at once, then extended by freplace: its count of PROG_ARRAY
+ *                           memberships must be back to 0
  *   fdtest meta             the inner-map template holds the module as long as the outer map
+ *   fdtest unload-pending KO (module only) rmmod the moment the last map goes, while the RCU
+ *                           callbacks that free a PERF_EVENT_ARRAY's entries are still pending
  *   fdtest cycle            create and fill one map of each type, drop them all
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -668,6 +675,28 @@ static void report_create_btf(const char *what, enum bpf_map_type type, int btf,
 		close(fd);
 }
 
+/* The freplace program ext_replacement, loaded against @skel's ext_target (not attached). */
+static struct fd *ext_load(struct fd *skel)
+{
+	struct fd *ext = fd__open();
+	struct bpf_program *p;
+
+	if (!ext) {
+		printf("fd skeleton: %m\n");
+		return NULL;
+	}
+	bpf_object__for_each_program(p, ext->obj)
+		bpf_program__set_autoload(p, p == ext->progs.ext_replacement);
+	bpf_program__set_attach_target(ext->progs.ext_replacement,
+				       bpf_program__fd(skel->progs.ext_target), "ext_target_sub");
+	if (fd__load(ext)) {
+		printf("freplace program load: %m\n");
+		fd__destroy(ext);
+		return NULL;
+	}
+	return ext;
+}
+
 static int errno_cases(void)
 {
 	static const struct {
@@ -738,23 +767,11 @@ static int errno_cases(void)
 		 * (prog_fd_array_get_ptr() tests the type first): a program of any type may still
 		 * be the first.
 		 */
-		struct fd *skel = open_and_load(), *ext = skel ? fd__open() : NULL;
-		struct bpf_program *p;
+		struct fd *skel = open_and_load(), *ext = skel ? ext_load(skel) : NULL;
 		int m = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "e", 4, 4, 4, NULL);
 
-		if (!ext) {
-			printf("fd skeleton: %m\n");
+		if (!ext)
 			return 1;
-		}
-		bpf_object__for_each_program(p, ext->obj)
-			bpf_program__set_autoload(p, p == ext->progs.ext_replacement);
-		bpf_program__set_attach_target(ext->progs.ext_replacement,
-					       bpf_program__fd(skel->progs.ext_target),
-					       "ext_target_sub");
-		if (fd__load(ext)) {
-			printf("freplace program load: %m\n");
-			return 1;
-		}
 		printf("prog_array: an freplace program: %s\n",
 		       res(update(m, 0, bpf_program__fd(ext->progs.ext_replacement), BPF_ANY)));
 		printf("prog_array: then a raw_tp program: %s\n",
@@ -778,6 +795,142 @@ static int errno_cases(void)
 		report_create_btf("array_of_maps", BPF_MAP_TYPE_ARRAY_OF_MAPS, btf, in);
 		close(in);
 		close(btf);
+	}
+	return 0;
+}
+
+/*
+ * members: prog_array_member_cnt, which a PROG_ARRAY counts up for each slot holding a program
+ * and down when the slot lets it go, under the program's ext_mutex (prog_fd_array_get_ptr(),
+ * prog_fd_array_put_ptr()), and which freplace reads under the same mutex: a target stored in
+ * a PROG_ARRAY cannot be extended (EBUSY). Two threads on two CPUs store ext_target in a
+ * PROG_ARRAY of their own and delete it, N times each; then, with both maps empty, the count
+ * must be 0 again: freplace attaches. A count updated outside the mutex loses some of the racing
+ * updates, and freplace then finds a count that is not 0 (EBUSY), or one that has wrapped.
+ */
+struct member_racer {
+	int cpu, map, prog, n, errors;
+	pthread_barrier_t *start;
+};
+
+static void *member_race(void *arg)
+{
+	struct member_racer *r = arg;
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		r->errors++;
+	pthread_barrier_wait(r->start);
+	for (i = 0; i < r->n; i++)
+		r->errors += !!update(r->map, 0, r->prog, BPF_ANY) + !!del(r->map, 0);
+	return NULL;
+}
+
+static int members(int n)
+{
+	struct fd *skel = open_and_load(), *ext = skel ? ext_load(skel) : NULL;
+	struct member_racer r[2];
+	pthread_barrier_t start;
+	pthread_t t[2];
+	struct bpf_link *link;
+	int i, cpus[2], found = 0;
+
+	if (!ext)
+		return 1;
+	/* Two online CPUs (the suite may have taken one offline). */
+	for (i = 0; i < ncpus && found < 2; i++)
+		if (cpu_online(i) == 1)
+			cpus[found++] = i;
+	if (found < 2) {
+		printf("fewer than 2 online CPUs\n");
+		return 1;
+	}
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		r[i] = (struct member_racer){
+			.cpu = cpus[i],
+			.map = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "members", 4, 4, 1, NULL),
+			.prog = bpf_program__fd(skel->progs.ext_target),
+			.n = n,
+			.start = &start,
+		};
+		if (r[i].map < 0) {
+			printf("racer %d's PROG_ARRAY: %m\n", i);
+			return 1;
+		}
+		map_served_by("members", r[i].map);
+		if (pthread_create(&t[i], NULL, member_race, &r[i])) {
+			printf("racer %d: %m\n", i);
+			return 1;
+		}
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("members: %d stores and deletes on each of 2 CPUs, %d errors\n", n,
+	       r[0].errors + r[1].errors);
+	link = bpf_program__attach_freplace(ext->progs.ext_replacement,
+					    bpf_program__fd(skel->progs.ext_target), "ext_target_sub");
+	printf("members: both PROG_ARRAYs empty, freplace attach: %s\n",
+	       res(link ? 0 : -errno));
+	/* Extended now: no PROG_ARRAY may take it (prog_fd_array_get_ptr(): EBUSY). */
+	printf("members: extended, stored: %s\n", res(update(r[0].map, 0, r[0].prog, BPF_ANY)));
+	bpf_link__destroy(link);
+	printf("members: freplace detached, stored: %s\n",
+	       res(update(r[0].map, 0, r[0].prog, BPF_ANY)));
+	close(r[0].map);
+	close(r[1].map);
+	fd__destroy(ext);
+	fd__destroy(skel);
+	return 0;
+}
+
+/*
+ * unload-pending: a PERF_EVENT_ARRAY's entries are freed by module code after an RCU grace
+ * period (EventEntry's call_rcu() callback, as C's bpf_event_entry_free_rcu()), so the module's
+ * exit must wait for those callbacks (rcu_barrier()): one that runs after the module's text is
+ * gone is an oops. Each round fills a map of 65,536 slots with one event, closes both (the map's
+ * release queues 65,536 callbacks) and tries delete_module() without a pause until the module is
+ * gone, which is as soon as the map is freed; then it inserts the module again. 3 rounds; the
+ * module is left unloaded.
+ */
+static int unload_pending(const char *ko)
+{
+	enum { ENTRIES = 65536, ROUNDS = 3 };
+	time_t deadline;
+	int r, ret, ev, map;
+	__u32 k;
+
+	for (r = 0; r < ROUNDS; r++) {
+		ret = module_insert_ko(ko);
+		if (ret && ret != -EEXIST) {
+			printf("insmod: %s\n", res(ret));
+			return 1;
+		}
+		ev = perf_open_sw(PERF_COUNT_SW_BPF_OUTPUT, -1, 0);
+		map = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "pending", 4, 4, ENTRIES, NULL);
+		if (ev < 0 || map < 0) {
+			printf("round %d: event or map: %m\n", r);
+			return 1;
+		}
+		map_served_by("pending", map);
+		for (k = 0; k < ENTRIES; k++)
+			if (update(map, k, ev, BPF_ANY)) {
+				printf("round %d: update %u: %m\n", r, k);
+				return 1;
+			}
+		close(ev);
+		close(map);
+		deadline = time(NULL) + 30;
+		while ((ret = module_try_remove()) == -EWOULDBLOCK && time(NULL) < deadline)
+			;
+		printf("round %d: %d entries released, rmmod at once: %s\n", r, ENTRIES, res(ret));
+		if (ret)
+			return 1;
+		/* The callbacks' grace period and more: any of them that ran without the module. */
+		usleep(500 * 1000);
 	}
 	return 0;
 }
@@ -864,6 +1017,10 @@ int main(int argc, char **argv)
 		return mixed(argv[2]);
 	if (!strcmp(cmd, "errno"))
 		return errno_cases();
+	if (!strcmp(cmd, "members") && argc == 3 && atoi(argv[2]) > 0)
+		return members(atoi(argv[2]));
+	if (!strcmp(cmd, "unload-pending") && argc == 3)
+		return unload_pending(argv[2]);
 	if (!strcmp(cmd, "meta"))
 		return meta();
 	if (!strcmp(cmd, "cycle"))

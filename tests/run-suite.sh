@@ -924,6 +924,15 @@ test_mixed_inner_maps() {
 	return $rc
 }
 
+# fdtest members: a program stored in and deleted from two PROG_ARRAYs on two CPUs at once, its
+# count of memberships (prog_array_member_cnt, under the program's ext_mutex) back to 0 after:
+# freplace attaches. 100,000 stores and deletes a CPU (~N s a side).
+test_prog_array_members() {
+	compare prog_array_members prog_array fdtest members 100000 || return 1
+	grep -q '^members: both PROG_ARRAYs empty, freplace attach: ok$' "$LOGS/prog_array_members.rust" ||
+		{ echo "the program's membership count did not come back to 0"; return 1; }
+}
+
 test_fd_errno() {
 	compare fd_errno prog_array,perf_event_array,cgroup_array,array_of_maps fdtest errno || return 1
 	grep -q '^create prog_array PRESERVE_ELEMS: EINVAL$' "$LOGS/fd_errno.rust" &&
@@ -963,6 +972,22 @@ test_load_unload_50() {
 		wait_refs 0 || return 1
 		rmmod rust_arraymap || { echo "rmmod $i failed"; return 1; }
 	done
+}
+
+# rmmod the moment a PERF_EVENT_ARRAY of 65,536 filled slots is freed, its entries' RCU
+# callbacks (module code) still pending: the module's exit must wait for them (fdtest
+# unload-pending: 3 rounds). Module route only: built in, nothing unloads.
+test_unload_pending_rcu() {
+	unload || return 1
+	fdtest unload-pending "$KO" >"$LOGS/unload_pending_rcu.rust" 2>"$LOGS/unload_pending_rcu.rust.err"
+	local rc=$?
+	cat "$LOGS/unload_pending_rcu.rust"
+	[ "$rc" = 0 ] || { echo "exit code $rc"; cat "$LOGS/unload_pending_rcu.rust.err"; return 1; }
+	served_by "$LOGS/unload_pending_rcu.rust.err" rust_arraymap &&
+		grep -q '^map-served-by: pending rust_arraymap$' "$LOGS/unload_pending_rcu.rust.err" ||
+		{ echo "no map of the module's under test"; return 1; }
+	[ "$(grep -c 'rmmod at once: ok$' "$LOGS/unload_pending_rcu.rust")" = 3 ] ||
+		{ echo "the module was not removed in each round"; return 1; }
 }
 
 # fdinfo's memlock (the mem_usage op) of every type in several shapes (tests/memusage.c).
