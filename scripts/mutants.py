@@ -16,9 +16,10 @@ tests and selftest entries (make list-tests) expected to kill the mutant, comma-
     mutants.py check                  every block well formed and matching once in rust/
     mutants.py list                   "ID FILE TESTS" per mutant
     mutants.py apply ID SRC           apply mutant ID to the copy SRC of the sources
-    mutants.py report RESULTS COMMIT  Documentation/testing.rst's report section rewritten from
+    mutants.py report RESULTS COMMITS Documentation/testing.rst's report section rewritten from
                                       RESULTS (a file per mutant: "killed STAGE:POINTS",
-                                      "survived STAGES" or "nobuild ERROR")
+                                      "survived STAGES" or "nobuild ERROR") and COMMITS (a
+                                      file per mutant: the commit its result was had at)
 """
 
 import datetime
@@ -130,14 +131,30 @@ def wrap(text, **kwargs):
     return textwrap.wrap(text, 100, break_on_hyphens=False, break_long_words=False, **kwargs)
 
 
-def report(mutants, results, commit):
+def at_commits(ids_of):
+    """Where the results were had: the commit of most of them, then those of reruns."""
+    order = sorted(ids_of, key=lambda c: -len(ids_of[c]))
+    text = f"the module and tests of commit ``{order[0]}``"
+    for c in order[1:]:
+        text += f"; {', '.join(ids_of[c])} at ``{c}``"
+    return text
+
+
+def report(mutants, results, commits):
     got = {}
+    ids_of = {}
     for m in mutants:
         path = os.path.join(results, m.id)
         if os.path.exists(path):
             with open(path) as f:
                 verdict, _, where = f.read().strip().partition(" ")
             got[m.id] = (verdict, where)
+            path = os.path.join(commits, m.id)
+            commit = "unknown"
+            if os.path.exists(path):
+                with open(path) as f:
+                    commit = f.read().strip()
+            ids_of.setdefault(commit, []).append(m.id)
     ran = [m for m in mutants if m.id in got and got[m.id][0] != "nobuild"]
     killed = [m for m in ran if got[m.id][0] == "killed"]
     survived = [m for m in ran if got[m.id][0] == "survived"]
@@ -148,7 +165,7 @@ def report(mutants, results, commit):
     scored = len(ran) - len(equivalent)
     score = 100.0 * len(killed) / scored if scored else 0.0
     today = datetime.date.today().isoformat()
-    summary = (f"Last campaign: {today}, the module and tests of commit ``{commit}``; "
+    summary = (f"Last campaign: {today}, {at_commits(ids_of) if ids_of else 'nothing run'}; "
                f"{len(mutants)} mutants in {len({m.path for m in mutants})} files "
                f"(``tests/mutants.list``): {len(killed)} killed, {len(live)} survived, "
                f"{len(equivalent)} equivalent"

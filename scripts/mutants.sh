@@ -22,6 +22,8 @@ M=$CACHE/mutants
 src=$M/src
 kos=$M/ko
 results=$M/results
+# The commit each mutant's result was had at, a file per mutant: MUTANTS= reruns some.
+commits=$M/commits
 selftests=$ARTIFACTS/selftests-bpf
 [ -d "$selftests" ] || die "no selftests at $selftests (make selftests)"
 stages=" ${MUTANT_STAGES:-listed suite long} "
@@ -29,8 +31,12 @@ for s in $stages; do
 	case $s in listed | suite | long) ;; *) die "MUTANT_STAGES: no stage $s (listed, suite, long)" ;; esac
 done
 # (A whole campaign starts from clean copies: no object of older sources can be linked in.)
-[ -n "${MUTANTS:-}" ] || rm -rf "$results" "$kos" "$src"
-mkdir -p "$src" "$kos" "$results"
+[ -n "${MUTANTS:-}" ] || rm -rf "$results" "$kos" "$src" "$commits"
+mkdir -p "$src" "$kos" "$results" "$commits"
+
+# The sources the mutants are made from and the tests they run against.
+commit=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git -C "$TOP" status --porcelain -- rust tests 2>/dev/null)" ] || commit+=" with changes to rust/ or tests/"
 
 # ID FILE TESTS of each mutant of this run; a selftest entry named RUNNER:NAME is NAME to T=.
 declare -A file_of tests_of
@@ -138,6 +144,5 @@ stage long "$long" "${left[@]}"
 # The last stage's survivors, with the stages they went through.
 for id in "${left[@]}"; do [ -e "$results/$id" ] || echo "survived $ran" >"$results/$id"; done
 
-commit=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -z "$(git -C "$TOP" status --porcelain -- rust tests 2>/dev/null)" ] || commit+=" with changes to rust/ or tests/"
-"$TOP/scripts/mutants.py" report "$results" "$commit"
+for id in "${ids[@]}"; do echo "$commit" >"$commits/$id"; done
+"$TOP/scripts/mutants.py" report "$results" "$commits"
