@@ -13,7 +13,9 @@
  * update, delete, get_next_key, lookup_and_delete with random keys and flags (BPF_F_LOCK,
  * BPF_NOEXIST/EXIST, BPF_F_CPU/ALL_CPUS, garbage); the four batch commands with random counts,
  * cursors and flags; freeze; map info (with the map's hash); reads and writes through mmap;
- * BPF-side lookup, update, delete, for_each and lookup_percpu_elem through BPF_PROG_TEST_RUN;
+ * BPF-side lookup, update, delete, for_each and lookup_percpu_elem through BPF_PROG_TEST_RUN,
+ * each on an online CPU drawn for its block of RUN_CPU_BLOCK ops (a per-CPU map's BPF side
+ * reads and writes the running CPU's copy; both sides of an op run on the same CPU);
  * fd-array stores of programs, perf events, cgroups and maps, valid and not. Some maps are made
  * by an unprivileged creator, and some syscall ops go through the map opened again by id
  * read-only or write-only. Every return value and every byte the kernel hands back must match.
@@ -66,6 +68,7 @@
 #define TYPE_MAX (BPF_MAP_TYPE_ARRAY_OF_MAPS + 1)
 #define CGROUP_SUB "/sys/fs/cgroup/mapfuzz"
 #define NO_NODE 0xffffffffu	/* NUMA_NO_NODE */
+#define RUN_CPU_BLOCK 256	/* ops sharing the CPU the BPF side runs on (a migration is slow) */
 
 enum kind {
 	K_LOOKUP, K_UPDATE, K_DELETE, K_GET_NEXT, K_LOOKUP_AND_DELETE,
@@ -158,6 +161,7 @@ struct op {
 	enum kind kind;
 	int pair;
 	__u32 key, in_batch, count, off, len, cpu, stop;
+	int run_cpu;		/* the online CPU BPF-side ops run on */
 	bool key_null, in_null, hash;
 	__u64 flags, elem_flags;
 	__u64 seed;		/* of the bytes it writes */
@@ -173,7 +177,10 @@ static struct {
 	bool verbose;
 	int ncpus;
 	int btf;
+	int online[MAX_CPUS], nonline;	/* the online CPUs */
 } cfg = { .ops_per_epoch = 50000, .maps = 16 };
+
+static int cur_cpu = -1;	/* the CPU the fuzzer is bound to */
 
 static struct pair pairs[MAX_MAPS];
 static int valid_idx[MAX_MAPS], nvalid;
@@ -187,6 +194,7 @@ static struct {
 	long insmods, rmmods, run_errors, unpriv_created, per_view[V_NR], per_view_ok[V_NR];
 	/* Ops per (map type, command, combination of valid flags): the flag coverage cells. */
 	long flag_cells[TYPE_MAX][K_NR][VALID_FLAGS];
+	long bpf_ok_on[MAX_CPUS];	/* BPF-side ops that succeeded on each CPU */
 } stats;
 
 /* The commands that take flags (the batches: elem_flags), whose cells must all be run. */
@@ -581,6 +589,9 @@ static void draw_op(__u64 epoch, long i, struct op *o)
 	}
 	for (k = 0; k < BATCH_MAX; k++)
 		o->fdsel[k] = draw_fd(&r);
+	/* Drawn for the op's block, from a generator of its own: a replayed op keeps it. */
+	r = rng_for(cfg.seed, epoch, (1ull << 62) | (__u64)(i / RUN_CPU_BLOCK));
+	o->run_cpu = cfg.online[below(&r, cfg.nonline)];
 	/* The syscall kinds: mmap and BPF use the mapping and the program made at creation. */
 	if (o->kind < K_MM_READ)
 		o->view = below(&r, 100) < 84 ? V_RW : V_RDONLY + below(&r, 2);
@@ -630,6 +641,10 @@ static void describe_op(const struct op *o, char *buf, size_t len)
 			 o->key, flags_str(o->flags), (int)o->cpu, o->stop,
 			 p->fd_array && o->kind == K_UPDATE ? " fd " : "",
 			 p->fd_array && o->kind == K_UPDATE ? pool_name[o->fdsel[0]] : "");
+		if (o->kind >= K_P_LOOKUP) {
+			n = strlen(buf);
+			snprintf(buf + n, len - n, " on CPU %d", o->run_cpu);
+		}
 	}
 	n = strlen(buf);
 	snprintf(buf + n, len - n, "%s", view_name[o->view]);
@@ -712,6 +727,21 @@ static long run_batch(const struct op *o, const struct pair *p, int fd, unsigned
 	return ret;
 }
 
+/* Binds the fuzzer to @cpu (it stays there until another BPF-side op moves it). */
+static int run_on(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu == cur_cpu)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return -errno;
+	cur_cpu = cpu;
+	return 0;
+}
+
 static long run_prog(const struct op *o, const struct pair *p, struct fuzz *skel,
 		     unsigned char *buf, size_t *len)
 {
@@ -736,6 +766,10 @@ static long run_prog(const struct op *o, const struct pair *p, struct fuzz *skel
 		fill(o->seed, skel->bss->vbuf, p->s.value_size);
 	else
 		memset(skel->bss->vbuf, 0xa5, p->s.value_size);
+	if (run_on(o->run_cpu)) {
+		fprintf(stderr, "ERROR binding to CPU %d: %s\n", o->run_cpu, res(-errno));
+		stats.run_errors++;
+	}
 	ret = bpf_prog_test_run_opts(bpf_program__fd(prog), &t);
 	if (ret < 0) {
 		/* Not a result to compare: the run itself must work, or nothing was tested. */
@@ -881,6 +915,8 @@ static bool run_pair(long i, const struct op *o, bool loud)
 		;
 	if (out_ret[0] == out_ret[1] && out_len[0] == out_len[1] && at == n) {
 		stats.per_kind_ok[o->kind] += out_ret[0] >= 0;
+		if (o->kind >= K_P_LOOKUP)
+			stats.bpf_ok_on[o->run_cpu] += out_ret[0] >= 0;
 		stats.per_view[o->view]++;
 		stats.per_view_ok[o->view] += out_ret[0] >= 0;
 		if (cfg.verbose) {
@@ -1199,6 +1235,13 @@ static bool coverage_ok(void)
 		fprintf(stderr, "no op%s succeeded in %ld ops\n", view_name[i], stats.ops);
 		ok = false;
 	}
+	for (i = 0; i < (size_t)cfg.nonline; i++) {
+		if (stats.bpf_ok_on[cfg.online[i]])
+			continue;
+		fprintf(stderr, "no BPF-side op succeeded on CPU %d in %ld ops\n", cfg.online[i],
+			stats.ops);
+		ok = false;
+	}
 	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++) {
 		if (stats.per_kind_ok[must[i]])
 			continue;
@@ -1246,7 +1289,6 @@ int main(int argc, char **argv)
 {
 	long total = 1000000, divergences = 0, ran, ret, *only = NULL, epoch = -1;
 	time_t start = time(NULL);
-	cpu_set_t cpu0;
 	bool flags_ok;
 	int c, k;
 	__u64 e;
@@ -1280,11 +1322,12 @@ int main(int argc, char **argv)
 	cfg.ncpus = libbpf_num_possible_cpus();
 	if (cfg.ncpus < 1 || cfg.ncpus > MAX_CPUS)
 		return fprintf(stderr, "%d possible CPUs: not supported\n", cfg.ncpus), 1;
-	/* BPF-side per-CPU values are the current CPU's: both sides run on CPU 0. */
-	CPU_ZERO(&cpu0);
-	CPU_SET(0, &cpu0);
-	if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
-		return perror("sched_setaffinity"), 1;
+	/* BPF-side per-CPU values are the running CPU's: each op's two sides run on one CPU. */
+	for (k = 0; k < cfg.ncpus; k++)
+		if (cpu_online(k) == 1)
+			cfg.online[cfg.nonline++] = k;
+	if (!cfg.nonline || run_on(cfg.online[0]))
+		return perror("binding to an online CPU"), 1;
 	if (module_remove() || pool_setup())
 		return 1;
 	printf("# seed %llu, %d maps per epoch, %ld ops per epoch, %d CPUs\n",
@@ -1333,6 +1376,9 @@ int main(int argc, char **argv)
 	       "fd %ld (%ld succeeded), through a write-only fd %ld (%ld)",
 	       stats.unpriv_created, stats.per_view[V_RDONLY], stats.per_view_ok[V_RDONLY],
 	       stats.per_view[V_WRONLY], stats.per_view_ok[V_WRONLY]);
+	printf("\n# BPF-side ops that succeeded per CPU:");
+	for (k = 0; k < cfg.nonline; k++)
+		printf("%s %d: %ld", k ? "," : "", cfg.online[k], stats.bpf_ok_on[cfg.online[k]]);
 	printf("\n");
 	/* A full run must have run every cell; a shorter one reports. */
 	flags_ok = flag_coverage(stats.ops >= FLAG_COVERAGE_OPS ? stderr : NULL) ||
