@@ -18,7 +18,8 @@
  * reads and writes the running CPU's copy; both sides of an op run on the same CPU);
  * fd-array stores of programs, perf events, cgroups and maps, valid and not. Some maps are made
  * by an unprivileged creator, and some syscall ops go through the map opened again by id
- * read-only or write-only. Every return value and every byte the kernel hands back must match.
+ * read-only or write-only; such an fd is closed and opened again mid-sequence (its release
+ * clears the perf events stored through it). Every return value and every byte the kernel hands back must match.
  * Then everything is closed and the module is removed, which must succeed.
  *
  * Op I of epoch E is drawn from its own generator, seeded from (SEED, E, I): any subset of an
@@ -73,7 +74,7 @@
 enum kind {
 	K_LOOKUP, K_UPDATE, K_DELETE, K_GET_NEXT, K_LOOKUP_AND_DELETE,
 	K_B_LOOKUP, K_B_UPDATE, K_B_DELETE, K_B_LOOKUP_AND_DELETE,
-	K_FREEZE, K_INFO, K_MM_READ, K_MM_WRITE,
+	K_FREEZE, K_INFO, K_MM_READ, K_MM_WRITE, K_REOPEN,
 	K_P_LOOKUP, K_P_UPDATE, K_P_DELETE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
 	K_NR
 };
@@ -81,15 +82,15 @@ enum kind {
 static const char *const kind_name[K_NR] = {
 	"lookup", "update", "delete", "get_next_key", "lookup_and_delete",
 	"lookup_batch", "update_batch", "delete_batch", "lookup_and_delete_batch",
-	"freeze", "info", "mmap read", "mmap write",
+	"freeze", "info", "mmap read", "mmap write", "reopen",
 	"bpf lookup", "bpf update", "bpf delete", "bpf for_each", "bpf lookup_percpu_elem",
 };
 
 /* Out of 10000: how often each kind is drawn (a pair without mmap or program looks up). */
 static const int kind_weight[K_NR] = {
-	2300, 2200, 300, 700, 200,
+	2200, 2200, 300, 700, 200,
 	500, 400, 200, 200,
-	1, 99, 400, 400,
+	1, 99, 400, 400, 100,
 	800, 800, 100, 300, 200,
 };
 
@@ -595,6 +596,9 @@ static void draw_op(__u64 epoch, long i, struct op *o)
 	/* The syscall kinds: mmap and BPF use the mapping and the program made at creation. */
 	if (o->kind < K_MM_READ)
 		o->view = below(&r, 100) < 84 ? V_RW : V_RDONLY + below(&r, 2);
+	/* reopen: one of the restricted fds, closed and opened again by id. */
+	if (o->kind == K_REOPEN)
+		o->view = V_RDONLY + below(&r, 2);
 }
 
 static const char *flags_str(__u64 f)
@@ -626,6 +630,9 @@ static void describe_op(const struct op *o, char *buf, size_t len)
 	case K_MM_WRITE:
 		snprintf(buf, len, "map %d %s off %u len %u", o->pair, kind_name[o->kind], o->off,
 			 o->len);
+		break;
+	case K_REOPEN:
+		snprintf(buf, len, "map %d %s", o->pair, kind_name[o->kind]);
 		break;
 	case K_B_LOOKUP:
 	case K_B_UPDATE:
@@ -806,6 +813,28 @@ static long run_info(const struct op *o, int fd, unsigned char *buf, size_t *len
 	return ret;
 }
 
+/*
+ * The map's fd of access @v (read-only or write-only) closed and opened again by id: the
+ * release of a PERF_EVENT_ARRAY's file clears the events stored through it. 0 or the errno of
+ * the new open (the old fd may have been refused too: it is tried again).
+ */
+static long reopen(struct side *d, enum view v)
+{
+	LIBBPF_OPTS(bpf_get_fd_by_id_opts, opts,
+		    .open_flags = v == V_RDONLY ? BPF_F_RDONLY : BPF_F_WRONLY);
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+
+	if (bpf_map_get_info_by_fd(d->fd, &info, &info_len))
+		return -errno;
+	if (d->view[v] >= 0 && d->view[v] != d->fd)
+		close(d->view[v]);
+	d->view[v] = bpf_map_get_fd_by_id_opts(info.id, &opts);
+	if (d->view[v] < 0)
+		d->view[v] = -errno;
+	return d->view[v] < 0 ? d->view[v] : 0;
+}
+
 static long run_op_raw(const struct op *o, int s, unsigned char *buf, size_t *len)
 {
 	struct pair *p = &pairs[o->pair];
@@ -862,6 +891,8 @@ static long run_op_raw(const struct op *o, int s, unsigned char *buf, size_t *le
 	case K_MM_WRITE:
 		fill(o->seed, (char *)d->mm + o->off, o->len);
 		return 0;
+	case K_REOPEN:
+		return reopen(d, o->view);
 	default:
 		return run_prog(o, p, d->skel, buf, len);
 	}
@@ -917,8 +948,10 @@ static bool run_pair(long i, const struct op *o, bool loud)
 		stats.per_kind_ok[o->kind] += out_ret[0] >= 0;
 		if (o->kind >= K_P_LOOKUP)
 			stats.bpf_ok_on[o->run_cpu] += out_ret[0] >= 0;
-		stats.per_view[o->view]++;
-		stats.per_view_ok[o->view] += out_ret[0] >= 0;
+		if (o->kind < K_MM_READ) {
+			stats.per_view[o->view]++;
+			stats.per_view_ok[o->view] += out_ret[0] >= 0;
+		}
 		if (cfg.verbose) {
 			describe_op(o, what, sizeof(what));
 			printf("op %ld: %s: %s\n", i, what, res(out_ret[0]));
@@ -1217,7 +1250,7 @@ static bool coverage_ok(void)
 {
 	static const enum kind must[] = {
 		K_LOOKUP, K_UPDATE, K_DELETE, K_GET_NEXT, K_B_LOOKUP, K_B_UPDATE, K_INFO, K_MM_READ,
-		K_MM_WRITE, K_P_LOOKUP, K_P_UPDATE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
+		K_MM_WRITE, K_REOPEN, K_P_LOOKUP, K_P_UPDATE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
 	};
 	bool ok = true;
 	size_t i;
