@@ -19,7 +19,8 @@
  * fd-array stores of programs, perf events, cgroups and maps, valid and not. Some maps are made
  * by an unprivileged creator, and some syscall ops go through the map opened again by id
  * read-only or write-only; such an fd is closed and opened again mid-sequence (its release
- * clears the perf events stored through it). Every return value and every byte the kernel hands back must match.
+ * clears the perf events stored through it). A map with a program is also read through a BPF
+ * iterator (iter/bpf_map_elem), all of it. Every return value and every byte the kernel hands back must match.
  * Then everything is closed and the module is removed, which must succeed.
  *
  * Op I of epoch E is drawn from its own generator, seeded from (SEED, E, I): any subset of an
@@ -74,7 +75,7 @@
 enum kind {
 	K_LOOKUP, K_UPDATE, K_DELETE, K_GET_NEXT, K_LOOKUP_AND_DELETE,
 	K_B_LOOKUP, K_B_UPDATE, K_B_DELETE, K_B_LOOKUP_AND_DELETE,
-	K_FREEZE, K_INFO, K_MM_READ, K_MM_WRITE, K_REOPEN,
+	K_FREEZE, K_INFO, K_MM_READ, K_MM_WRITE, K_REOPEN, K_ITER,
 	K_P_LOOKUP, K_P_UPDATE, K_P_DELETE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
 	K_NR
 };
@@ -82,15 +83,15 @@ enum kind {
 static const char *const kind_name[K_NR] = {
 	"lookup", "update", "delete", "get_next_key", "lookup_and_delete",
 	"lookup_batch", "update_batch", "delete_batch", "lookup_and_delete_batch",
-	"freeze", "info", "mmap read", "mmap write", "reopen",
+	"freeze", "info", "mmap read", "mmap write", "reopen", "iter",
 	"bpf lookup", "bpf update", "bpf delete", "bpf for_each", "bpf lookup_percpu_elem",
 };
 
 /* Out of 10000: how often each kind is drawn (a pair without mmap or program looks up). */
 static const int kind_weight[K_NR] = {
-	2200, 2200, 300, 700, 200,
+	2170, 2200, 300, 700, 200,
 	500, 400, 200, 200,
-	1, 99, 400, 400, 100,
+	1, 99, 400, 400, 100, 30,
 	800, 800, 100, 300, 200,
 };
 
@@ -562,7 +563,7 @@ static void draw_op(__u64 epoch, long i, struct op *o)
 		w -= kind_weight[k];
 	if (((k == K_MM_READ || k == K_MM_WRITE) && !p->side[0].mm) ||
 	    (k == K_MM_WRITE && !p->side[0].mm_writable) ||
-	    (k >= K_P_LOOKUP && !p->has_prog) || (k == K_P_LOOKUP_PERCPU && !p->percpu))
+	    ((k >= K_P_LOOKUP || k == K_ITER) && !p->has_prog) || (k == K_P_LOOKUP_PERCPU && !p->percpu))
 		k = K_LOOKUP;
 	o->kind = k;
 	o->key = draw_key(&r, &p->s);
@@ -632,6 +633,7 @@ static void describe_op(const struct op *o, char *buf, size_t len)
 			 o->len);
 		break;
 	case K_REOPEN:
+	case K_ITER:
 		snprintf(buf, len, "map %d %s", o->pair, kind_name[o->kind]);
 		break;
 	case K_B_LOOKUP:
@@ -835,6 +837,33 @@ static long reopen(struct side *d, enum view v)
 	return d->view[v] < 0 ? d->view[v] : 0;
 }
 
+/* The whole map through its iterator: the text into @buf, 0 or the errno of the first failure. */
+static long run_iter(struct side *d, unsigned char *buf, size_t *len)
+{
+	union bpf_iter_link_info info = { .map.map_fd = d->fd };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+	struct bpf_link *link = bpf_program__attach_iter(d->skel->progs.fuzz_iter, &opts);
+	long ret = 0, n;
+	int it;
+
+	*len = 0;
+	if (!link)
+		return -errno;
+	it = bpf_iter_create(bpf_link__fd(link));
+	if (it < 0) {
+		ret = -errno;
+		bpf_link__destroy(link);
+		return ret;
+	}
+	while ((n = read(it, buf + *len, OUT_MAX - SLACK - *len)) > 0)
+		*len += n;
+	if (n < 0)
+		ret = -errno;
+	close(it);
+	bpf_link__destroy(link);
+	return ret;
+}
+
 static long run_op_raw(const struct op *o, int s, unsigned char *buf, size_t *len)
 {
 	struct pair *p = &pairs[o->pair];
@@ -893,6 +922,8 @@ static long run_op_raw(const struct op *o, int s, unsigned char *buf, size_t *le
 		return 0;
 	case K_REOPEN:
 		return reopen(d, o->view);
+	case K_ITER:
+		return run_iter(d, buf, len);
 	default:
 		return run_prog(o, p, d->skel, buf, len);
 	}
@@ -1250,7 +1281,7 @@ static bool coverage_ok(void)
 {
 	static const enum kind must[] = {
 		K_LOOKUP, K_UPDATE, K_DELETE, K_GET_NEXT, K_B_LOOKUP, K_B_UPDATE, K_INFO, K_MM_READ,
-		K_MM_WRITE, K_REOPEN, K_P_LOOKUP, K_P_UPDATE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
+		K_MM_WRITE, K_REOPEN, K_ITER, K_P_LOOKUP, K_P_UPDATE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
 	};
 	bool ok = true;
 	size_t i;

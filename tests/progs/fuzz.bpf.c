@@ -8,6 +8,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "iter_ctx.h"
+
 #define VMAX 4096
 
 enum { OP_LOOKUP, OP_UPDATE, OP_DELETE, OP_FOR_EACH, OP_LOOKUP_PERCPU };
@@ -94,6 +96,25 @@ int fuzz_percpu(struct args *a)
 	__u32 key = a->key;
 
 	return copy_out(a, bpf_map_lookup_percpu_elem(&target, &key, a->cpu));
+}
+
+/*
+ * An iterator over the map it is attached to (mapfuzz's "iter" op): per element its sequence
+ * number, key and first byte (of CPU 0's copy for a per-CPU map), then the count at the end.
+ */
+SEC("iter/bpf_map_elem")
+int fuzz_iter(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	__u32 *key = ctx->key;
+	__u8 *value = ctx->value;
+
+	if (!key || !value) {
+		BPF_SEQ_PRINTF(seq, "end at %llu\n", ctx->meta->seq_num);
+		return 0;
+	}
+	BPF_SEQ_PRINTF(seq, "%llu %u %x\n", ctx->meta->seq_num, *key, *value);
+	return 0;
 }
 
 char _license[] SEC("license") = "GPL";
