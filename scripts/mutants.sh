@@ -62,7 +62,7 @@ built=()
 for id in "${ids[@]}"; do
 	f=${file_of[$id]}
 	[ $((${#built[@]} % 20)) != 19 ] || log "built ${#built[@]} of ${#ids[@]}"
-	rm -f "$results/$id" "$kos/$id.ko"
+	rm -f "$results/$id" "$commits/$id" "$kos/$id.ko"
 	"$TOP/scripts/mutants.py" apply "$id" "$src"
 	if make -s -C "$KBUILD_OUT" M="$src" LLVM=1 ARCH=x86_64 -j"$(nproc)" modules >"$M/build.log" 2>&1; then
 		cp "$src/rust_arraymap.ko" "$kos/$id.ko"

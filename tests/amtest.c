@@ -845,6 +845,9 @@ static int timers(void)
 	printf("timers cancelled at once (bpf_timer_cancel_async): run %d, err %lld, cancelled %lld, "
 	       "fired %d\n", ret, (long long)skel->bss->timer_err,
 	       (long long)skel->bss->timers_cancelled, skel->bss->timers_fired);
+	CHECK(skel->bss->timers_fired == 0 && skel->bss->timers_cancelled == 4,
+	      "cancelled at once: fired %d, cancelled %lld", skel->bss->timers_fired,
+	      (long long)skel->bss->timers_cancelled);
 	array__destroy(skel);
 
 	/* Timers still pending when the last reference goes: release_uref cancels them. */

@@ -284,6 +284,17 @@ static inline int cpu_online(int cpu)
 	return online;
 }
 
+/* The online CPUs among 0..@n-1 into @cpus (room for @n), in order; their number. */
+static inline int online_cpus(int *cpus, int n)
+{
+	int cpu, found = 0;
+
+	for (cpu = 0; cpu < n; cpu++)
+		if (cpu_online(cpu) == 1)
+			cpus[found++] = cpu;
+	return found;
+}
+
 #define CHECK(cond, ...)                                                   \
 	do {                                                               \
 		if (!(cond)) {                                             \

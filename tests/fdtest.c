@@ -836,15 +836,12 @@ static int members(int n)
 	pthread_barrier_t start;
 	pthread_t t[2];
 	struct bpf_link *link;
-	int i, cpus[2], found = 0;
+	int i, cpus[MAX_CPUS];
 
 	if (!ext)
 		return 1;
 	/* Two online CPUs (the suite may have taken one offline). */
-	for (i = 0; i < ncpus && found < 2; i++)
-		if (cpu_online(i) == 1)
-			cpus[found++] = i;
-	if (found < 2) {
+	if (online_cpus(cpus, ncpus) < 2) {
 		printf("fewer than 2 online CPUs\n");
 		return 1;
 	}

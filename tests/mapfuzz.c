@@ -15,12 +15,14 @@
  * cursors and flags; freeze; map info (with the map's hash); reads and writes through mmap;
  * BPF-side lookup, update, delete, for_each and lookup_percpu_elem through BPF_PROG_TEST_RUN,
  * each on an online CPU drawn for its block of RUN_CPU_BLOCK ops (a per-CPU map's BPF side
- * reads and writes the running CPU's copy; both sides of an op run on the same CPU);
+ * reads and writes the running CPU's copy; both sides of an op run on the same CPU; a replay
+ * needs the same online CPUs);
  * fd-array stores of programs, perf events, cgroups and maps, valid and not. Some maps are made
  * by an unprivileged creator, and some syscall ops go through the map opened again by id
  * read-only or write-only; such an fd is closed and opened again mid-sequence (its release
  * clears the perf events stored through it). A map with a program is also read through a BPF
- * iterator (iter/bpf_map_elem), all of it. Every return value and every byte the kernel hands back must match.
+ * iterator (iter/bpf_map_elem), all of it. Every return value and every byte the kernel hands
+ * back must match.
  * Then everything is closed and the module is removed, which must succeed.
  *
  * Op I of epoch E is drawn from its own generator, seeded from (SEED, E, I): any subset of an
@@ -183,6 +185,19 @@ static struct {
 } cfg = { .ops_per_epoch = 50000, .maps = 16 };
 
 static int cur_cpu = -1;	/* the CPU the fuzzer is bound to */
+
+/* The online CPUs, "0,2": a replay draws its BPF-side ops' CPUs from the same list. */
+static const char *online_str(void)
+{
+	static char b[4 * MAX_CPUS];
+	size_t n = 0;
+	int i;
+
+	b[0] = 0;
+	for (i = 0; i < cfg.nonline; i++)
+		n += snprintf(b + n, sizeof(b) - n, "%s%d", i ? "," : "", cfg.online[i]);
+	return b;
+}
 
 static struct pair pairs[MAX_MAPS];
 static int valid_idx[MAX_MAPS], nvalid;
@@ -591,15 +606,15 @@ static void draw_op(__u64 epoch, long i, struct op *o)
 	}
 	for (k = 0; k < BATCH_MAX; k++)
 		o->fdsel[k] = draw_fd(&r);
-	/* Drawn for the op's block, from a generator of its own: a replayed op keeps it. */
-	r = rng_for(cfg.seed, epoch, (1ull << 62) | (__u64)(i / RUN_CPU_BLOCK));
-	o->run_cpu = cfg.online[below(&r, cfg.nonline)];
 	/* The syscall kinds: mmap and BPF use the mapping and the program made at creation. */
 	if (o->kind < K_MM_READ)
 		o->view = below(&r, 100) < 84 ? V_RW : V_RDONLY + below(&r, 2);
 	/* reopen: one of the restricted fds, closed and opened again by id. */
 	if (o->kind == K_REOPEN)
 		o->view = V_RDONLY + below(&r, 2);
+	/* The CPU of the op's block, from a generator of the block: a replayed op keeps it. */
+	r = rng_for(cfg.seed, epoch, (1ull << 62) | (__u64)(i / RUN_CPU_BLOCK));
+	o->run_cpu = cfg.online[below(&r, cfg.nonline)];
 }
 
 static const char *flags_str(__u64 f)
@@ -1261,8 +1276,9 @@ static void shrink(__u64 e, long bad)
 	}
 	cur[n] = bad;
 	cur[n + 1] = -1;
-	printf("# shrunk to %ld ops in %ld runs; replay (on %d CPUs): mapfuzz -s %llu -m %d -e %llu -o ",
-	       n + 1, runs, cfg.ncpus, (unsigned long long)cfg.seed, cfg.maps, (unsigned long long)e);
+	printf("# shrunk to %ld ops in %ld runs; replay (on %d CPUs, online %s): "
+	       "mapfuzz -s %llu -m %d -e %llu -o ", n + 1, runs, cfg.ncpus, online_str(),
+	       (unsigned long long)cfg.seed, cfg.maps, (unsigned long long)e);
 	for (i = 0; i <= n; i++)
 		printf("%s%ld", i ? "," : "", cur[i]);
 	printf("\n");
@@ -1387,15 +1403,13 @@ int main(int argc, char **argv)
 	if (cfg.ncpus < 1 || cfg.ncpus > MAX_CPUS)
 		return fprintf(stderr, "%d possible CPUs: not supported\n", cfg.ncpus), 1;
 	/* BPF-side per-CPU values are the running CPU's: each op's two sides run on one CPU. */
-	for (k = 0; k < cfg.ncpus; k++)
-		if (cpu_online(k) == 1)
-			cfg.online[cfg.nonline++] = k;
+	cfg.nonline = online_cpus(cfg.online, cfg.ncpus);
 	if (!cfg.nonline || run_on(cfg.online[0]))
 		return perror("binding to an online CPU"), 1;
 	if (module_remove() || pool_setup())
 		return 1;
-	printf("# seed %llu, %d maps per epoch, %ld ops per epoch, %d CPUs\n",
-	       (unsigned long long)cfg.seed, cfg.maps, cfg.ops_per_epoch, cfg.ncpus);
+	printf("# seed %llu, %d maps per epoch, %ld ops per epoch, %d CPUs (online: %s)\n",
+	       (unsigned long long)cfg.seed, cfg.maps, cfg.ops_per_epoch, cfg.ncpus, online_str());
 	if (only) {
 		cfg.verbose = true;
 		ret = run_epoch(epoch, only, 0, &ran, true);
@@ -1418,9 +1432,9 @@ int main(int argc, char **argv)
 		if (!divergences++ && ret >= 0)
 			shrink(e, ret);
 		else if (ret == -2)
-			printf("# replay (on %d CPUs): mapfuzz -s %llu -m %d -e %llu -o 0 "
-			       "(creation diverges)\n", cfg.ncpus, (unsigned long long)cfg.seed,
-			       cfg.maps, (unsigned long long)e);
+			printf("# replay (on %d CPUs, online %s): mapfuzz -s %llu -m %d -e %llu "
+			       "-o 0 (creation diverges)\n", cfg.ncpus, online_str(),
+			       (unsigned long long)cfg.seed, cfg.maps, (unsigned long long)e);
 		/* A broken op diverges everywhere: three epochs tell enough. */
 		if (divergences >= 3)
 			break;

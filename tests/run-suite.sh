@@ -926,7 +926,7 @@ test_mixed_inner_maps() {
 
 # fdtest members: a program stored in and deleted from two PROG_ARRAYs on two CPUs at once, its
 # count of memberships (prog_array_member_cnt, under the program's ext_mutex) back to 0 after:
-# freplace attaches. 100,000 stores and deletes a CPU (~N s a side).
+# freplace attaches. 100,000 stores and deletes a CPU (~5 s a side).
 test_prog_array_members() {
 	compare prog_array_members prog_array fdtest members 100000 || return 1
 	grep -q '^members: both PROG_ARRAYs empty, freplace attach: ok$' "$LOGS/prog_array_members.rust" ||

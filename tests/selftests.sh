@@ -111,11 +111,11 @@ selftest_side() {
 	return $rc
 }
 
-# selftest_lost_more: whether the Rust side of a timing entry lost its race more often than
-# C's: more than once more than C did. A module whose timers fire after their cancel would lose
-# it more often than C, and the reruns must not hide that. On the test kernel a lost race is
-# rare on either side (once, on C's side, by 2026-12-07), so two more than C is taken for a
-# defect, not for luck.
+# selftest_lost_more LOG: whether the Rust side of a timing entry lost its race more often than
+# C's (LOG.rust.lost against LOG.c.lost, from selftest_side): more than once more than C did. A
+# module whose timers fire after their cancel would lose it more often than C, and the reruns
+# must not hide that. On the test kernel a lost race is rare on either side (once, on C's side,
+# by 2026-12-07), so two more than C is taken for a defect, not for luck.
 selftest_lost_more() {
 	local c r
 	c=$(cat "$1.c.lost") r=$(cat "$1.rust.lost")
