@@ -21,8 +21,9 @@
  * by an unprivileged creator, and some syscall ops go through the map opened again by id
  * read-only or write-only; such an fd is closed and opened again mid-sequence (its release
  * clears the perf events stored through it). A map with a program is also read through a BPF
- * iterator (iter/bpf_map_elem), all of it. Every return value and every byte the kernel hands
- * back must match.
+ * iterator (iter/bpf_map_elem), all of it, and any map through its fdinfo (all but the map's id
+ * and ops owner: memlock is the map's mem_usage). Every return value and every byte the kernel
+ * hands back must match.
  * Then everything is closed and the module is removed, which must succeed.
  *
  * Op I of epoch E is drawn from its own generator, seeded from (SEED, E, I): any subset of an
@@ -77,7 +78,7 @@
 enum kind {
 	K_LOOKUP, K_UPDATE, K_DELETE, K_GET_NEXT, K_LOOKUP_AND_DELETE,
 	K_B_LOOKUP, K_B_UPDATE, K_B_DELETE, K_B_LOOKUP_AND_DELETE,
-	K_FREEZE, K_INFO, K_MM_READ, K_MM_WRITE, K_REOPEN, K_ITER,
+	K_FREEZE, K_INFO, K_MM_READ, K_MM_WRITE, K_REOPEN, K_ITER, K_FDINFO,
 	K_P_LOOKUP, K_P_UPDATE, K_P_DELETE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
 	K_NR
 };
@@ -85,15 +86,15 @@ enum kind {
 static const char *const kind_name[K_NR] = {
 	"lookup", "update", "delete", "get_next_key", "lookup_and_delete",
 	"lookup_batch", "update_batch", "delete_batch", "lookup_and_delete_batch",
-	"freeze", "info", "mmap read", "mmap write", "reopen", "iter",
+	"freeze", "info", "mmap read", "mmap write", "reopen", "iter", "fdinfo",
 	"bpf lookup", "bpf update", "bpf delete", "bpf for_each", "bpf lookup_percpu_elem",
 };
 
 /* Out of 10000: how often each kind is drawn (a pair without mmap or program looks up). */
 static const int kind_weight[K_NR] = {
-	2170, 2200, 300, 700, 200,
+	2150, 2200, 300, 700, 200,
 	500, 400, 200, 200,
-	1, 99, 400, 400, 100, 30,
+	1, 99, 400, 400, 100, 30, 20,
 	800, 800, 100, 300, 200,
 };
 
@@ -649,6 +650,7 @@ static void describe_op(const struct op *o, char *buf, size_t len)
 		break;
 	case K_REOPEN:
 	case K_ITER:
+	case K_FDINFO:
 		snprintf(buf, len, "map %d %s", o->pair, kind_name[o->kind]);
 		break;
 	case K_B_LOOKUP:
@@ -879,6 +881,37 @@ static long run_iter(struct side *d, unsigned char *buf, size_t *len)
 	return ret;
 }
 
+/*
+ * The map's lines of /proc/self/fdinfo/@fd (bpf_map_show_fdinfo()) into @buf, but map_id and
+ * ops_owner (the two sides' differ) and the file's own (pos, flags, mnt_id, ino).
+ */
+static long run_fdinfo(int fd, unsigned char *buf, size_t *len)
+{
+	static const char *const skip[] = { "map_id:", "ops_owner:", "pos:", "flags:", "mnt_id:",
+					    "ino:" };
+	char path[64], line[256];
+	size_t i, n;
+	FILE *f;
+
+	*len = 0;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		for (i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+			if (!strncmp(line, skip[i], strlen(skip[i])))
+				break;
+		n = strlen(line);
+		if (i < sizeof(skip) / sizeof(skip[0]) || *len + n > OUT_MAX - SLACK)
+			continue;
+		memcpy(buf + *len, line, n);
+		*len += n;
+	}
+	fclose(f);
+	return 0;
+}
+
 static long run_op_raw(const struct op *o, int s, unsigned char *buf, size_t *len)
 {
 	struct pair *p = &pairs[o->pair];
@@ -939,6 +972,8 @@ static long run_op_raw(const struct op *o, int s, unsigned char *buf, size_t *le
 		return reopen(d, o->view);
 	case K_ITER:
 		return run_iter(d, buf, len);
+	case K_FDINFO:
+		return run_fdinfo(d->fd, buf, len);
 	default:
 		return run_prog(o, p, d->skel, buf, len);
 	}
@@ -1297,7 +1332,7 @@ static bool coverage_ok(void)
 {
 	static const enum kind must[] = {
 		K_LOOKUP, K_UPDATE, K_DELETE, K_GET_NEXT, K_B_LOOKUP, K_B_UPDATE, K_INFO, K_MM_READ,
-		K_MM_WRITE, K_REOPEN, K_ITER, K_P_LOOKUP, K_P_UPDATE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
+		K_MM_WRITE, K_REOPEN, K_ITER, K_FDINFO, K_P_LOOKUP, K_P_UPDATE, K_P_FOR_EACH, K_P_LOOKUP_PERCPU,
 	};
 	bool ok = true;
 	size_t i;
