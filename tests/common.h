@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -293,6 +294,16 @@ static inline int online_cpus(int *cpus, int n)
 		if (cpu_online(cpu) == 1)
 			cpus[found++] = cpu;
 	return found;
+}
+
+/* Binds the calling thread to @cpu alone: 0 or -errno. */
+static inline int bind_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 #define CHECK(cond, ...)                                                   \

@@ -816,12 +816,9 @@ struct member_racer {
 static void *member_race(void *arg)
 {
 	struct member_racer *r = arg;
-	cpu_set_t set;
 	int i;
 
-	CPU_ZERO(&set);
-	CPU_SET(r->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (bind_to_cpu(r->cpu))
 		r->errors++;
 	pthread_barrier_wait(r->start);
 	for (i = 0; i < r->n; i++)

@@ -756,16 +756,11 @@ static long run_batch(const struct op *o, const struct pair *p, int fd, unsigned
 /* Binds the fuzzer to @cpu (it stays there until another BPF-side op moves it). */
 static int run_on(int cpu)
 {
-	cpu_set_t set;
+	int ret = cpu == cur_cpu ? 0 : bind_to_cpu(cpu);
 
-	if (cpu == cur_cpu)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		return -errno;
-	cur_cpu = cpu;
-	return 0;
+	if (!ret)
+		cur_cpu = cpu;
+	return ret;
 }
 
 static long run_prog(const struct op *o, const struct pair *p, struct fuzz *skel,
@@ -792,8 +787,9 @@ static long run_prog(const struct op *o, const struct pair *p, struct fuzz *skel
 		fill(o->seed, skel->bss->vbuf, p->s.value_size);
 	else
 		memset(skel->bss->vbuf, 0xa5, p->s.value_size);
-	if (run_on(o->run_cpu)) {
-		fprintf(stderr, "ERROR binding to CPU %d: %s\n", o->run_cpu, res(-errno));
+	ret = run_on(o->run_cpu);
+	if (ret) {
+		fprintf(stderr, "ERROR binding to CPU %d: %s\n", o->run_cpu, res(ret));
 		stats.run_errors++;
 	}
 	ret = bpf_prog_test_run_opts(bpf_program__fd(prog), &t);
@@ -832,6 +828,16 @@ static long run_info(const struct op *o, int fd, unsigned char *buf, size_t *len
 	return ret;
 }
 
+/* Map @id opened by id for access @v (read-only or write-only): the fd or -errno. */
+static int open_view(__u32 id, enum view v)
+{
+	LIBBPF_OPTS(bpf_get_fd_by_id_opts, opts,
+		    .open_flags = v == V_RDONLY ? BPF_F_RDONLY : BPF_F_WRONLY);
+	int fd = bpf_map_get_fd_by_id_opts(id, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
 /*
  * The map's fd of access @v (read-only or write-only) closed and opened again by id: the
  * release of a PERF_EVENT_ARRAY's file clears the events stored through it. 0 or the errno of
@@ -839,8 +845,6 @@ static long run_info(const struct op *o, int fd, unsigned char *buf, size_t *len
  */
 static long reopen(struct side *d, enum view v)
 {
-	LIBBPF_OPTS(bpf_get_fd_by_id_opts, opts,
-		    .open_flags = v == V_RDONLY ? BPF_F_RDONLY : BPF_F_WRONLY);
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
 
@@ -848,9 +852,7 @@ static long reopen(struct side *d, enum view v)
 		return -errno;
 	if (d->view[v] >= 0 && d->view[v] != d->fd)
 		close(d->view[v]);
-	d->view[v] = bpf_map_get_fd_by_id_opts(info.id, &opts);
-	if (d->view[v] < 0)
-		d->view[v] = -errno;
+	d->view[v] = open_view(info.id, v);
 	return d->view[v] < 0 ? d->view[v] : 0;
 }
 
@@ -1111,13 +1113,8 @@ static void side_open(struct pair *p, int i, int s)
 	stats.unpriv_created += p->s.unpriv && s;
 	/* The same map opened read-only and write-only, by id, as another process would. */
 	if (!bpf_map_get_info_by_fd(d->fd, &info, &info_len)) {
-		for (v = V_RDONLY; v < V_NR; v++) {
-			LIBBPF_OPTS(bpf_get_fd_by_id_opts, opts,
-				    .open_flags = v == V_RDONLY ? BPF_F_RDONLY : BPF_F_WRONLY);
-			d->view[v] = bpf_map_get_fd_by_id_opts(info.id, &opts);
-			if (d->view[v] < 0)
-				d->view[v] = -errno;
-		}
+		for (v = V_RDONLY; v < V_NR; v++)
+			d->view[v] = open_view(info.id, v);
 	}
 	if (p->s.flags & BPF_F_MMAPABLE && mlen) {
 		d->mm = mmap(NULL, mlen, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, 0);
